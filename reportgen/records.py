@@ -1,0 +1,179 @@
+"""The saved result of a run: what compute writes and rendering reads.
+
+Layout of a results folder::
+
+    run.json                      config, model, dataset, versions, methods, metrics, failures
+    examples.jsonl                one line per example (text, tokens, prediction, ...)
+    attributions/<method>.jsonl   one line per explained example
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+from .errors import ReportgenError
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Example:
+    """One input row, its tokenisation and the model's answer."""
+
+    index: int
+    text: str
+    label: int | None = None
+    group: str | None = None
+    tokens: list[str] = field(default_factory=list)
+    input_ids: list[int] = field(default_factory=list)
+    word_ids: list[int | None] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+    truncated: bool = False
+    prediction: int | None = None
+    probabilities: list[float] = field(default_factory=list)
+    target: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def correct(self) -> bool | None:
+        if self.label is None or self.prediction is None:
+            return None
+        return self.label == self.prediction
+
+
+@dataclass
+class Attribution:
+    """One method's scores for one example: per token, and folded per word."""
+
+    method: str
+    example: int
+    tokens: list[float]
+    words: list[float]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class MethodInfo:
+    """What a method is, how it was configured and what it cost."""
+
+    name: str
+    description: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    model_evaluations: int = 0
+    examples: int = 0
+
+
+@dataclass
+class Failure:
+    example: int
+    reason: str
+    method: str | None = None
+
+
+@dataclass
+class RunResult:
+    config: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    dataset: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    created: str = ""
+    timings: dict[str, Any] = field(default_factory=dict)
+    examples: list[Example] = field(default_factory=list)
+    methods: dict[str, MethodInfo] = field(default_factory=dict)
+    attributions: dict[str, dict[int, Attribution]] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.model.get("labels", []))
+
+    def example(self, index: int) -> Example:
+        return self._by_index()[index]
+
+    def _by_index(self) -> dict[int, Example]:
+        return {ex.index: ex for ex in self.examples}
+
+    def method_names(self) -> list[str]:
+        return list(self.methods)
+
+    def add(self, attribution: Attribution) -> None:
+        self.attributions.setdefault(attribution.method, {})[attribution.example] = attribution
+
+
+_META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
+
+
+def save(run: RunResult, folder: str | Path) -> Path:
+    """Write ``run`` to ``folder`` (created if needed) and return the folder."""
+    folder = Path(folder)
+    (folder / "attributions").mkdir(parents=True, exist_ok=True)
+    meta = {name: getattr(run, name) for name in _META_FIELDS}
+    meta["format_version"] = FORMAT_VERSION
+    meta["methods"] = [asdict(info) for info in run.methods.values()]
+    meta["failures"] = [asdict(failure) for failure in run.failures]
+    _write_json(folder / "run.json", meta)
+    _write_jsonl(folder / "examples.jsonl", (asdict(ex) for ex in run.examples))
+    for stale in (folder / "attributions").glob("*.jsonl"):
+        if stale.stem not in run.attributions:
+            stale.unlink()
+    for method, by_example in run.attributions.items():
+        rows = (asdict(by_example[key]) for key in sorted(by_example))
+        _write_jsonl(folder / "attributions" / f"{method}.jsonl", rows)
+    return folder
+
+
+def load(folder: str | Path) -> RunResult:
+    """Read a results folder written by :func:`save`."""
+    folder = Path(folder)
+    run_file = folder / "run.json"
+    if not run_file.is_file():
+        raise ReportgenError(f"{folder} is not a results folder: run.json is missing")
+    meta = json.loads(run_file.read_text(encoding="utf-8"))
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ReportgenError(
+            f"{folder} holds results format {meta.get('format_version')!r}; "
+            f"this reportgen reads format {FORMAT_VERSION}"
+        )
+    run = RunResult(**{name: meta[name] for name in _META_FIELDS})
+    run.methods = {m["name"]: _build(MethodInfo, m) for m in meta["methods"]}
+    run.failures = [_build(Failure, f) for f in meta["failures"]]
+    run.examples = [_build(Example, row) for row in _read_jsonl(folder / "examples.jsonl")]
+    for path in sorted((folder / "attributions").glob("*.jsonl")):
+        for row in _read_jsonl(path):
+            run.add(_build(Attribution, row))
+    return run
+
+
+def _build(cls, row: dict):
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in row.items() if k in known})
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def _read_jsonl(path: Path) -> Iterable[dict]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]

@@ -1,0 +1,89 @@
+"""Batched model calls: length-sorted, dynamically padded, bounded by a token budget."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from .modeling import Classifier
+
+DEFAULT_MAX_BATCH_TOKENS = 8192
+DEFAULT_MAX_BATCH_SIZE = 512
+
+
+def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFAULT_MAX_BATCH_SIZE) -> list[list[int]]:
+    """Group positions into batches of similar length whose padded size fits ``max_tokens``."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for position in order:
+        padded = lengths[position] * (len(current) + 1)
+        if current and (padded > max_tokens or len(current) >= max_size):
+            batches.append(current)
+            current = []
+        current.append(position)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class ModelRunner:
+    """Runs a classifier on lists of token ids and counts the sequences it evaluates."""
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    ):
+        self.classifier = classifier
+        self.model = classifier.model
+        self.device = classifier.device
+        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_size = max_batch_size
+        self.evaluations = 0
+        self.batch_sizes: list[int] = []
+
+    def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
+        """Batches for inputs that each expand into ``scale`` model sequences."""
+        budget = max(self.max_batch_tokens // max(scale, 1), 1)
+        size = max(self.max_batch_size // max(scale, 1), 1)
+        return length_batches(lengths, budget, size)
+
+    def pad(self, id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-pad id lists into an ids tensor and an attention mask on the model's device."""
+        longest = max(len(ids) for ids in id_lists)
+        ids = torch.full((len(id_lists), longest), self.classifier.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(id_lists), longest), dtype=torch.long)
+        for row, values in enumerate(id_lists):
+            ids[row, : len(values)] = torch.as_tensor(values, dtype=torch.long)
+            mask[row, : len(values)] = 1
+        return ids.to(self.device), mask.to(self.device)
+
+    def forward(self, ids: torch.Tensor | None, mask: torch.Tensor, **kwargs):
+        """One model call; ``kwargs`` may carry inputs_embeds or output_attentions."""
+        self.evaluations += mask.shape[0]
+        self.batch_sizes.append(mask.shape[0])
+        return self.model(input_ids=ids, attention_mask=mask, **kwargs)
+
+    @torch.no_grad()
+    def predict_ids(self, id_lists: Sequence[Sequence[int]]) -> np.ndarray:
+        """Class probabilities for each id list; identical inputs are evaluated once."""
+        unique: dict[tuple[int, ...], int] = {}
+        keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
+        distinct = list(unique)
+        probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
+        for batch in self.batches([len(ids) for ids in distinct]):
+            ids, mask = self.pad([distinct[i] for i in batch])
+            logits = self.forward(ids, mask).logits
+            probs[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return probs[keys] if keys else probs
+
+    def predict_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities for raw strings (tokenised with truncation)."""
+        if not len(texts):
+            return np.zeros((0, len(self.classifier.labels)))
+        encoded = self.classifier.tokenizer(list(texts), truncation=True, max_length=self.classifier.max_length)
+        return self.predict_ids(encoded["input_ids"])
