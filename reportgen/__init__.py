@@ -1,0 +1,16 @@
+"""reportgen: offline HTML audit reports that explain a transformer text classifier."""
+
+from importlib import metadata
+
+try:
+    __version__ = metadata.version("reportgen")
+except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+from .api import demo, explain, write_outputs  # noqa: E402
+from .errors import ReportgenError  # noqa: E402
+from .records import RunResult, load, save  # noqa: E402
+from .render import render_html, write_report  # noqa: E402
+
+__all__ = ["ReportgenError", "RunResult", "demo", "explain", "load", "render_html", "save", "write_outputs",
+           "write_report", "__version__"]

@@ -16,7 +16,7 @@ from .explainers import Batch, Explainer, Explanation, explainers
 from .metrics import compute_metrics
 from .modeling import Classifier
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_TOKENS, ModelRunner
+from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, ModelRunner
 from .versions import package_versions, timestamp
 from .words import fold_to_words, spread_to_tokens
 
@@ -31,12 +31,15 @@ class RunConfig:
     target: str = "pred"
     seed: int = 0
     max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     method_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     attention_maps: int = 10
     metrics: list[str] | str = "all"
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self):
+        if self.max_batch_tokens < 1 or self.max_batch_size < 1:
+            raise ReportgenError("batch limits must be at least 1")
         if self.target not in TARGETS:
             raise ReportgenError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
         self.methods = explainers.resolve(self.methods)
@@ -49,7 +52,7 @@ class Engine:
         self.classifier = classifier
         self.config = config
         self.progress = progress
-        self.runner = ModelRunner(classifier, config.max_batch_tokens)
+        self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
         self._keep_maps: set[int] = set()
         self.explainers = {
             name: explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))

@@ -148,9 +148,17 @@ class _quiet_transformers:
     """Silence transformers' notices about freshly initialised heads while loading."""
 
     def __enter__(self):
+        from transformers.utils import logging as hf_logging
+
         self.logger = logging.getLogger("transformers")
         self.level = self.logger.level
         self.logger.setLevel(logging.ERROR)
+        self.bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
 
     def __exit__(self, *exc):
+        from transformers.utils import logging as hf_logging
+
         self.logger.setLevel(self.level)
+        if self.bars:
+            hf_logging.enable_progress_bar()

@@ -1,0 +1,78 @@
+"""The Python entry points behind the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import records
+from .data import Dataset, load_dataset, stratified_sample
+from .engine import Engine, RunConfig
+from .model_card import write_model_card
+from .modeling import Classifier, load_classifier
+from .records import RunResult
+from .render import write_report
+from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
+
+DEMO_LIMIT = 60
+
+
+def explain(
+    model: str | Path | Classifier,
+    data: str | Path | Dataset,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    group_column: str | None = None,
+    methods: str | list[str] = "all",
+    limit: int | None = None,
+    seed: int = 0,
+    target: str = "pred",
+    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+    batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    method_params: dict[str, dict[str, Any]] | None = None,
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+    device: str | None = None,
+    encoding: str = "utf-8",
+    max_length: int | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Run every selected method over a labeled dataset and compute all statistics."""
+    config = RunConfig(methods=methods, target=target, seed=seed, max_batch_tokens=max_batch_tokens,
+                       max_batch_size=batch_size, method_params=method_params or {})
+    classifier = model if isinstance(model, Classifier) else load_classifier(
+        model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code, device=device, max_length=max_length
+    )
+    dataset = data if isinstance(data, Dataset) else load_dataset(
+        data, classifier.labels, text_column, label_column, group_column, encoding
+    )
+    if limit is not None and limit < len(dataset):
+        dataset = dataset.subset(stratified_sample(dataset.labels, limit, seed))
+    return Engine(classifier, config, progress=progress).run(dataset)
+
+
+def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 0, progress: bool = True) -> RunResult:
+    """Fine-tune (once, cached) and explain the embedded default model on held-out reviews."""
+    from . import default
+
+    folder = default.default_model_dir(progress=progress)
+    classifier = load_classifier(folder)
+    classifier.info.update(display_name="all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes",
+                           training=default.training_record(folder))
+    held_out = default.load_corpus().held_out
+    run = explain(classifier, held_out, methods=methods, limit=limit, seed=seed, progress=progress)
+    return run
+
+
+def write_outputs(run: RunResult, out: str | Path = "report.html", results: str | Path | None = None) -> dict[str, Path]:
+    """Save the results, then build the report and model card from the saved copy."""
+    out = Path(out)
+    results_dir = Path(results) if results is not None else out.parent / "results"
+    records.save(run, results_dir)
+    saved = records.load(results_dir)
+    return {
+        "results": results_dir,
+        "report": write_report(saved, out),
+        "model_card": write_model_card(saved, out.parent / "model_card.md"),
+    }
