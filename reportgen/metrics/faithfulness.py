@@ -1,0 +1,236 @@
+"""Faithfulness: does removing the tokens a method ranks highest change the prediction?"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..records import Example, RunResult
+from .base import Metric, metrics
+from .common import mean, method_order, predicted, ranking, rounded, standard_error
+
+DEFINITIONS = {
+    "removal": (
+        "Computed in token space on the model's own input ids, without re-tokenising. Only content "
+        "tokens (those belonging to a word) can be removed; special tokens ([CLS], [SEP], <s>, ...) "
+        "always stay. A removed token is replaced by the mask token id (the pad token id when the "
+        "tokenizer has no mask token), so the length and positions do not change. For a removal "
+        "fraction f and an example with n content tokens, k = ceil(f * n) tokens are removed "
+        "(at least one)."
+    ),
+    "ranking": (
+        "Tokens are ranked by the method's token scores for the target class (the explained class), "
+        "highest first, signed (a negative score ranks below a zero score); ties keep the token "
+        "order (stable sort, earlier token first) and NaN scores rank last. Word-level methods "
+        "(lime, shap) share a word's score equally among its tokens, so a word's tokens tie and "
+        "are removed left to right."
+    ),
+    "comprehensiveness": (
+        "ERASER (DeYoung et al. 2020): comprehensiveness at f = p_t(x) - p_t(x without its top-k "
+        "tokens), where p_t is the model's probability of the target class t; higher means the "
+        "top tokens matter more."
+    ),
+    "sufficiency": (
+        "ERASER: sufficiency at f = p_t(x) - p_t(x keeping only its top-k tokens, all other content "
+        "tokens removed); lower means the top tokens alone keep the prediction."
+    ),
+    "aopc": (
+        "Per example, the comprehensiveness and sufficiency reported for a method are their AOPC "
+        "(area over the perturbation curve, as in ERASER): the mean over the removal fractions. "
+        "The dataset value is the mean over examples (se = standard error of that mean); the curve "
+        "gives the dataset mean at each fraction. p = p_t(x), the unperturbed probability, "
+        "re-computed with the same batched calls as the perturbed inputs."
+    ),
+    "lift": (
+        "Lift over the control method (a seeded random ranking): on the examples both explained, "
+        "comprehensiveness_lift = mean(comprehensiveness - control's) and sufficiency_lift = "
+        "mean(control's sufficiency - sufficiency), so positive lift means better than chance "
+        "for both; win_rate = share of those examples where the method is better than the "
+        "control (ties count one half)."
+    ),
+}
+DEFINITION = " ".join(DEFINITIONS.values())
+
+
+@dataclass
+class _Pending:
+    """Perturbed inputs of one example, waiting for their model call."""
+
+    example: Example
+    ks: list[int]
+    methods: list[str] = field(default_factory=list)
+    inputs: list[list[int]] = field(default_factory=list)
+
+
+@metrics.register
+class Faithfulness(Metric):
+    name = "faithfulness"
+    description = ("ERASER comprehensiveness and sufficiency per method (AOPC over removal fractions), "
+                   "per example and per dataset, with lift over the random control.")
+    defaults = {"fractions": [0.01, 0.05, 0.1, 0.2, 0.5], "control": "random", "chunk_size": 8192,
+                "decimals": 5, "per_example_curves": False}
+    needs_model = True
+
+    def compute(self, run: RunResult, runner) -> dict[str, Any]:
+        started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
+        fractions = [float(f) for f in self.params["fractions"]]
+        if not fractions or any(not 0 < f <= 1 for f in fractions):
+            raise ValueError("faithfulness fractions must lie in (0, 1]")
+        mask_id = runner.classifier.mask_id
+        mask_id = int(mask_id if mask_id is not None else runner.classifier.pad_id)
+        methods = method_order(run)
+        per_example, skipped, inputs = [], {m: 0 for m in methods}, 0
+        pending: list[_Pending] = []
+        queued = 0
+        examples = [ex for ex in predicted(run) if ex.target is not None]
+        for ex in sorted(examples, key=lambda ex: len(ex.input_ids)):
+            item = self._perturb(ex, run, methods, fractions, mask_id, skipped)
+            if item is None:
+                continue
+            pending.append(item)
+            queued += len(item.inputs)
+            if queued >= self.params["chunk_size"]:
+                inputs += queued
+                per_example += self._score(pending, runner, fractions)
+                pending, queued = [], 0
+        if pending:
+            inputs += queued
+            per_example += self._score(pending, runner, fractions)
+        per_example.sort(key=lambda row: (methods.index(row["method"]), row["example"]))
+        control = self.params["control"] if self.params["control"] in methods else None
+        result = {
+            "definition": DEFINITION,
+            "definitions": DEFINITIONS,
+            "fractions": fractions,
+            "control": control,
+            "mask_token_id": mask_id,
+            "summary": self._summary(per_example, methods, control),
+            "curve": self._curve(per_example, methods, fractions),
+            "per_example": self._compact(per_example),
+            "skipped": [{"method": m, "examples": n} for m, n in skipped.items() if n],
+            "perturbed_inputs": inputs,
+            "model_evaluations": getattr(runner, "evaluations", 0) - evaluations,
+            "seconds": time.perf_counter() - started,
+        }
+        return result
+
+    @staticmethod
+    def _perturb(ex: Example, run: RunResult, methods: list[str], fractions: list[float], mask_id: int,
+                 skipped: dict[str, int]) -> _Pending | None:
+        """The unperturbed input, then per method and fraction the comprehensiveness and sufficiency inputs."""
+        content = [i for i, word in enumerate(ex.word_ids) if word is not None]
+        if not content or len(ex.word_ids) != len(ex.input_ids):
+            return None
+        ks = removal_counts(len(content), fractions)
+        item = _Pending(ex, ks, inputs=[list(ex.input_ids)])
+        for method in methods:
+            attribution = run.attributions[method].get(ex.index)
+            if attribution is None or len(attribution.tokens) != len(ex.input_ids):
+                skipped[method] += 1
+                continue
+            order = ranking(np.asarray(attribution.tokens, dtype=np.float64), content)
+            item.methods.append(method)
+            for k in ks:
+                top = set(order[:k])
+                item.inputs.append([mask_id if i in top else t for i, t in enumerate(ex.input_ids)])
+                rest = set(content) - top
+                item.inputs.append([mask_id if i in rest else t for i, t in enumerate(ex.input_ids)])
+        return item if item.methods else None
+
+    @staticmethod
+    def _score(pending: list[_Pending], runner, fractions: list[float]) -> list[dict[str, Any]]:
+        """One batched model call for all pending inputs; per (example, method) scores."""
+        lists = [ids for item in pending for ids in item.inputs]
+        probs = np.asarray(runner.predict_ids(lists), dtype=np.float64)
+        rows, at = [], 0
+        for item in pending:
+            target = item.example.target
+            chunk = probs[at: at + len(item.inputs), target]
+            at += len(item.inputs)
+            full = float(chunk[0])
+            for m, method in enumerate(item.methods):
+                base = 1 + 2 * len(fractions) * m
+                comp = [full - float(chunk[base + 2 * j]) for j in range(len(fractions))]
+                suff = [full - float(chunk[base + 2 * j + 1]) for j in range(len(fractions))]
+                rows.append({"example": item.example.index, "method": method, "target": target, "p": full,
+                             "comprehensiveness": float(np.mean(comp)), "sufficiency": float(np.mean(suff)),
+                             "comprehensiveness_by_fraction": comp, "sufficiency_by_fraction": suff,
+                             "k": item.ks})
+        return rows
+
+    @staticmethod
+    def _summary(rows: list[dict], methods: list[str], control: str | None) -> list[dict[str, Any]]:
+        by_method = {m: {row["example"]: row for row in rows if row["method"] == m} for m in methods}
+        summary = []
+        for method in methods:
+            mine = by_method[method]
+            if not mine:
+                continue
+            record = {
+                "method": method,
+                "examples": len(mine),
+                "comprehensiveness": mean(r["comprehensiveness"] for r in mine.values()),
+                "comprehensiveness_se": standard_error(r["comprehensiveness"] for r in mine.values()),
+                "sufficiency": mean(r["sufficiency"] for r in mine.values()),
+                "sufficiency_se": standard_error(r["sufficiency"] for r in mine.values()),
+                "is_control": method == control,
+                "comprehensiveness_lift": None, "sufficiency_lift": None,
+                "comprehensiveness_win_rate": None, "sufficiency_win_rate": None,
+            }
+            if control is not None:
+                shared = sorted(set(mine) & set(by_method[control]))
+                if shared:
+                    ref = by_method[control]
+                    comp = [mine[e]["comprehensiveness"] - ref[e]["comprehensiveness"] for e in shared]
+                    suff = [ref[e]["sufficiency"] - mine[e]["sufficiency"] for e in shared]
+                    record.update(comprehensiveness_lift=mean(comp), sufficiency_lift=mean(suff),
+                                  comprehensiveness_win_rate=_win_rate(comp), sufficiency_win_rate=_win_rate(suff))
+            summary.append(record)
+        return summary
+
+    @staticmethod
+    def _curve(rows: list[dict], methods: list[str], fractions: list[float]) -> list[dict[str, Any]]:
+        curve = []
+        for method in methods:
+            mine = [row for row in rows if row["method"] == method]
+            if not mine:
+                continue
+            for j, fraction in enumerate(fractions):
+                curve.append({
+                    "method": method,
+                    "fraction": fraction,
+                    "comprehensiveness": mean(r["comprehensiveness_by_fraction"][j] for r in mine),
+                    "sufficiency": mean(r["sufficiency_by_fraction"][j] for r in mine),
+                    "mean_tokens_removed": mean(r["k"][j] for r in mine),
+                    "examples": len(mine),
+                })
+        return curve
+
+    def _compact(self, rows: list[dict]) -> list[dict[str, Any]]:
+        """Per (example, method): AOPC values rounded to ``decimals``; per-fraction lists on request."""
+        d = int(self.params["decimals"])
+        compact = []
+        for row in rows:
+            record = {"example": row["example"], "method": row["method"], "target": row["target"],
+                      "p": rounded(row["p"], d), "comprehensiveness": rounded(row["comprehensiveness"], d),
+                      "sufficiency": rounded(row["sufficiency"], d)}
+            if self.params["per_example_curves"]:
+                record["comprehensiveness_by_fraction"] = [rounded(v, d) for v in row["comprehensiveness_by_fraction"]]
+                record["sufficiency_by_fraction"] = [rounded(v, d) for v in row["sufficiency_by_fraction"]]
+            compact.append(record)
+        return compact
+
+
+def removal_counts(n: int, fractions: list[float]) -> list[int]:
+    """Tokens removed per fraction from n content tokens: ceil(f * n), at least 1, at most n."""
+    return [min(n, max(1, math.ceil(round(f * n, 9)))) for f in fractions]
+
+
+def _win_rate(differences: list[float]) -> float | None:
+    if not differences:
+        return None
+    return float(np.mean([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in differences]))

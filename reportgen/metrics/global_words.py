@@ -1,0 +1,141 @@
+"""Dataset-level word statistics: what each method finds important per class, and what goes wrong."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from ..records import Example, RunResult
+from .base import Metric, metrics
+from .common import class_names, method_order, predicted, scored
+
+CLASS_BY = ("target", "prediction", "label")
+
+
+def normal_word(word: str) -> str:
+    """The word as counted: lower-cased, surrounding white space removed."""
+    return word.strip().lower()
+
+
+def is_counted(word: str, skip_punctuation: bool) -> bool:
+    return bool(word) and (not skip_punctuation or any(ch.isalnum() for ch in word))
+
+
+@metrics.register
+class TopWords(Metric):
+    name = "top_words"
+    description = "Per method and class, the words with the highest mean attribution over their occurrences."
+    defaults = {"min_count": 3, "top_n": 15, "class_by": "target", "normalize": "none", "skip_punctuation": True}
+
+    def compute(self, run: RunResult, runner) -> dict[str, Any]:
+        class_by, normalize = self.params["class_by"], self.params["normalize"]
+        if class_by not in CLASS_BY:
+            raise ValueError(f"top_words class_by must be one of {', '.join(CLASS_BY)}, not {class_by!r}")
+        if normalize not in ("none", "l1"):
+            raise ValueError(f"top_words normalize must be 'none' or 'l1', not {normalize!r}")
+        labels = class_names(run)
+        min_count, top_n = int(self.params["min_count"]), int(self.params["top_n"])
+        records = []
+        for method in method_order(run):
+            # (class, word) -> [sum of scores, occurrences, examples]
+            stats: dict[tuple[int, str], list] = defaultdict(lambda: [0.0, 0, set()])
+            for ex in predicted(run):
+                cls = getattr(ex, class_by)
+                attribution = run.attributions[method].get(ex.index)
+                if cls is None or attribution is None or len(attribution.words) != len(ex.words):
+                    continue
+                scores = np.asarray(attribution.words, dtype=np.float64)
+                if normalize == "l1":
+                    total = np.abs(scores[np.isfinite(scores)]).sum()
+                    scores = scores / total if total > 0 else scores * 0.0
+                for word, score in zip(ex.words, scores):
+                    word = normal_word(word)
+                    if not is_counted(word, self.params["skip_punctuation"]) or not math.isfinite(score):
+                        continue
+                    entry = stats[(cls, word)]
+                    entry[0] += float(score)
+                    entry[1] += 1
+                    entry[2].add(ex.index)
+            for cls in range(len(labels)):
+                rows = [(word, s / n, n, len(e)) for (c, word), (s, n, e) in stats.items()
+                        if c == cls and n >= min_count]
+                rows.sort(key=lambda r: (-r[1], -r[2], r[0]))
+                for rank, (word, avg, count, n_examples) in enumerate(rows[:top_n], start=1):
+                    records.append({"method": method, "class": labels[cls], "class_id": cls, "rank": rank,
+                                    "word": word, "mean": avg, "count": count, "examples": n_examples})
+        definition = (
+            f"For each method and class c, the examples whose {class_by} is c (explained examples only) "
+            "are pooled; a word is its text lower-cased"
+            + (" and words without a letter or digit (punctuation) are skipped" if self.params["skip_punctuation"] else "")
+            + ". mean = the mean of the method's word score (sum of the word's token scores, for the "
+            "target class) over all occurrences of the word in those examples"
+            + (", after dividing each example's word scores by the sum of their absolute values" if normalize == "l1" else "")
+            + f"; count = occurrences, examples = examples containing it. Words with count >= {min_count} "
+            f"(min_count) are ranked by mean, highest first (ties: higher count, then alphabetical), and "
+            f"the first {top_n} (top_n) are kept. Scales differ between methods: compare ranks, not values, "
+            "across methods."
+        )
+        return {"definition": definition, "class_by": class_by, "min_count": min_count, "top_n": top_n,
+                "normalize": normalize, "words": records}
+
+
+@metrics.register
+class ErrorWords(Metric):
+    name = "error_words"
+    description = "Words over-represented in misclassified examples (smoothed log odds ratio and its z-score)."
+    defaults = {"min_count": 3, "top_n": 25, "smoothing": 0.5, "skip_punctuation": True}
+
+    def compute(self, run: RunResult, runner) -> dict[str, Any]:
+        alpha, min_count, top_n = float(self.params["smoothing"]), int(self.params["min_count"]), int(self.params["top_n"])
+        if alpha <= 0:
+            raise ValueError("error_words smoothing must be > 0")
+        examples = scored(run)
+        wrong = [ex for ex in examples if ex.prediction != ex.label]
+        right = [ex for ex in examples if ex.prediction == ex.label]
+        in_wrong, in_right = self._document_counts(wrong), self._document_counts(right)
+        n_wrong, n_right = len(wrong), len(right)
+        rows = []
+        for word in set(in_wrong) | set(in_right):
+            a, b = in_wrong.get(word, 0), in_right.get(word, 0)
+            if a + b < min_count:
+                continue
+            lor, z = log_odds_ratio(a, n_wrong, b, n_right, alpha)
+            rows.append({"word": word, "misclassified": a, "correct": b, "examples": a + b,
+                         "error_rate": a / (a + b), "log_odds_ratio": lor, "z": z})
+        rows.sort(key=lambda r: (-r["z"], -r["examples"], r["word"]))
+        over = [row for row in rows if row["z"] > 0][:top_n]
+        for rank, row in enumerate(over, start=1):
+            row["rank"] = rank
+        definition = (
+            "Compares misclassified with correctly classified examples (labeled, predicted). A word is its "
+            "text lower-cased" + (", punctuation skipped" if self.params["skip_punctuation"] else "") + "; "
+            "counts are documents: a = misclassified examples containing the word (of N_m), b = correct "
+            "examples containing it (of N_c). log_odds_ratio = ln((a+s)/(N_m-a+s)) - ln((b+s)/(N_c-b+s)) "
+            f"with smoothing s = {alpha} (Haldane-Anscombe at 0.5), its standard error = "
+            "sqrt(1/(a+s) + 1/(N_m-a+s) + 1/(b+s) + 1/(N_c-b+s)), z = log_odds_ratio / standard error. "
+            f"Words in at least {min_count} examples (min_count) with z > 0 are ranked by z, highest first, "
+            f"and the first {top_n} (top_n) kept; error_rate = a / (a + b), against the overall error rate. "
+            "With few errors, z below about 2 is weak evidence."
+        )
+        return {"definition": definition, "min_count": min_count, "smoothing": alpha, "top_n": top_n,
+                "misclassified_examples": n_wrong, "correct_examples": n_right,
+                "error_rate": n_wrong / len(examples) if examples else None, "words": over}
+
+    def _document_counts(self, examples: list[Example]) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for ex in examples:
+            for word in {normal_word(w) for w in ex.words}:
+                if is_counted(word, self.params["skip_punctuation"]):
+                    counts[word] += 1
+        return counts
+
+
+def log_odds_ratio(a: int, n_a: int, b: int, n_b: int, smoothing: float) -> tuple[float, float]:
+    """Smoothed log odds ratio of a 2x2 table (a of n_a vs b of n_b) and its z-score."""
+    s = smoothing
+    lor = math.log((a + s) / (n_a - a + s)) - math.log((b + s) / (n_b - b + s))
+    se = math.sqrt(1 / (a + s) + 1 / (n_a - a + s) + 1 / (b + s) + 1 / (n_b - b + s))
+    return lor, lor / se

@@ -1,0 +1,579 @@
+"""Every metric against values worked out by hand on small crafted runs (no model)."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from reportgen.metrics import Metric, compute_metrics, metrics
+from reportgen.metrics.agreement import average_ranks, spearman, top_k_overlap
+from reportgen.metrics.common import jsonable, ranking
+from reportgen.metrics.faithfulness import removal_counts
+from reportgen.records import Attribution, Example, MethodInfo, RunResult
+from reportgen.runner import length_batches
+
+# Metrics with a hand-checked test below; test_every_metric_is_hand_checked keeps this complete.
+HAND_CHECKED = {"performance", "calibration", "faithfulness", "agreement", "cost", "top_words", "error_words",
+                "attention_atlas"}
+
+
+def approx(value, rel=1e-6, abs=1e-9):
+    return pytest.approx(value, rel=rel, abs=abs)
+
+
+def make_run(examples: list[Example], scores: dict[str, dict[int, list[float]]] | None = None,
+             labels: tuple[str, ...] = ("negative", "positive"), level: str = "tokens") -> RunResult:
+    """A run holding ``examples`` and, per method, token (or word) scores by example index."""
+    run = RunResult(model={"labels": list(labels)}, examples=examples)
+    for method, by_example in (scores or {}).items():
+        run.methods[method] = MethodInfo(method)
+        for index, values in by_example.items():
+            tokens, words = (values, []) if level == "tokens" else ([], values)
+            run.add(Attribution(method, index, list(map(float, tokens)), list(map(float, words))))
+    return run
+
+
+def labeled(index, label, prediction, group=None, error=None, probabilities=None, words=("w",)):
+    return Example(index=index, text="", label=label, prediction=None if error else prediction,
+                   target=None if error else prediction, group=group, error=error,
+                   probabilities=probabilities or [], words=list(words))
+
+
+def compute(name: str, run: RunResult, runner=None, **params):
+    return metrics.get(name)(**params).compute(run, runner)
+
+
+def test_every_metric_is_hand_checked():
+    missing = set(metrics.names()) - HAND_CHECKED
+    assert not missing, f"metrics without a hand-checked test: {sorted(missing)}"
+
+
+# ---------------------------------------------------------------- performance
+
+
+def performance_run() -> RunResult:
+    rows = [(0, 0, "x"), (0, 1, "x"), (1, 1, "y"), (1, 1, "x"), (2, 0, "y"), (2, 2, "y")]
+    examples = [labeled(i, label, pred, group) for i, (label, pred, group) in enumerate(rows)]
+    examples.append(labeled(6, 0, None, "y", error="text is empty"))
+    examples.append(labeled(7, None, 1, "x"))  # unlabeled: predicted but not scored
+    return make_run(examples, labels=("a", "b", "c"))
+
+
+def test_performance_by_hand():
+    result = compute("performance", performance_run())
+    assert result["counts"] == {"examples": 8, "failed": 1, "unlabeled": 1, "scored": 6}
+    assert result["overall"]["accuracy"] == approx(4 / 6)
+    assert result["overall"]["correct"] == 4
+    # class a: P = 1/2, R = 1/2; class b: P = 2/3, R = 1; class c: P = 1, R = 1/2
+    f1 = [0.5, 0.8, 2 / 3]
+    assert result["overall"]["macro_f1"] == approx(sum(f1) / 3)
+    by_class = {row["class"]: row for row in result["per_class"]}
+    assert by_class["a"]["precision"] == approx(0.5) and by_class["a"]["recall"] == approx(0.5)
+    assert by_class["b"]["precision"] == approx(2 / 3) and by_class["b"]["recall"] == approx(1.0)
+    assert by_class["c"]["precision"] == approx(1.0) and by_class["c"]["recall"] == approx(0.5)
+    assert [by_class[c]["f1"] for c in "abc"] == [approx(v) for v in f1]
+    assert [by_class[c]["support"] for c in "abc"] == [2, 2, 2]
+    counts = {(r["true"], r["predicted"]): r["count"] for r in result["confusion"]}
+    assert counts == {("a", "a"): 1, ("a", "b"): 1, ("a", "c"): 0, ("b", "a"): 0, ("b", "b"): 2, ("b", "c"): 0,
+                      ("c", "a"): 1, ("c", "b"): 0, ("c", "c"): 1}
+    cells = {(r["true"], r["predicted"]): r["share_of_true"] for r in result["confusion"]}
+    assert cells[("a", "b")] == approx(0.5)
+    assert "definition" in result and "zero_division" in result["definition"]
+
+
+def test_performance_per_group_by_hand():
+    result = compute("performance", performance_run())
+    groups = {row["group"]: row for row in result["groups"]}
+    assert set(groups) == {"x", "y"}
+    assert groups["x"]["examples"] == 3 and groups["x"]["accuracy"] == approx(2 / 3) and groups["x"]["failed"] == 0
+    # group x: a: P 1, R 1/2 (F1 2/3); b: P 1/2, R 1 (F1 2/3); c: absent -> null, left out of the mean
+    assert groups["x"]["macro_f1"] == approx(2 / 3)
+    x_c = [r for r in result["group_per_class"] if r["group"] == "x" and r["class"] == "c"][0]
+    assert x_c["f1"] is None and x_c["support"] == 0
+    # group y: a: predicted once, never true -> P 0, R 0, F1 0; b: F1 1; c: F1 2/3
+    assert groups["y"]["macro_f1"] == approx((0 + 1 + 2 / 3) / 3)
+    assert groups["y"]["failed"] == 1
+    y_conf = {(r["true"], r["predicted"]): r["count"] for r in result["group_confusion"] if r["group"] == "y"}
+    assert y_conf[("c", "a")] == 1 and y_conf[("c", "c")] == 1 and y_conf[("b", "b")] == 1
+
+
+def test_performance_matches_scikit_learn():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    run = performance_run()
+    result = compute("performance", run)
+    scored = [ex for ex in run.examples if ex.error is None and ex.label is not None]
+    y, p = [ex.label for ex in scored], [ex.prediction for ex in scored]
+    assert result["overall"]["accuracy"] == approx(accuracy_score(y, p))
+    assert result["overall"]["macro_f1"] == approx(f1_score(y, p, average="macro", zero_division=0))
+
+
+def test_performance_without_groups_has_empty_group_lists():
+    run = make_run([labeled(0, 1, 1), labeled(1, 0, 1)])
+    result = compute("performance", run)
+    assert result["groups"] == [] and result["group_per_class"] == []
+    assert result["overall"]["accuracy"] == approx(0.5)
+
+
+# ---------------------------------------------------------------- calibration
+
+
+def calibration_run() -> RunResult:
+    rows = [([0.05, 0.95], 1, "g"), ([0.08, 0.92], 0, "g"), ([0.35, 0.65], 1, "h"), ([0.62, 0.38], 1, "h"),
+            ([0.55, 0.45], 0, "h")]
+    examples = [labeled(i, label, int(np.argmax(p)), group, probabilities=p) for i, (p, label, group) in enumerate(rows)]
+    examples.append(labeled(5, 0, None, "g", error="boom"))
+    return make_run(examples)
+
+
+def test_calibration_by_hand():
+    result = compute("calibration", calibration_run())
+    # bin (0.9, 1.0]: conf .95 (right), .92 (wrong): acc .5, conf .935
+    # bin (0.6, 0.7]: conf .65 (right), .62 (wrong): acc .5, conf .635
+    # bin (0.5, 0.6]: conf .55 (right): acc 1, conf .55
+    ece = 2 / 5 * 0.435 + 2 / 5 * 0.135 + 1 / 5 * 0.45
+    assert result["ece"] == approx(ece)
+    assert result["mce"] == approx(0.45)
+    brier = (0.005 + 2 * 0.92**2 + 2 * 0.35**2 + 2 * 0.62**2 + 2 * 0.45**2) / 5
+    assert result["brier"] == approx(brier)
+    assert result["examples"] == 5 and result["accuracy"] == approx(3 / 5)
+    assert result["mean_confidence"] == approx((0.95 + 0.92 + 0.65 + 0.62 + 0.55) / 5)
+    bins = {row["bin"]: row for row in result["bins"]}
+    assert len(bins) == 10 and bins[9]["count"] == 2 and bins[6]["count"] == 2 and bins[5]["count"] == 1
+    assert bins[9]["accuracy"] == approx(0.5) and bins[9]["confidence"] == approx(0.935)
+    assert bins[9]["gap"] == approx(0.435)
+    assert bins[5]["lower"] == approx(0.5) and bins[5]["upper"] == approx(0.6)
+    assert bins[0]["count"] == 0 and bins[0]["accuracy"] is None
+    assert result["counts"]["failed"] == 1
+
+
+def test_calibration_per_group_and_bins_parameter():
+    result = compute("calibration", calibration_run(), n_bins=2)
+    # two bins: everything is in (0.5, 1.0]: acc 3/5, conf 0.738
+    assert result["ece"] == approx(abs(0.6 - 0.738))
+    groups = {row["group"]: row for row in result["groups"]}
+    assert groups["g"]["examples"] == 2 and groups["g"]["ece"] == approx(abs(0.5 - 0.935))
+    assert groups["h"]["ece"] == approx(abs(2 / 3 - (0.65 + 0.62 + 0.55) / 3))
+    assert len([r for r in result["group_bins"] if r["group"] == "h"]) == 2
+
+
+def test_calibration_matches_scikit_learn_curve():
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(0)
+    examples = []
+    for i in range(200):
+        p1 = float(rng.uniform(0.01, 0.99))
+        probs = [1 - p1, p1]
+        examples.append(labeled(i, int(rng.random() < p1), int(p1 > 0.5), probabilities=probs))
+    result = compute("calibration", make_run(examples), n_bins=5)
+    # scikit-learn bins the positive-class probability; on 2 classes ours bins the top probability.
+    y = [ex.label == ex.prediction for ex in examples]
+    conf = [max(ex.probabilities) for ex in examples]
+    true, pred = calibration_curve(y, conf, n_bins=5, strategy="uniform")
+    ours = [row for row in result["bins"] if row["count"]]
+    assert [r["accuracy"] for r in ours] == [approx(v) for v in true]
+    assert [r["confidence"] for r in ours] == [approx(v) for v in pred]
+
+
+# ---------------------------------------------------------------- faithfulness
+
+CLS, SEP, MASK = 1, 2, 3
+
+
+class FakeRunner:
+    """p(positive) = 0.05 + 0.9 * (sum of weights w = id - 10 of the ids 10..19 present) / 45."""
+
+    def __init__(self):
+        self.classifier = SimpleNamespace(mask_id=MASK)
+        self.calls: list[list[list[int]]] = []
+        self.evaluations = 0
+
+    def predict_ids(self, id_lists):
+        self.calls.append([list(ids) for ids in id_lists])
+        self.evaluations += len(id_lists)
+        out = []
+        for ids in id_lists:
+            assert ids[0] == CLS and ids[-1] == SEP, "special tokens must never be removed"
+            p1 = 0.05 + 0.9 * sum(i - 10 for i in ids if 10 <= i <= 19) / 45
+            out.append([1 - p1, p1])
+        return np.array(out)
+
+
+def faithfulness_run() -> RunResult:
+    a = Example(index=0, text="", label=1, prediction=1, target=1, input_ids=[CLS, *range(10, 20), SEP],
+                word_ids=[None, *range(10), None], words=list("abcdefghij"))
+    b = Example(index=1, text="", label=0, prediction=0, target=0, input_ids=[CLS, 12, 19, 11, SEP],
+                word_ids=[None, 0, 1, 2, None], words=list("abc"))
+    failed = Example(index=2, text="", label=0, error="text is empty", input_ids=[CLS, 10, SEP],
+                     word_ids=[None, 0, None], words=["a"])
+    weights_a, weights_b = list(range(10)), [2, 9, 1]
+    scores = {
+        # special tokens get a huge score: they must still never be removed
+        "up": {0: [100.0, *weights_a, 100.0], 1: [100.0, *weights_b, 100.0], 2: [0, 1, 0]},
+        "down": {0: [100.0, *(-w for w in weights_a), 100.0], 1: [100.0, *(-w for w in weights_b), 100.0]},
+        # the control: all ties, so the stable order removes tokens left to right; no scores for b
+        "random": {0: [0.0] * 12},
+    }
+    return make_run([a, b, failed], scores)
+
+
+def test_faithfulness_by_hand():
+    runner = FakeRunner()
+    result = compute("faithfulness", faithfulness_run(), runner, fractions=[0.1, 0.5], per_example_curves=True)
+    rows = {(r["method"], r["example"]): r for r in result["per_example"]}
+    # example a (n = 10, k = 1 and 5, p = 0.95). up removes w9 first:
+    #   comp: 0.95 - 0.77 = 0.18, 0.95 - 0.25 = 0.70; suff: 0.95 - 0.23 = 0.72, 0.95 - 0.75 = 0.20
+    up_a = rows[("up", 0)]
+    assert up_a["p"] == approx(0.95)
+    assert up_a["comprehensiveness_by_fraction"] == [approx(0.18), approx(0.70)]
+    assert up_a["sufficiency_by_fraction"] == [approx(0.72), approx(0.20)]
+    assert up_a["comprehensiveness"] == approx(0.44) and up_a["sufficiency"] == approx(0.46)
+    # down removes w0 first: comp 0, 0.2; suff 0.9, 0.7
+    assert rows[("down", 0)]["comprehensiveness_by_fraction"] == [approx(0.0), approx(0.2)]
+    assert rows[("down", 0)]["sufficiency_by_fraction"] == [approx(0.9), approx(0.7)]
+    # random ties everywhere -> left to right, the same tokens as down
+    assert rows[("random", 0)]["comprehensiveness"] == approx(0.1)
+    assert rows[("random", 0)]["sufficiency"] == approx(0.8)
+    # example b (target 0, n = 3, k = 1 and 2, p0 = 0.71): up removes w9 then w2
+    up_b = rows[("up", 1)]
+    assert up_b["p"] == approx(0.71) and up_b["target"] == 0
+    assert up_b["comprehensiveness_by_fraction"] == [approx(-0.18), approx(-0.22)]
+    assert up_b["sufficiency_by_fraction"] == [approx(-0.06), approx(-0.02)]
+    assert rows[("down", 1)]["comprehensiveness_by_fraction"] == [approx(-0.02), approx(-0.06)]
+    assert rows[("down", 1)]["sufficiency_by_fraction"] == [approx(-0.22), approx(-0.18)]
+    assert ("random", 1) not in rows and ("up", 2) not in rows  # no scores / failed example
+
+    summary = {r["method"]: r for r in result["summary"]}
+    assert summary["up"]["comprehensiveness"] == approx((0.44 - 0.20) / 2)
+    assert summary["up"]["sufficiency"] == approx((0.46 - 0.04) / 2)
+    assert summary["down"]["comprehensiveness"] == approx((0.1 - 0.04) / 2)
+    assert summary["down"]["sufficiency"] == approx((0.8 - 0.2) / 2)
+    assert summary["up"]["comprehensiveness_se"] == approx(np.std([0.44, -0.2], ddof=1) / math.sqrt(2))
+    # lift over random on the examples both explained (only a)
+    assert result["control"] == "random" and summary["random"]["is_control"]
+    assert summary["up"]["comprehensiveness_lift"] == approx(0.34)
+    assert summary["up"]["sufficiency_lift"] == approx(0.34)
+    assert summary["up"]["comprehensiveness_win_rate"] == 1.0
+    assert summary["down"]["comprehensiveness_lift"] == approx(0.0)
+    assert summary["down"]["comprehensiveness_win_rate"] == 0.5  # an exact tie counts one half
+    assert summary["random"]["examples"] == 1
+
+    curve = {(r["method"], r["fraction"]): r for r in result["curve"]}
+    assert curve[("up", 0.1)]["comprehensiveness"] == approx(0.0)
+    assert curve[("up", 0.1)]["sufficiency"] == approx((0.72 - 0.06) / 2)
+    assert curve[("up", 0.5)]["comprehensiveness"] == approx((0.70 - 0.22) / 2)
+    assert curve[("up", 0.5)]["mean_tokens_removed"] == approx(3.5)
+    assert result["skipped"] == [{"method": "random", "examples": 1}]
+    assert result["mask_token_id"] == MASK
+    assert set(result["definitions"]) >= {"comprehensiveness", "sufficiency", "aopc", "ranking", "removal", "lift"}
+
+    # one batched model call for everything: 1 + 3 methods x 2 fractions x 2 for a, 1 + 2 x 4 for b
+    assert len(runner.calls) == 1 and len(runner.calls[0]) == 13 + 9
+    assert result["perturbed_inputs"] == 22 and result["model_evaluations"] == 22
+    masked = [ids for ids in runner.calls[0] if MASK in ids]
+    assert all(ids.count(MASK) in (1, 2, 5, 8, 9) for ids in masked)
+
+
+def test_faithfulness_chunks_give_the_same_numbers():
+    whole = compute("faithfulness", faithfulness_run(), FakeRunner(), fractions=[0.1, 0.5])
+    runner = FakeRunner()
+    chunked = compute("faithfulness", faithfulness_run(), runner, fractions=[0.1, 0.5], chunk_size=1)
+    assert len(runner.calls) == 2  # one call per example
+    assert chunked["summary"] == whole["summary"] and chunked["per_example"] == whole["per_example"]
+
+
+def test_faithfulness_without_control_has_no_lift():
+    run = faithfulness_run()
+    del run.attributions["random"], run.methods["random"]
+    result = compute("faithfulness", run, FakeRunner(), fractions=[0.1])
+    assert result["control"] is None
+    assert all(row["comprehensiveness_lift"] is None for row in result["summary"])
+    assert "comprehensiveness_by_fraction" not in result["per_example"][0]
+
+
+def test_removal_counts_round_up_and_keep_one():
+    default = [0.01, 0.05, 0.1, 0.2, 0.5]
+    assert removal_counts(3, default) == [1, 1, 1, 1, 2]
+    assert removal_counts(10, default) == [1, 1, 1, 2, 5]
+    assert removal_counts(15, default) == [1, 1, 2, 3, 8]  # 0.2 * 15 is 3.0000000000000004 in floats
+    assert removal_counts(100, default) == [1, 5, 10, 20, 50]
+    assert removal_counts(1, [1.0]) == [1]
+
+
+def test_ranking_is_stable_and_puts_nan_last():
+    assert ranking(np.array([1.0, 3.0, 3.0, np.nan, 2.0])) == [1, 2, 4, 0, 3]
+    assert ranking(np.array([5.0, 1.0, 1.0, 9.0]), [1, 2]) == [1, 2]
+
+
+# ---------------------------------------------------------------- agreement
+
+
+def agreement_run() -> RunResult:
+    ex0 = Example(index=0, text="", label=1, prediction=1, target=1, words=list("abcdef"))
+    ex1 = Example(index=1, text="", label=1, prediction=1, target=1, words=list("abc"))
+    ex2 = Example(index=2, text="", label=1, prediction=1, target=1, words=list("ab"))
+    scores = {
+        "m1": {0: [1, 2, 3, 4, 5, 6], 1: [3, 1, 2], 2: [1, 2, 3]},  # ex2: wrong length, skipped
+        "m2": {0: [6, 5, 4, 3, 2, 1], 1: [1, 2, 3]},
+        "m3": {0: [1, 2, 3, 4, 6, 5], 1: [3, 1, 2]},
+        "m4": {0: [0, 0, 0, 0, 0, 0], 1: [1, 2, 2]},  # ex0 constant: Spearman undefined
+    }
+    return make_run([ex0, ex1, ex2], scores, level="words")
+
+
+def test_agreement_by_hand():
+    result = compute("agreement", agreement_run())
+    pairs = {(r["method_a"], r["method_b"]): r for r in result["pairs"]}
+    assert len(pairs) == 6
+    # rho = 1 - 6 sum d^2 / (n (n^2 - 1)); ex1 of m1 vs m2: d = (2, -1, -1) -> 1 - 36/24 = -0.5
+    assert pairs[("m1", "m2")]["spearman"] == approx((-1.0 - 0.5) / 2)
+    assert pairs[("m1", "m2")]["top_k_overlap"] == approx(4 / 5)  # only ex0 has more than k = 5 words
+    assert pairs[("m1", "m2")]["top_k_examples"] == 1
+    assert pairs[("m1", "m3")]["spearman"] == approx((1 - 12 / 210 + 1.0) / 2)
+    assert pairs[("m1", "m3")]["top_k_overlap"] == approx(1.0)
+    assert pairs[("m2", "m3")]["spearman"] == approx((1 - 6 * 68 / 210 - 0.5) / 2)
+    # m4 on ex1 has a tie: ranks (1, 2.5, 2.5) against m1's (3, 1, 2): -1.5 / sqrt(2 * 1.5)
+    m14 = pairs[("m1", "m4")]
+    assert m14["spearman"] == approx(-1.5 / math.sqrt(3))
+    assert m14["spearman_examples"] == 1 and m14["spearman_undefined"] == 1
+    assert m14["top_k_overlap"] is None and m14["top_k_examples"] == 0
+    assert pairs[("m1", "m2")]["examples"] == 2
+    matrix = {(r["method_a"], r["method_b"]): r for r in result["matrix"]}
+    assert len(matrix) == 16
+    assert matrix[("m2", "m1")]["spearman"] == pairs[("m1", "m2")]["spearman"]
+    assert matrix[("m1", "m1")]["spearman"] == 1.0
+    constant = {r["method"]: r["constant"] for r in result["constant_vectors"]}
+    assert constant == {"m1": 0, "m2": 0, "m3": 0, "m4": 1}
+    assert "constant" in result["definitions"]["spearman"]
+
+
+def test_agreement_helpers_match_scipy_and_handle_ties():
+    from scipy.stats import rankdata, spearmanr
+
+    assert average_ranks(np.array([3.0, 1, 3, 2, 3])).tolist() == [4.0, 1.0, 4.0, 2.0, 4.0]
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        x, y = rng.normal(size=9), rng.integers(0, 3, size=9).astype(float)
+        assert spearman(x, y) == approx(spearmanr(x, y).statistic)
+        assert average_ranks(y).tolist() == rankdata(y).tolist()
+    assert math.isnan(spearman(np.ones(4), np.arange(4.0)))
+    # ties in the top-k are broken by word order: top-2 of (1, 1, 1, 0, 2) is words {4, 0}
+    assert top_k_overlap(np.array([1.0, 1, 1, 0, 2]), np.array([9.0, 0, 0, 0, 8]), 2) == 1.0
+    assert top_k_overlap(np.array([1.0, 1, 1, 0, 2]), np.array([0.0, 9, 0, 0, 8]), 2) == 0.5
+
+
+def test_agreement_absolute_option():
+    ex = Example(index=0, text="", label=1, prediction=1, target=1, words=list("abc"))
+    run = make_run([ex], {"a": {0: [-3, 1, 2]}, "b": {0: [3, 1, 2]}}, level="words")
+    assert compute("agreement", run)["pairs"][0]["spearman"] == approx(-0.5)
+    assert compute("agreement", run, absolute=True)["pairs"][0]["spearman"] == approx(1.0)
+
+
+# ---------------------------------------------------------------- global words
+
+
+def top_words_run() -> RunResult:
+    rows = [(["Great", "movie", "."], [3, 1, 9], 1), (["great", "film"], [1, 2], 1),
+            (["GREAT", "movie", "movie"], [2, 3, 5], 1), (["awful", "movie"], [4, -1], 0)]
+    examples = [Example(index=i, text="", label=t, prediction=t, target=t, words=w) for i, (w, _, t) in enumerate(rows)]
+    scores = {"m": {i: s for i, (_, s, _) in enumerate(rows)}}
+    return make_run(examples, scores, level="words")
+
+
+def test_top_words_by_hand():
+    result = compute("top_words", top_words_run(), min_count=2)
+    rows = [(r["class"], r["rank"], r["word"], r["mean"], r["count"], r["examples"]) for r in result["words"]]
+    # positive: movie (1 + 3 + 5) / 3 = 3 in 2 examples; great (3 + 1 + 2) / 3 = 2; "." skipped, film once
+    assert rows == [("positive", 1, "movie", approx(3.0), 3, 2), ("positive", 2, "great", approx(2.0), 3, 3)]
+    lone = compute("top_words", top_words_run(), min_count=1, top_n=1)
+    assert [(r["class"], r["word"]) for r in lone["words"]] == [("negative", "awful"), ("positive", "movie")]
+    assert "min_count" in result["definition"]
+
+
+def test_top_words_l1_normalisation_and_class_by():
+    result = compute("top_words", top_words_run(), min_count=2, normalize="l1")
+    means = {r["word"]: r["mean"] for r in result["words"]}
+    assert means["great"] == approx((3 / 13 + 1 / 3 + 2 / 10) / 3)
+    assert means["movie"] == approx((1 / 13 + 3 / 10 + 5 / 10) / 3)
+    run = top_words_run()
+    run.examples[3].label = 1  # labels now put "awful movie" in the positive class
+    by_label = compute("top_words", run, min_count=4, class_by="label")
+    assert [(r["word"], r["mean"], r["count"]) for r in by_label["words"]] == [("movie", approx(2.0), 4)]
+    with pytest.raises(ValueError):
+        compute("top_words", run, class_by="nonsense")
+
+
+def test_error_words_by_hand():
+    right = [["good", "movie"], ["good", "plot"], ["fine", "movie"], ["good"]]
+    wrong = [["not", "good"], ["Not", "movie"], ["not", "bad", "plot", "!"]]
+    examples = [Example(index=i, text="", label=1, prediction=1, words=w) for i, w in enumerate(right)]
+    examples += [Example(index=10 + i, text="", label=0, prediction=1, words=w) for i, w in enumerate(wrong)]
+    result = compute("error_words", make_run(examples), min_count=2)
+    assert result["misclassified_examples"] == 3 and result["correct_examples"] == 4
+    assert result["error_rate"] == approx(3 / 7)
+    words = {r["word"]: r for r in result["words"]}
+    assert [r["word"] for r in result["words"]] == ["not", "plot"]  # good and movie have z < 0
+    # not: a = 3 of 3, b = 0 of 4, s = 0.5: ln(3.5/0.5) - ln(0.5/4.5) = ln 63
+    assert words["not"]["log_odds_ratio"] == approx(math.log(63))
+    se = math.sqrt(1 / 3.5 + 1 / 0.5 + 1 / 0.5 + 1 / 4.5)
+    assert words["not"]["z"] == approx(math.log(63) / se)
+    assert words["not"]["error_rate"] == 1.0 and words["not"]["misclassified"] == 3
+    # plot: a = 1, b = 1: ln(1.5/2.5) - ln(1.5/3.5)
+    assert words["plot"]["log_odds_ratio"] == approx(math.log(1.5 / 2.5) - math.log(1.5 / 3.5))
+    assert words["plot"]["error_rate"] == 0.5 and words["plot"]["rank"] == 2
+
+
+# ---------------------------------------------------------------- attention atlas
+
+
+class AttentionRunner:
+    """Two layers x two heads: an identity head and a uniform head (over real keys), swapped in layer 1.
+
+    Padding query rows hold junk spread over every position, which the atlas must ignore.
+    """
+
+    def __init__(self):
+        self.evaluations = 0
+        self.batch_calls = 0
+
+    def batches(self, lengths, scale=1):
+        return length_batches(lengths, 10_000)
+
+    def pad(self, id_lists):
+        longest = max(len(ids) for ids in id_lists)
+        ids = torch.zeros((len(id_lists), longest), dtype=torch.long)
+        mask = torch.zeros((len(id_lists), longest), dtype=torch.long)
+        for row, values in enumerate(id_lists):
+            ids[row, : len(values)] = torch.tensor(values)
+            mask[row, : len(values)] = 1
+        return ids, mask
+
+    def forward(self, ids, mask, output_attentions=False):
+        assert output_attentions
+        self.evaluations += mask.shape[0]
+        self.batch_calls += 1
+        b, t = mask.shape
+        identity = torch.eye(t).expand(b, t, t).clone()
+        uniform = mask[:, None, :].float().expand(b, t, t) / mask.sum(1)[:, None, None]
+        junk = torch.full((b, t, t), 1.0 / t)
+        real_query = mask.bool()[:, :, None]
+        identity, uniform = torch.where(real_query, identity, junk), torch.where(real_query, uniform, junk)
+        layer0, layer1 = torch.stack([identity, uniform], 1), torch.stack([uniform, identity], 1)
+        return SimpleNamespace(attentions=(layer0, layer1))
+
+
+def atlas_run() -> RunResult:
+    ex0 = Example(index=0, text="", label=1, prediction=1, target=1, input_ids=[CLS, 10, SEP],
+                  word_ids=[None, 0, None], words=["a"])
+    ex1 = Example(index=1, text="", label=1, prediction=1, target=1, input_ids=[CLS, 10, 11, SEP],
+                  word_ids=[None, 0, 1, None], words=["a", "b"])
+    failed = Example(index=2, text="", label=1, error="boom", input_ids=[CLS, SEP], word_ids=[None, None])
+    return make_run([ex0, ex1, failed])
+
+
+def test_attention_atlas_by_hand():
+    runner = AttentionRunner()
+    result = compute("attention_atlas", atlas_run(), runner)
+    assert result["examples"] == 2 and result["n_layers"] == 2 and result["n_heads"] == 2
+    assert runner.batch_calls == 1 and result["model_evaluations"] == 2
+    heads = {(r["layer"], r["head"]): r for r in result["per_head"]}
+    identity, uniform = heads[(0, 0)], heads[(0, 1)]
+    assert identity["entropy"] == approx(0.0) and identity["distance"] == approx(0.0)
+    # identity: queries on special tokens look at themselves: 2/3 (3 tokens) and 2/4 (4 tokens)
+    assert identity["special_share"] == approx((2 / 3 + 2 / 4) / 2)
+    assert uniform["entropy"] == approx((math.log(3) + math.log(4)) / 2)
+    assert uniform["normalized_entropy"] == approx(1.0)
+    # uniform: mean |i - j| is 8/9 over 3 tokens and 5/4 over 4 tokens
+    assert uniform["distance"] == approx((8 / 9 + 5 / 4) / 2)
+    assert uniform["relative_distance"] == approx((8 / 9 / 2 + 5 / 4 / 3) / 2)
+    assert uniform["special_share"] == approx((2 / 3 + 2 / 4) / 2)
+    assert heads[(1, 0)]["entropy"] == approx(uniform["entropy"])
+    layers = {r["layer"]: r for r in result["per_layer"]}
+    assert layers[0]["distance"] == approx(uniform["distance"] / 2)
+    # rollout, residual 0.5: each layer mixes to M = 0.75 I + 0.25 U (rows sum to 1)
+    rollout = {r["layer"]: r for r in result["rollout"]}
+    expected = {0: [], 1: []}
+    for n in (3, 4):
+        m = 0.75 * np.eye(n) + 0.25 * np.full((n, n), 1 / n)
+        for depth, flow in ((0, m), (1, m @ m)):
+            row = flow[0]
+            special = row[0] + row[-1]
+            expected[depth].append((special, 1 - special, -(row * np.log(row)).sum()))
+    for depth in (0, 1):
+        special, words, entropy = np.mean(expected[depth], axis=0)
+        assert rollout[depth]["special_mass"] == approx(special)
+        assert rollout[depth]["word_mass"] == approx(words)
+        assert rollout[depth]["entropy"] == approx(entropy)
+    assert rollout[0]["special_mass"] == approx(((0.75 + 0.5 / 3) + (0.75 + 0.5 / 4)) / 2)
+
+
+def test_attention_atlas_batching_does_not_matter():
+    class OneAtATime(AttentionRunner):
+        def batches(self, lengths, scale=1):
+            return [[i] for i in range(len(lengths))]
+
+    together = compute("attention_atlas", atlas_run(), AttentionRunner())
+    alone = compute("attention_atlas", atlas_run(), OneAtATime())
+    for key in ("per_head", "rollout"):
+        for a, b in zip(together[key], alone[key]):
+            assert {k: approx(v) for k, v in a.items()} == b
+
+
+# ---------------------------------------------------------------- cost
+
+
+def test_cost_by_hand():
+    run = RunResult(timings={"explain": 7.5, "model_batch_sizes": {"calls": 3}})
+    run.methods = {"fast": MethodInfo("fast", seconds=1.0, model_evaluations=0, examples=4),
+                   "slow": MethodInfo("slow", seconds=3.0, model_evaluations=100, examples=4),
+                   "none": MethodInfo("none")}
+    result = compute("cost", run)
+    rows = {r["method"]: r for r in result["methods"]}
+    assert rows["slow"]["seconds_per_example"] == approx(0.75)
+    assert rows["slow"]["evaluations_per_example"] == approx(25.0)
+    assert rows["slow"]["share_of_seconds"] == approx(0.75)
+    assert rows["fast"]["evaluations_per_example"] == 0.0
+    assert rows["none"]["seconds_per_example"] is None
+    assert result["total_seconds"] == approx(4.0) and result["run_timings"] == {"explain": 7.5}
+
+
+# ---------------------------------------------------------------- compute_metrics and helpers
+
+
+def test_compute_metrics_stores_json_ready_results_and_keeps_going_on_errors():
+    class Broken(Metric):
+        name = "_broken_for_test"
+        description = "always fails"
+
+        def compute(self, run, runner):
+            raise ValueError("no luck\nsecond line")
+
+    class NeedsModel(Metric):
+        name = "_needs_model_for_test"
+        needs_model = True
+
+    metrics.register(Broken)
+    metrics.register(NeedsModel)
+    try:
+        run = performance_run()
+        compute_metrics(run, None, ["_broken_for_test", "_needs_model_for_test", "performance"])
+    finally:
+        metrics._items.pop("_broken_for_test")
+        metrics._items.pop("_needs_model_for_test")
+    assert run.metrics["_broken_for_test"]["error"] == "ValueError: no luck"
+    assert run.metrics["_broken_for_test"]["result"] is None
+    assert "_needs_model_for_test" not in run.metrics  # skipped without a runner
+    assert run.metrics["performance"]["result"]["overall"]["accuracy"] == approx(4 / 6)
+    assert run.metrics["performance"]["seconds"] >= 0
+    json.dumps(run.metrics, allow_nan=False)
+
+
+def test_jsonable_turns_numpy_and_non_finite_values_into_json():
+    value = {"a": np.float32(0.5), "b": [np.int64(3), float("nan")], "c": np.array([1.0, np.inf]), 1: np.bool_(True)}
+    assert jsonable(value) == {"a": 0.5, "b": [3, None], "c": [1.0, None], "1": True}
