@@ -1,1 +1,58 @@
-"""(being written)"""
+"""Occlusion: how much the target probability drops when one token is masked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ReportgenError
+from .base import Batch, Explainer, Explanation, explainers
+
+REPLACEMENTS = ("mask", "pad", "unk")
+
+
+@explainers.register
+class Occlusion(Explainer):
+    name = "occlusion"
+    description = (
+        "Drop in the target-class probability when one token is replaced by the replacement token "
+        "(default 'mask': the tokenizer's mask token, else its pad token): p(input) - p(input with "
+        "that token replaced), one model call per non-special token. Special tokens score 0."
+    )
+    defaults = {"replacement": "mask"}
+
+    def __init__(self, seed: int = 0, **params):
+        super().__init__(seed, **params)
+        if self.params["replacement"] not in REPLACEMENTS:
+            raise ReportgenError(
+                f"occlusion: replacement must be one of {', '.join(REPLACEMENTS)}, not {self.params['replacement']!r}"
+            )
+
+    def attribute(self, batch: Batch) -> list[Explanation]:
+        replacement = self._replacement_id(batch)
+        id_lists: list[list[int]] = []
+        spans: list[tuple[int, list[int]]] = []
+        for ex in batch.examples:
+            ids = list(ex.input_ids)
+            start = len(id_lists)
+            id_lists.append(ids)
+            positions = [i for i, word in enumerate(ex.word_ids) if word is not None]
+            for position in positions:
+                id_lists.append(ids[:position] + [replacement] + ids[position + 1 :])
+            spans.append((start, positions))
+        probabilities = batch.runner.predict_ids(id_lists)
+        explanations = []
+        for ex, (start, positions) in zip(batch.examples, spans):
+            target = probabilities[start : start + len(positions) + 1, ex.target]
+            scores = np.zeros(len(ex.input_ids), dtype=np.float64)
+            scores[positions] = target[0] - target[1:]
+            explanations.append(Explanation(scores))
+        return explanations
+
+    def _replacement_id(self, batch: Batch) -> int:
+        choice = self.params["replacement"]
+        classifier = batch.classifier
+        if choice == "mask":
+            return classifier.mask_id
+        if choice == "unk" and classifier.tokenizer.unk_token_id is not None:
+            return classifier.tokenizer.unk_token_id
+        return classifier.pad_id

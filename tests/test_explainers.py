@@ -1,0 +1,447 @@
+"""Every registered explainer on tiny BERT, DistilBERT, RoBERTa and 3-class models.
+
+- every method runs through the Engine on every architecture and gives finite scores;
+- every method has its own check (a test fails if a registered method has none);
+- batching does not change scores;
+- one failing example is recorded and the rest are still explained;
+- plugins load from ``module:attr`` and from a ``.py`` path, and bad specs fail in one line.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import reportgen.plugins as plugins
+from reportgen.data import Dataset
+from reportgen.engine import Engine, RunConfig
+from reportgen.errors import ReportgenError
+from reportgen.explainers import Batch, Explainer, Explanation, explainers
+from reportgen.explainers.integrated import quadrature
+from reportgen.modeling import load_classifier
+from reportgen.runner import ModelRunner
+from tiny_models import CORPUS
+
+METHODS = explainers.names()  # the live registry, including methods other modules add
+KINDS = ("bert", "distilbert", "roberta", "bert3")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+TEXTS = list(CORPUS) + ["fun", "The acting is not good, but the story is really quite brilliant and the ending smart."]
+ROWS = [100 + 3 * i for i in range(len(TEXTS))]  # row ids differ from positions on purpose
+SMALL_BUDGETS = {  # applied only where a method has the parameter
+    "num_samples": 40, "n_samples": 40, "nsamples": 40, "samples": 40, "max_evals": 40, "n_evals": 40,
+}
+
+
+def small_params(name: str) -> dict:
+    defaults = explainers.get(name).defaults
+    params = {key: value for key, value in SMALL_BUDGETS.items() if key in defaults}
+    if name == "layer_integrated_gradients":
+        params["n_steps"] = 8
+    return params
+
+
+def config(methods, **kwargs) -> RunConfig:
+    params = {name: small_params(name) for name in methods if name in explainers}
+    return RunConfig(methods=list(methods), method_params=params, metrics=[], attention_maps=3, **kwargs)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and on a shared 2-core machine spinning
+    OpenMP workers made these tests ~5x slower; restore the setting afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def classifiers(model_dirs, three_class_dir):
+    loaded = {kind: load_classifier(folder, device="cpu") for kind, folder in model_dirs.items()}
+    loaded["bert3"] = load_classifier(three_class_dir, device="cpu")
+    return loaded
+
+
+def dataset_for(classifier) -> Dataset:
+    classes = len(classifier.labels)
+    return Dataset(TEXTS, [i % classes for i in range(len(TEXTS))], ROWS, info={"name": "tiny"})
+
+
+@pytest.fixture(scope="module")
+def runs(classifiers):
+    """One run of every registered method per tiny model (computed on first use)."""
+    cache = {}
+
+    def get(kind):
+        if kind not in cache:
+            classifier = classifiers[kind]
+            cache[kind] = Engine(classifier, config(METHODS), progress=False).run(dataset_for(classifier))
+        return cache[kind]
+
+    return get
+
+
+@pytest.fixture
+def restore_registry():
+    saved = dict(explainers._items)
+    yield
+    explainers._items.clear()
+    explainers._items.update(saved)
+
+
+# (a) every method, every architecture ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", METHODS)
+def test_method_runs_on_every_architecture(runs, method, kind):
+    run = runs(kind)
+    assert [f for f in run.failures if f.method in (method, None)] == []
+    assert run.methods[method].examples == len(TEXTS)
+    scores = run.attributions[method]
+    assert sorted(scores) == ROWS
+    for ex in run.examples:
+        attribution = scores[ex.index]
+        assert len(attribution.tokens) == len(ex.input_ids)
+        assert len(attribution.words) == len(ex.words)
+        assert np.all(np.isfinite(attribution.tokens)) and np.all(np.isfinite(attribution.words))
+
+
+# (b) one check per method ---------------------------------------------------------------
+
+
+def examples_and_scores(run, method):
+    return [(ex, np.asarray(run.attributions[method][ex.index].tokens)) for ex in run.examples]
+
+
+def single_batch(classifier, ex) -> Batch:
+    return Batch(ModelRunner(classifier), [ex])
+
+
+def specials(ex) -> np.ndarray:
+    return np.array([w is None for w in ex.word_ids])
+
+
+def check_attention(run, classifier):
+    for ex, scores in examples_and_scores(run, "attention"):
+        assert np.all(scores >= 0) and scores.sum() <= 1 + 1e-5
+        np.testing.assert_allclose(scores.sum(), 1.0, atol=1e-5)  # padding gets no attention
+    kept = [a for a in run.attributions["attention"].values() if "maps" in a.extra]
+    assert len(kept) == 3
+    for attribution in kept:
+        maps = np.asarray(attribution.extra["maps"])
+        length = len(attribution.tokens)
+        assert maps.shape == (classifier.model.config.num_hidden_layers, classifier.model.config.num_attention_heads,
+                              length, length)
+        np.testing.assert_allclose(maps[-1, :, 0, :].mean(axis=0), attribution.tokens, atol=1e-3)
+
+
+def check_attention_rollout(run, classifier):
+    for ex, scores in examples_and_scores(run, "attention_rollout"):
+        assert np.all(scores >= 0)
+        np.testing.assert_allclose(scores.sum(), 1.0, atol=1e-5)  # a product of row-stochastic matrices
+        assert scores[0] > scores[1:].min()  # the residual term keeps weight on the query itself
+
+
+def check_saliency(run, classifier):
+    for ex, scores in examples_and_scores(run, "saliency")[:2]:
+        assert np.all(scores >= 0)
+        embeds, grads = hand_gradients(classifier, ex)
+        np.testing.assert_allclose(scores, grads.norm(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
+
+
+def check_grad_x_input(run, classifier):
+    for ex, scores in examples_and_scores(run, "grad_x_input")[:2]:
+        embeds, grads = hand_gradients(classifier, ex)
+        np.testing.assert_allclose(scores, (grads * embeds).sum(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
+
+
+def hand_gradients(classifier, ex):
+    """One example alone, no padding: embeddings and d(target logit)/d(embeddings)."""
+    ids = torch.tensor([ex.input_ids])
+    embeds = classifier.embeddings()(ids).detach().requires_grad_(True)
+    logit = classifier.model(inputs_embeds=embeds, attention_mask=torch.ones_like(ids)).logits[0, ex.target]
+    (grads,) = torch.autograd.grad(logit, embeds)
+    return embeds.detach()[0], grads[0]
+
+
+def target_logit(classifier, embeds, ex) -> float:
+    with torch.no_grad():
+        mask = torch.ones((1, len(embeds)), dtype=torch.long)
+        out = classifier.model(inputs_embeds=embeds[None], attention_mask=mask)
+    return float(out.logits[0, ex.target])
+
+
+def check_integrated_gradients(run, classifier):
+    embed = classifier.embeddings()
+    for ex, scores in examples_and_scores(run, "integrated_gradients"):
+        assert np.all(scores[specials(ex)] == 0)  # the baseline keeps special tokens
+        delta = run.attributions["integrated_gradients"][ex.index].extra["delta"]
+        ids = torch.tensor(ex.input_ids)
+        base = torch.where(torch.tensor(specials(ex)), ids, torch.full_like(ids, classifier.pad_id))
+        with torch.no_grad():
+            change = target_logit(classifier, embed(ids), ex) - target_logit(classifier, embed(base), ex)
+        np.testing.assert_allclose(delta, scores.sum() - change, atol=1e-6)  # the recorded delta is what it says
+        assert abs(delta) <= 0.01 * abs(change) + 1e-7  # 32 Gauss-Legendre steps converge
+
+
+def check_layer_integrated_gradients(run, classifier):
+    config = classifier.model.config
+    for ex, scores in examples_and_scores(run, "layer_integrated_gradients"):
+        extra = run.attributions["layer_integrated_gradients"][ex.index].extra
+        matrix = np.asarray(extra["layers"])
+        assert matrix.shape == (config.num_hidden_layers + 1, len(ex.input_ids))
+        assert len(extra["layer_names"]) == len(matrix) and extra["layer_names"][0].endswith("embeddings")
+        np.testing.assert_allclose(scores, matrix.sum(axis=0), rtol=1e-12)
+        totals = matrix.sum(axis=1)  # each layer's row sums to the same logit change
+        assert np.all(np.abs(np.asarray(extra["deltas"])) <= 0.02 * np.abs(totals).max() + 1e-7)
+        assert np.all(matrix[-1, 1:] == 0)  # after the last layer only the first token reaches the head
+
+
+def check_occlusion(run, classifier):
+    for ex, scores in examples_and_scores(run, "occlusion")[:3]:
+        assert np.all(scores[specials(ex)] == 0)
+        position = int(np.flatnonzero(~specials(ex))[-1])
+        masked = list(ex.input_ids)
+        masked[position] = classifier.tokenizer.mask_token_id
+        with torch.no_grad():
+            probs = torch.softmax(classifier.model(input_ids=torch.tensor([ex.input_ids, masked])).logits, dim=-1)
+        np.testing.assert_allclose(scores[position], float(probs[0, ex.target] - probs[1, ex.target]), atol=1e-6)
+
+
+def check_random(run, classifier):
+    pairs = examples_and_scores(run, "random")
+    for ex, scores in pairs:
+        assert np.all(scores[specials(ex)] == 0) and np.all(scores[~specials(ex)] != 0)
+        alone = explainers.get("random")(seed=run.config["seed"]).attribute(single_batch(classifier, ex))[0]
+        np.testing.assert_array_equal(alone.tokens, scores)  # the same with any batch
+        other = explainers.get("random")(seed=run.config["seed"] + 1).attribute(single_batch(classifier, ex))[0]
+        assert not np.allclose(other.tokens[~specials(ex)], scores[~specials(ex)])
+    firsts = [scores[1] for _, scores in pairs]
+    assert len(set(firsts)) == len(firsts)  # each example gets its own draws
+
+
+def check_word_method(method):
+    def check(run, classifier):
+        for ex in run.examples:
+            words = np.asarray(run.attributions[method][ex.index].words)
+            assert len(words) == len(ex.words) and np.all(np.isfinite(words))
+    return check
+
+
+CHECKS = {
+    "attention": check_attention,
+    "attention_rollout": check_attention_rollout,
+    "saliency": check_saliency,
+    "grad_x_input": check_grad_x_input,
+    "integrated_gradients": check_integrated_gradients,
+    "layer_integrated_gradients": check_layer_integrated_gradients,
+    "occlusion": check_occlusion,
+    "random": check_random,
+    "lime": check_word_method("lime"),
+    "shap": check_word_method("shap"),
+}
+
+
+def test_every_registered_method_has_a_check():
+    missing = sorted(set(explainers.names()) - set(CHECKS))
+    assert not missing, f"add a method-specific check to CHECKS for: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_method_specific_check(runs, classifiers, method):
+    assert method in CHECKS, f"no check for {method}"
+    CHECKS[method](runs("bert"), classifiers["bert"])
+
+
+def test_layer_lookup_refuses_shared_layers():
+    from transformers import AlbertConfig, AlbertForSequenceClassification
+
+    from reportgen.explainers.integrated import attribution_layers
+
+    albert = AlbertForSequenceClassification(AlbertConfig(
+        vocab_size=50, embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,
+        intermediate_size=64, max_position_embeddings=32))
+    with pytest.raises(ValueError, match="cannot find the 3 encoder layers"):
+        attribution_layers(albert)
+
+
+def test_quadrature_rules():
+    for method in ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid"):
+        nodes, weights = quadrature(method, 7)
+        assert len(nodes) == 7 and np.all((nodes >= 0) & (nodes <= 1))
+        np.testing.assert_allclose(weights.sum(), 1.0, rtol=1e-12)
+    nodes, weights = quadrature("gausslegendre", 4)
+    np.testing.assert_allclose((weights * nodes**7).sum(), 1 / 8, rtol=1e-12)  # exact up to degree 2n-1
+    nodes, weights = quadrature("riemann_trapezoid", 5)
+    np.testing.assert_allclose((weights * nodes).sum(), 0.5, rtol=1e-12)
+    with pytest.raises(ValueError, match="gausslegendre"):
+        quadrature("simpson", 8)
+
+
+@pytest.mark.parametrize("method,params,message", [
+    ("integrated_gradients", {"method": "simpson"}, "unknown integration method"),
+    ("integrated_gradients", {"method": "riemann_left", "n_steps": 1}, "n_steps >= 2"),
+    ("layer_integrated_gradients", {"n_steps": 2.5}, "whole number"),
+    ("occlusion", {"replacement": "nothing"}, "replacement must be one of"),
+])
+def test_bad_parameters_fail_when_the_run_is_configured(classifiers, method, params, message):
+    with pytest.raises(ReportgenError, match=message):
+        Engine(classifiers["bert"], RunConfig(methods=[method], method_params={method: params}, metrics=[]))
+
+
+def test_extras_survive_saving(runs, tmp_path):
+    from reportgen.records import load, save
+
+    run = runs("bert")
+    loaded = load(save(run, tmp_path / "results"))
+    for method in ("integrated_gradients", "layer_integrated_gradients"):
+        for index, attribution in run.attributions[method].items():
+            assert loaded.attributions[method][index].extra == attribution.extra
+    assert loaded.methods["integrated_gradients"].params == {"n_steps": 32, "method": "gausslegendre"}
+
+
+# (c) batching does not change scores ----------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_batching_does_not_change_scores(classifiers, method):
+    """One sequence per model call (token budget 1) vs everything in one batch: same scores."""
+    classifier = classifiers["bert"]
+    data = dataset_for(classifier).subset([0, 3, 6, 7])  # lengths 4 to 20 tokens, padded together
+    params = {"n_steps": 8} if method == "integrated_gradients" else {}  # fewer steps: cheaper, same check
+
+    def run(max_batch_tokens):
+        run_config = config([method], max_batch_tokens=max_batch_tokens)
+        run_config.method_params[method].update(params)
+        return Engine(classifier, run_config, progress=False).run(data)
+
+    one_by_one, batched = run(1), run(100_000)
+    assert one_by_one.timings["model_batch_sizes"]["max"] == 1  # every model call held one sequence
+    assert batched.timings["model_batch_sizes"]["max"] > 1
+    reference = batched.attributions[method]
+    scale = max(np.abs(a.tokens).max() for a in reference.values())
+    assert sorted(one_by_one.attributions[method]) == sorted(reference) == sorted(data.rows)
+    for index, attribution in one_by_one.attributions[method].items():
+        np.testing.assert_allclose(attribution.tokens, reference[index].tokens, rtol=0, atol=1e-4 * scale + 1e-9)
+
+
+# (d) a failing example is recorded, the rest are explained ------------------------------
+
+
+class BrokenOnOne(Explainer):
+    name = "broken_for_test"
+    description = "Zeros, except that it raises for one example."
+    defaults = {"bad_index": -1}
+
+    def attribute(self, batch):
+        if any(ex.index == self.params["bad_index"] for ex in batch.examples):
+            raise RuntimeError("boom on purpose\nsecond line")
+        return [Explanation(np.zeros(len(ex.input_ids))) for ex in batch.examples]
+
+
+def test_one_failing_example_is_recorded_and_the_rest_explained(classifiers, restore_registry):
+    explainers.register(BrokenOnOne)
+    classifier, bad = classifiers["bert"], ROWS[2]
+    run_config = RunConfig(methods=["broken_for_test", "occlusion"], metrics=[],
+                           method_params={"broken_for_test": {"bad_index": bad}})
+    run = Engine(classifier, run_config, progress=False).run(dataset_for(classifier))
+    assert [(f.example, f.method, f.reason) for f in run.failures] == [
+        (bad, "broken_for_test", "RuntimeError: boom on purpose")
+    ]
+    assert sorted(run.attributions["broken_for_test"]) == [i for i in ROWS if i != bad]
+    assert sorted(run.attributions["occlusion"]) == ROWS
+    assert all(ex.ok for ex in run.examples)
+
+
+# (e) plugins ----------------------------------------------------------------------------
+
+PLUGIN_MODULE = '''
+import numpy as np
+from reportgen.explainers import Explainer, Explanation
+
+class Ones(Explainer):
+    name = "ones_for_test"
+    description = "One per token."
+    def attribute(self, batch):
+        return [Explanation(np.ones(len(ex.input_ids))) for ex in batch.examples]
+
+class Twos(Ones):
+    name = "twos_for_test"
+    description = "Two per token."
+    def attribute(self, batch):
+        return [Explanation(np.full(len(ex.input_ids), 2.0)) for ex in batch.examples]
+
+class Clash(Ones):
+    name = "saliency"
+
+class NoAttribute(Explainer):
+    name = "no_attribute_for_test"
+
+BOTH = [Ones, Twos]
+NOT_AN_EXPLAINER = 42
+'''
+
+
+@pytest.fixture
+def plugin_module(tmp_path, monkeypatch, restore_registry):
+    name = "rg_test_plugin_module"
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(PLUGIN_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+def test_plugin_from_path_runs_through_the_engine(classifiers, restore_registry):
+    assert plugins.load_plugin(f"{EXAMPLES / 'custom_explainer.py'}:EmbeddingNorm") == ["embedding_norm"]
+    assert plugins.load_plugin(f"{EXAMPLES / 'custom_explainer.py'}:EmbeddingNorm") == ["embedding_norm"]  # again: fine
+    classifier = classifiers["bert"]
+    run = Engine(classifier, RunConfig(methods="embedding_norm,saliency", metrics=[]), progress=False).run(
+        dataset_for(classifier))
+    assert not run.failures
+    ex = run.examples[0]
+    scores = np.asarray(run.attributions["embedding_norm"][ex.index].tokens)
+    assert np.all(scores[specials(ex)] == 0)
+    position = int(np.flatnonzero(~specials(ex))[0])
+    with torch.no_grad():
+        expected = classifier.embeddings()(torch.tensor([ex.input_ids[position]])).norm()
+    np.testing.assert_allclose(scores[position], float(expected), rtol=1e-5)
+
+
+def test_plugin_from_module_attr(plugin_module):
+    assert plugins.load_plugin(f"{plugin_module}:Ones") == ["ones_for_test"]
+    assert explainers.get("ones_for_test").__name__ == "Ones"
+    assert plugins.load_plugin(f"{plugin_module}:BOTH") == ["ones_for_test", "twos_for_test"]
+
+
+def test_plugin_from_entry_point(plugin_module, monkeypatch):
+    point = EntryPoint(name="twos", value=f"{plugin_module}:Twos", group=plugins.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [point] if group == point.group else [])
+    assert plugins.load_entry_points() == ["twos_for_test"]
+    assert "twos_for_test" in explainers
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("", "bad plugin spec"),
+    ("module_only:", "bad plugin spec"),
+    ("a module:Thing", "bad plugin spec"),
+    ("{module}:not-a-name", "bad plugin spec"),
+    ("rg_no_such_module_anywhere:Thing", "not found"),
+    ("no/such/file.py:Thing", "does not exist"),
+    ("{module}:Missing", "has no attribute 'Missing'"),
+    ("{module}:NOT_AN_EXPLAINER", "is not an Explainer subclass"),
+    ("{module}:Clash", "already taken"),
+    ("{module}:NoAttribute", "does not implement attribute"),
+])
+def test_bad_plugin_specs_fail_in_one_line(plugin_module, spec, message):
+    before = explainers.names()
+    with pytest.raises(ReportgenError, match=message) as caught:
+        plugins.load_plugin(spec.format(module=plugin_module))
+    assert "\n" not in str(caught.value)
+    assert explainers.names() == before
