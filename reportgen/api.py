@@ -37,8 +37,13 @@ def explain(
     encoding: str = "utf-8",
     max_length: int | None = None,
     progress: bool = True,
+    results: str | Path | None = None,
 ) -> RunResult:
-    """Run every selected method over a labeled dataset and compute all statistics."""
+    """Run every selected method over a labeled dataset and compute all statistics.
+
+    With ``results``, finished work is written there as it completes, and a run started
+    again with the same arguments and folder computes only what is missing.
+    """
     config = RunConfig(methods=methods, target=target, seed=seed, max_batch_tokens=max_batch_tokens,
                        max_batch_size=batch_size, method_params=method_params or {})
     classifier = model if isinstance(model, Classifier) else load_classifier(
@@ -49,10 +54,11 @@ def explain(
     )
     if limit is not None and limit < len(dataset):
         dataset = dataset.subset(stratified_sample(dataset.labels, limit, seed))
-    return Engine(classifier, config, progress=progress).run(dataset)
+    return Engine(classifier, config, progress=progress, results=results).run(dataset)
 
 
-def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 0, progress: bool = True) -> RunResult:
+def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 0, progress: bool = True,
+         results: str | Path | None = None, method_params: dict[str, dict[str, Any]] | None = None) -> RunResult:
     """Fine-tune (once, cached) and explain the embedded default model on held-out reviews."""
     from . import default
 
@@ -61,14 +67,14 @@ def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 
     classifier.info.update(display_name="all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes",
                            training=default.training_record(folder))
     held_out = default.load_corpus().held_out
-    run = explain(classifier, held_out, methods=methods, limit=limit, seed=seed, progress=progress)
-    return run
+    return explain(classifier, held_out, methods=methods, limit=limit, seed=seed, progress=progress, results=results,
+                   method_params=method_params)
 
 
 def write_outputs(run: RunResult, out: str | Path = "report.html", results: str | Path | None = None) -> dict[str, Path]:
     """Save the results, then build the report and model card from the saved copy."""
     out = Path(out)
-    results_dir = Path(results) if results is not None else out.parent / "results"
+    results_dir = results_folder(out, results)
     records.save(run, results_dir)
     saved = records.load(results_dir)
     return {
@@ -76,3 +82,8 @@ def write_outputs(run: RunResult, out: str | Path = "report.html", results: str 
         "report": write_report(saved, out),
         "model_card": write_model_card(saved, out.parent / "model_card.md"),
     }
+
+
+def results_folder(out: str | Path, results: str | Path | None) -> Path:
+    """The results folder: the one given, else ``results/`` beside the report."""
+    return Path(results) if results is not None else Path(out).parent / "results"

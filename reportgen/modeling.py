@@ -93,7 +93,7 @@ def load_classifier(
         _check_folder(Path(source), allow_pickle)
     kwargs = {"trust_remote_code": trust_remote_code}
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
             model = AutoModelForSequenceClassification.from_pretrained(
                 source, attn_implementation="eager", use_safetensors=not allow_pickle or None, **kwargs
@@ -144,7 +144,7 @@ def _max_length(model: Any, tokenizer: Any, requested: int | None) -> int:
     return min(limits) if limits else 512
 
 
-class _quiet_transformers:
+class quiet_transformers:
     """Silence transformers' notices about freshly initialised heads while loading."""
 
     def __enter__(self):

@@ -20,6 +20,9 @@ class Registry(Generic[T]):
         name = getattr(cls, "name", None)
         if not name:
             raise ValueError(f"{cls!r} has no name to register a {self.kind} under")
+        taken = self._items.get(name)
+        if taken is not None and taken is not cls and _qualified(taken) != _qualified(cls):
+            raise ValueError(f"the {self.kind} name {name!r} is taken by {_qualified(taken)}")
         self._items[name] = cls
         return cls
 
@@ -47,3 +50,7 @@ class Registry(Generic[T]):
         for name in names:
             self.get(name)
         return list(dict.fromkeys(names))
+
+
+def _qualified(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .charts import token_heatmap
 from .errors import ReportgenError
-from .records import Example, RunResult
+from .records import RunResult
+from .sections import SECTIONS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -29,29 +27,13 @@ def asset_dir(name: str) -> Path:
     raise ReportgenError(f"reportgen is installed without its {name}/ folder; reinstall it")
 
 
-@dataclass(frozen=True)
-class Section:
-    anchor: str
-    title: str
-    template: str
-
-
-SECTIONS = (
-    Section("summary", "Summary", "summary.html.j2"),
-    Section("examples", "Example explorer", "examples.html.j2"),
-    Section("methodology", "Methodology", "methodology.html.j2"),
-)
-
-
 def render_html(run: RunResult) -> str:
     """The whole report page as a string."""
     env = _environment()
     context = {
         "run": run,
         "sections": SECTIONS,
-        "summary": summary_context(run),
-        "explorer": explorer_context(run),
-        "methodology": methodology_context(run),
+        "contexts": {section.anchor: section.build(run) for section in SECTIONS},
         "assets": page_assets(),
     }
     return env.get_template("report.html.j2").render(context)
@@ -60,90 +42,9 @@ def render_html(run: RunResult) -> str:
 def write_report(run: RunResult, out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(run), encoding="utf-8")
+    # errors="replace": a lone surrogate in a dataset string must not stop the report.
+    out.write_text(render_html(run), encoding="utf-8", errors="replace")
     return out
-
-
-def summary_context(run: RunResult) -> dict[str, Any]:
-    explained = [ex for ex in run.examples if ex.ok]
-    correct = [ex for ex in explained if ex.correct]
-    figures = [
-        {"label": "examples explained", "value": f"{len(explained)} / {len(run.examples)}"},
-        {"label": "accuracy on these examples", "value": _share(len(correct), len(explained))},
-        {"label": "attribution methods", "value": len(run.methods)},
-        {"label": "failures", "value": len(run.failures)},
-    ]
-    training = run.model.get("training") or {}
-    if "held_out_accuracy" in training:
-        figures.insert(2, {"label": "held-out accuracy after fine-tuning", "value": f"{training['held_out_accuracy']:.3f}"})
-    settings = [
-        ("model", run.model.get("name")),
-        ("architecture", f"{run.model.get('architecture')} ({run.model.get('parameters', 0):,} parameters)"),
-        ("labels", ", ".join(run.labels)),
-        ("data", run.dataset.get("name") or run.dataset.get("path")),
-        ("input rows", run.dataset.get("rows")),
-        ("target class", "predicted class" if run.config.get("target") == "pred" else "true label"),
-        ("seed", run.config.get("seed")),
-        ("device", run.model.get("device")),
-        ("truncated texts", sum(ex.truncated for ex in run.examples)),
-        ("explain time", f"{run.timings.get('explain', 0):.1f} s"),
-    ]
-    return {
-        "model_name": run.model.get("display_name") or run.model.get("name", "model"),
-        "dataset_name": run.dataset.get("name") or Path(str(run.dataset.get("path", "data"))).name,
-        "explained": len(explained),
-        "methods": list(run.methods),
-        "figures": figures,
-        "settings": settings,
-        "failures": run.failures,
-    }
-
-
-def explorer_context(run: RunResult) -> dict[str, Any]:
-    items = [_example_item(run, ex) for ex in run.examples]
-    return {
-        "examples": items,
-        "normalisation": (
-            "Each heatmap row is one method's scores for the target class, divided by that row's largest "
-            "absolute score, so colours compare tokens within a method; red supports the target class, "
-            "blue speaks against it. Hover a cell for the raw score."
-        ),
-    }
-
-
-def _example_item(run: RunResult, ex: Example) -> dict[str, Any]:
-    labels = run.labels
-    item = {
-        "index": ex.index,
-        "text": ex.text,
-        "label": _label(labels, ex.label),
-        "prediction": _label(labels, ex.prediction),
-        "confidence": f"p={max(ex.probabilities):.2f}" if ex.probabilities else "",
-        "correct": ex.correct,
-        "truncated": ex.truncated,
-        "error": ex.error,
-        "heatmap": None,
-    }
-    scores = {m: run.attributions[m][ex.index].tokens for m in run.methods if ex.index in run.attributions.get(m, {})}
-    if ex.ok and scores:
-        item["heatmap"] = token_heatmap(f"heatmap-{ex.index}", ex.tokens, scores)
-    return item
-
-
-def methodology_context(run: RunResult) -> dict[str, Any]:
-    methods = [
-        {"name": info.name, "description": info.description, "params": sorted(info.params.items())}
-        for info in run.methods.values()
-    ]
-    return {
-        "methods": methods,
-        "folding": (
-            "Scores are computed per token for the target class. Word scores are the sum of the word's "
-            "sub-word token scores; word-level methods (LIME, SHAP) share a word's score equally among its tokens."
-        ),
-        "versions": sorted(run.versions.items()),
-        "javascript": _javascript_notice(),
-    }
 
 
 @dataclass(frozen=True)
@@ -178,14 +79,19 @@ def _vega_bundle() -> str:
     return vl_convert.javascript_bundle()
 
 
-def _javascript_notice() -> str:
+@lru_cache(maxsize=1)
+def javascript_notice() -> dict[str, str]:
+    """What JavaScript the page inlines, with versions, and the licences that travel with it."""
     import vl_convert
 
-    return (
-        f"The page inlines Vega {vl_convert.get_vega_version()}, Vega-Lite and vega-embed "
-        f"{vl_convert.get_vega_embed_version()} (BSD-3-Clause licence, (c) University of Washington "
-        f"Interactive Data Lab), bundled by vl-convert-python {metadata.version('vl-convert-python')}."
+    text = (
+        f"The page inlines Vega {vl_convert.get_vega_version()}, Vega-Lite {vl_convert.get_vegalite_versions()[-1]} "
+        f"and vega-embed {vl_convert.get_vega_embed_version()} (BSD-3-Clause, (c) University of Washington "
+        f"Interactive Data Lab) with the libraries they depend on, as one bundle made by vl-convert-python "
+        f"{metadata.version('vl-convert-python')}; and reportgen's own report.js (MIT)."
     )
+    licences = (asset_dir("static") / "third-party-licences.txt").read_text(encoding="utf-8")
+    return {"text": text, "licences": licences}
 
 
 @lru_cache(maxsize=1)
@@ -197,19 +103,10 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "allow_nan": False}
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "allow_nan": False,
+                                        "separators": (",", ":")}
     return env
 
 
 def _digest(script: str) -> str:
     return base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-
-
-def _label(labels: list[str], label_id: int | None) -> str:
-    if label_id is None:
-        return "-"
-    return labels[label_id] if 0 <= label_id < len(labels) else str(label_id)
-
-
-def _share(part: int, whole: int) -> str:
-    return f"{part / whole:.3f}" if whole else "-"

@@ -1,12 +1,30 @@
-"""The report in a real browser: offline, no errors, charts drawn (needs Debian's chromium)."""
+"""The report in a real browser: offline, no errors, charts drawn, selectors and filters work.
+
+Needs Debian's chromium (apt-get install -y chromium; CI installs it): these tests fail, never skip,
+when it is missing.
+"""
 
 import pytest
 
-from browser import CHROMIUM, PageVisit, open_report, remote_requests
+from browser import CHROMIUM, PageVisit, demo_like_run, hostile_run, hostile_text, open_report, remote_requests
 from reportgen.render import write_report
-from test_records import small_run
 
 pytestmark = pytest.mark.browser
+
+ALL_DRAWN = """() => Array.from(document.querySelectorAll('.chart')).every(c => c.hasAttribute('data-drawn'))"""
+CANVASES_NOT_BLANK = """() => Array.from(document.querySelectorAll('.chart canvas')).map(c => {
+    if (!c.width || !c.height) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) return true;
+    }
+    return false; })"""
+CANVAS_PIXELS = """(id) => { const c = document.querySelector('#' + id + ' canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0; for (let i = 0; i < d.length; i += 7) { h = (h * 31 + d[i]) % 1000000007; }
+    return [c.width, c.height, h]; }"""
+PIXELS_CHANGED = f"([id, old]) => JSON.stringify(({CANVAS_PIXELS})(id)) !== JSON.stringify(old)"
+VISIBLE_EXAMPLES = "() => Array.from(document.querySelectorAll('article.example')).filter(a => !a.hidden).map(a => a.id)"
 
 
 @pytest.fixture(scope="module")
@@ -21,26 +39,98 @@ def playwright():
         yield handle
 
 
-def test_report_draws_every_chart_offline_without_errors(playwright, classifier, tmp_path):
-    path = write_report(small_run(classifier), tmp_path / "report.html")
+def draw_everything(page):
+    page.evaluate("() => window.reportgen.drawAll()")
+    page.wait_for_function(ALL_DRAWN, timeout=30000)
+    failed = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-drawn=error]'))"
+                           ".map(c => c.id + ': ' + c.textContent)")
+    assert failed == []
+
+
+def check_clean(visit, path):
+    # Chromium's hint about the test's own pixel reads is the only warning allowed.
+    warnings = [w for w in visit.warnings if not w.startswith("Canvas2D: Multiple readback operations")]
+    assert visit.errors == [] and warnings == [] and visit.dialogs == []
+    assert remote_requests(visit, path) == []
+
+
+def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwright, classifier, tmp_path):
+    run = demo_like_run(classifier)
+    first = next(ex for ex in run.examples if ex.ok)
+    lime = run.attributions["lime"][first.index]
+    lime.words = [2 * w for w in lime.words]  # word scores that are not the sum of the token scores
+    path = write_report(run, tmp_path / "report.html")
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
     try:
-        page.evaluate("window.reportgen.drawAll()")
-        page.wait_for_function(
-            "document.querySelectorAll('.chart[data-drawn]').length === document.querySelectorAll('.chart').length",
-            timeout=15000,
-        )
-        assert page.locator(".chart[data-drawn=true]").count() == 3
-        assert page.locator(".chart canvas").count() == 3
-        non_blank = page.evaluate(
-            """() => Array.from(document.querySelectorAll('.chart canvas')).every(c => {
-                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                 for (let i = 0; i < d.length; i += 4) { if (d[i] < 250 || d[i+1] < 250 || d[i+2] < 250) return true; }
-                 return false; })"""
-        )
-        assert non_blank
+        page.wait_for_function("document.documentElement.hasAttribute('data-first-chart-ms')", timeout=15000)
+        draw_everything(page)
+        charts = page.locator(".chart").count()
+        assert charts >= 25
+        assert page.locator(".chart[data-drawn=true] canvas").count() == charts
+        assert all(page.evaluate(CANVASES_NOT_BLANK))
+
+        # Another layer and head redraw the attention heatmap.
+        chart = page.locator(".chart.attention").first
+        chart_id = chart.get_attribute("id")
+        before = page.evaluate(CANVAS_PIXELS, chart_id)
+        selects = chart.locator(".vega-bindings select")
+        assert selects.count() == 2
+        selects.nth(1).select_option(index=2)  # head 1 instead of the mean of heads
+        page.wait_for_function(PIXELS_CHANGED, arg=[chart_id, before], timeout=5000)
+        after_head = page.evaluate(CANVAS_PIXELS, chart_id)
+        selects.nth(0).select_option(index=0)  # layer 0 instead of the last
+        page.wait_for_function(PIXELS_CHANGED, arg=[chart_id, after_head], timeout=5000)
+
+        # The filters hide and show examples by their data attributes.
+        everyone = page.evaluate(VISIBLE_EXAMPLES)
+        assert len(everyone) == len(run.examples)
+        page.select_option("[data-filter=correct]", "0")
+        wrong = page.evaluate(VISIBLE_EXAMPLES)
+        assert set(wrong) == {f"example-{ex.index}" for ex in run.examples if ex.correct is False}
+        page.select_option("[data-filter=correct]", "")
+        page.check("[data-filter=attention]")
+        assert len(page.evaluate(VISIBLE_EXAMPLES)) == sum(1 for ex in run.examples if ex.ok and
+                                                           run.attributions["attention"][ex.index].extra.get("maps"))
+        page.uncheck("[data-filter=attention]")
+        page.fill("[data-filter=min]", "0.99")
+        confident = {f"example-{ex.index}" for ex in run.examples if ex.probabilities and max(ex.probabilities) >= 0.99}
+        assert set(page.evaluate(VISIBLE_EXAMPLES)) == confident
+        assert page.locator("#examples-count").text_content() == f"{len(confident)} of {len(run.examples)} examples"
+        page.fill("[data-filter=min]", "0")
+        label = str(run.examples[0].label)
+        page.select_option("[data-filter=label]", label)
+        assert set(page.evaluate(VISIBLE_EXAMPLES)) == {f"example-{ex.index}" for ex in run.examples
+                                                         if str(ex.label) == label}
+        page.select_option("[data-filter=label]", "")
+        assert len(page.evaluate(VISIBLE_EXAMPLES)) == len(run.examples)
+
+        # Printing opens every example and draws every chart.
+        page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+        assert page.evaluate("() => Array.from(document.querySelectorAll('details')).every(d => d.open)")
     finally:
         browser.close()
-    assert visit.errors == [] and visit.dialogs == []
-    assert remote_requests(visit, path) == []
+    check_clean(visit, path)
+
+
+def test_hostile_report_opens_cleanly_and_shows_the_strings_as_text(playwright, classifier, tmp_path):
+    run = hostile_run(classifier)
+    path = write_report(run, tmp_path / "hostile.html")
+    visit = PageVisit()
+    browser, page = open_report(playwright, path, visit)
+    try:
+        draw_everything(page)
+        assert all(page.evaluate(CANVASES_NOT_BLANK))
+        for i, ex in enumerate(run.examples):
+            assert page.locator(f"#example-{ex.index} .text").text_content() == hostile_text(i)
+        assert page.evaluate("() => document.querySelectorAll('img, iframe, object, embed, svg script').length") == 0
+        assert page.evaluate("() => document.querySelectorAll('script:not([type])').length") == 2
+        assert page.title().startswith("reportgen: <script>alert('model')</script>")
+        chart = page.locator(".chart.attention").first
+        chart.locator(".vega-bindings select").nth(1).select_option(index=1)
+        page.wait_for_timeout(200)
+        page.select_option("[data-filter=prediction]", "1")
+        page.select_option("[data-filter=prediction]", "")
+    finally:
+        browser.close()
+    check_clean(visit, path)

@@ -5,20 +5,29 @@ import json
 import re
 from html.parser import HTMLParser
 
+import pytest
+
+from browser import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run, hostile_text
+from reportgen import sections
 from reportgen.render import render_html
 from test_records import small_run
 
 HOSTILE = '</script><script>alert(1)</script><!--<script> {{ 7*7 }} "\'&<img src=x onerror=alert(2)>'
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "h1", "h2", "h3", "h4", "p",
+                "nav", "a", "main", "section", "div", "span", "b", "bdi", "table", "caption", "tr", "th", "td", "ul",
+                "li", "dl", "dt", "dd", "details", "summary", "code", "pre", "article", "form", "label", "select",
+                "option", "input", "button", "output", "footer", "br"}
 
 
 class PageParts(HTMLParser):
-    """Collects attributes and script bodies of a page."""
+    """Collects tags, attributes, script bodies and the text of a page."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.attributes, self.scripts, self._script = [], [], None
+        self.tags, self.attributes, self.scripts, self.text, self._script = set(), [], [], [], None
 
     def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
         self.attributes.extend((tag, name, value or "") for name, value in attrs)
         if tag == "script":
             self._script = {"attrs": dict(attrs), "body": ""}
@@ -26,6 +35,8 @@ class PageParts(HTMLParser):
     def handle_data(self, data):
         if self._script is not None:
             self._script["body"] += data
+        else:
+            self.text.append(data)
 
     def handle_endtag(self, tag):
         if tag == "script" and self._script is not None:
@@ -39,25 +50,103 @@ def parts(html):
     return parser
 
 
-def test_no_remote_reference_and_bundle_inlined_once(classifier):
-    html = render_html(small_run(classifier))
-    page = parts(html)
-    for tag, name, value in page.attributes:
-        if name in ("src", "href", "action", "srcset", "data"):
-            assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
-    assert "@import" not in html
-    assert html.count("window.vegaEmbed=") == 1
-    executable = [s for s in page.scripts if "type" not in s["attrs"]]
-    assert len(executable) == 2
+def json_blocks(html):
+    return {s["attrs"]["id"]: json.loads(s["body"]) for s in parts(html).scripts
+            if s["attrs"].get("type") == "application/json"}
 
 
-def test_csp_allows_exactly_the_inlined_scripts(classifier):
-    html = render_html(small_run(classifier))
-    csp = html_lib.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1))
-    assert "default-src 'none'" in csp and "unsafe-eval" not in csp
-    for script in (s for s in parts(html).scripts if "type" not in s["attrs"]):
+@pytest.fixture(scope="module")
+def demo_html(classifier):
+    return render_html(demo_like_run(classifier))
+
+
+@pytest.fixture(scope="module")
+def hostile(classifier):
+    run = hostile_run(classifier)
+    return run, render_html(run)
+
+
+def test_no_remote_reference_and_bundle_inlined_once(classifier, demo_html):
+    for html in (render_html(small_run(classifier)), demo_html):
+        page = parts(html)
+        for tag, name, value in page.attributes:
+            if name in ("src", "href", "action", "srcset", "data", "poster", "formaction"):
+                assert not re.match(r"\s*(https?:)?//", value), (tag, name, value)
+        assert "@import" not in html and "url(" not in html.split("<style>")[1].split("</style>")[0]
+        assert html.count("window.vegaEmbed=") == 1
+        executable = [s for s in page.scripts if "type" not in s["attrs"]]
+        assert len(executable) == 2
+        assert not re.search(r"https?://[^\s\"'<]*", "".join(s["body"] for s in page.scripts
+                                                             if s["attrs"].get("type") == "application/json"))
+
+
+def test_csp_allows_exactly_the_inlined_scripts(demo_html):
+    csp = html_lib.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', demo_html).group(1))
+    assert "default-src 'none'" in csp and "unsafe-eval" not in csp and "connect-src" not in csp
+    for script in (s for s in parts(demo_html).scripts if "type" not in s["attrs"]):
         digest = base64.b64encode(hashlib.sha256(script["body"].encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
+
+
+def test_all_seven_sections_in_order_with_navigation(demo_html):
+    anchors = re.findall(r'<section id="([^"]+)">', demo_html)
+    assert anchors == ["summary", "performance", "quality", "global", "atlas", "examples", "methodology"]
+    for anchor in anchors:
+        assert f'href="#{anchor}"' in demo_html
+
+
+def test_sections_show_the_statistics(classifier, demo_html):
+    run = demo_like_run(classifier)
+    text = " ".join(parts(demo_html).text)
+    for needle in ("Confusion matrix", "Per class", "Calibration", "Per group", "Faithfulness", "AOPC curves",
+                   "Agreement between methods", "Cost", "Top words per class", "misclassified examples",
+                   "Attention rollout", "Most focused head", "Which methods are most faithful here",
+                   "Licences", "BSD-3-Clause", "Package versions"):
+        assert needle in text, needle
+    for name, info in run.methods.items():
+        assert info.description in text
+    for name, entry in run.metrics.items():
+        assert entry["description"] in text
+    assert f"at most {ATTENTION_MAPS} examples" in text
+    assert "normalis" in text.lower() and "largest absolute" in text
+
+
+def test_explorer_examples_carry_filter_attributes_and_bounded_attention(classifier, demo_html):
+    run = demo_like_run(classifier)
+    articles = re.findall(r'<article class="example" id="example-(\d+)" data-label="([^"]*)" data-prediction="([^"]*)" '
+                          r'data-correct="([^"]*)" data-confidence="([^"]*)" data-attention="([01])"', demo_html)
+    assert len(articles) == len(run.examples)
+    by_index = {ex.index: ex for ex in run.examples}
+    for index, label, prediction, correct, confidence, attention in articles:
+        ex = by_index[int(index)]
+        assert label == ("" if ex.label is None else str(ex.label))
+        assert prediction == ("" if ex.prediction is None else str(ex.prediction))
+        assert correct == ("" if ex.correct is None else str(int(ex.correct)))
+        if ex.probabilities:
+            assert abs(float(confidence) - max(ex.probabilities)) < 1e-4
+    assert sum(a[5] == "1" for a in articles) == ATTENTION_MAPS
+    assert demo_html.count('data-spec="tpl-attention"') == ATTENTION_MAPS
+    assert demo_html.count('id="tpl-tokens"') == 1  # a template is held once, whatever the number of examples
+    failed = next(ex for ex in run.examples if not ex.ok)
+    assert f'id="ex{failed.index}-tokens"' not in demo_html and "Not explained: text is empty" in demo_html
+
+
+def test_render_is_deterministic(classifier, demo_html):
+    assert render_html(demo_like_run(classifier)) == demo_html
+
+
+def test_a_run_without_statistics_still_renders_every_section(classifier):
+    html = render_html(small_run(classifier))
+    assert len(re.findall(r"<section id=", html)) == 7
+    assert "The faithfulness statistic was not computed in this run." in html
+    assert 'data-spec="tpl-tokens"' in html
+
+
+def test_a_failed_statistic_is_reported(classifier):
+    run = demo_like_run(classifier)
+    run.metrics["faithfulness"] = {"description": "x", "params": {}, "result": None, "error": "ValueError: boom"}
+    html = render_html(run)
+    assert "The faithfulness statistic failed: ValueError: boom" in html
 
 
 def test_hostile_text_stays_data(classifier):
@@ -68,14 +157,74 @@ def test_hostile_text_stays_data(classifier):
     assert "<script>alert" not in html and "<img src=x" not in html and "<!--<script>" not in html
     page = parts(html)
     assert not any(name.startswith("on") for _, name, _ in page.attributes)
-    spec_blocks = [s for s in page.scripts if s["attrs"].get("type") == "application/json"]
-    tokens = {row["token"] for s in spec_blocks for row in json.loads(s["body"])["data"]["values"]}
-    assert HOSTILE in tokens
+    data = json_blocks(html)[f"ex{run.examples[0].index}-data"]
+    assert data["tok"][0]["t"][1] == HOSTILE
+    assert HOSTILE in "".join(page.text)
+
+
+def test_hostile_dataset_everywhere_stays_data(hostile):
+    run, html = hostile
+    page = parts(html)
+    assert page.tags <= ALLOWED_TAGS, page.tags - ALLOWED_TAGS
+    assert not any(name.startswith("on") for _, name, _ in page.attributes)
+    assert len([s for s in page.scripts if "type" not in s["attrs"]]) == 2
+    for raw in ("<script>alert", "<img src=x", "<!--<script>", "</script><script>", '" onmouseover="'):
+        assert raw not in html
+    blocks = json_blocks(html)
+    text = "".join(page.text)
+    for i, ex in enumerate(run.examples):
+        assert hostile_text(i) in text  # shown as text, unchanged
+        if ex.ok:
+            row = blocks[f"ex{ex.index}-data"]["tok"][0]
+            assert row["t"] == ex.tokens and row["W"] == ex.words
+    for label in run.labels:
+        assert label in text
+    words = {w["word"] for w in run.metrics["top_words"]["result"]["words"]}
+    assert words & {s.strip().lower() for s in HOSTILE_STRINGS}
+    assert "{{ 7*7 }}" in text and "{% raw %}" in text  # template syntax is not evaluated
 
 
 def test_specs_are_valid_json_even_with_non_finite_scores(classifier):
     run = small_run(classifier)
     run.attributions["saliency"][0].tokens[1] = float("nan")
-    page = parts(render_html(run))
-    for block in (s for s in page.scripts if s["attrs"].get("type") == "application/json"):
+    run.attributions["saliency"][0].tokens[2] = float("inf")
+    html = render_html(run)
+    for block in (s for s in parts(html).scripts if s["attrs"].get("type") == "application/json"):
         json.loads(block["body"], parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+
+
+# ----------------------------------------------------------------------------- the faithfulness statement
+
+def faithfulness_result(values, control="random", n=50, se=0.01):
+    summary = []
+    for method, (comp, suff) in values.items():
+        ref = values[control]
+        summary.append({"method": method, "examples": n, "comprehensiveness": comp, "comprehensiveness_se": se,
+                        "sufficiency": suff, "sufficiency_se": se, "is_control": method == control,
+                        "comprehensiveness_lift": comp - ref[0], "sufficiency_lift": ref[1] - suff})
+    return {"summary": summary, "control": control, "per_example": [], "fractions": [0.1, 0.5]}
+
+
+def test_statement_names_the_leaders_ties_and_methods_below_random():
+    result = faithfulness_result({"integrated_gradients": (0.36, 0.12), "occlusion": (0.35, 0.13),
+                                  "saliency": (0.20, 0.22), "grad_x_input": (0.09, 0.31), "random": (0.13, 0.27)})
+    text = " ".join(sections.faithfulness_statement(result))
+    assert "integrated_gradients and occlusion" in text and "tied" in text
+    assert "grad_x_input scores below the random control on both measures" in text
+    assert "larger than two standard errors" in text and "worse than chance" in text
+    assert "not plausible" not in text and "plausible to a person" in text
+    assert sections.faithfulness_leaders(result, "comprehensiveness") == ["integrated_gradients", "occlusion"]
+
+
+def test_statement_is_honest_when_nothing_moves_the_prediction():
+    result = faithfulness_result({"a": (0.001, 0.0), "b": (0.0009, 0.0), "random": (0.001, 0.0)}, se=0.0001)
+    text = " ".join(sections.faithfulness_statement(result))
+    assert "cannot tell the methods apart" in text and "below the random control" not in text
+
+
+def test_statement_uses_paired_differences_when_per_example_rows_exist():
+    result = faithfulness_result({"a": (0.30, 0.1), "b": (0.29, 0.1), "random": (0.1, 0.3)}, se=0.05)
+    # Large unpaired standard errors would call a and b tied; per example, a beats b by 0.01 every time.
+    result["per_example"] = [{"example": e, "method": m, "comprehensiveness": c + e * 0.01, "sufficiency": 0.1}
+                             for e in range(20) for m, c in (("a", 0.30), ("b", 0.29), ("random", 0.1))]
+    assert sections.faithfulness_leaders(result, "comprehensiveness") == ["a"]

@@ -1,0 +1,127 @@
+"""Report budgets for 1,000 examples: file size (at most 10 MB) and time to the first chart (at most 0.5 s).
+
+    reportgen demo --out /tmp/demo/report.html          # once: writes /tmp/demo/results
+    python benchmarks/report_size.py /tmp/demo/results  # prints the figures, writes benchmarks/report_size.txt
+
+A synthetic 1,000-example run is built from a saved run by repeating its examples and their
+attributions under new indices (so texts, token counts, methods and score distributions are those
+of the real run); full attention maps stay on the first ``config["attention_maps"]`` examples only,
+as in a real run. The report is rendered, its size printed, and it is opened in Debian's Chromium
+(headless, through Playwright) a few times: the time to the first chart is the ``performance.now()``
+that report.js records when the first chart is drawn (milliseconds since navigation start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from reportgen import records
+from reportgen.records import Attribution, RunResult
+from reportgen.render import write_report
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]
+SIZE_BUDGET_MB = 10.0
+FIRST_CHART_BUDGET_MS = 500.0
+
+
+def replicate(run: RunResult, n: int) -> RunResult:
+    """A run of ``n`` examples made by repeating ``run``'s examples and attributions with new indices."""
+    source = [ex for ex in run.examples]
+    keep_maps = int(run.config.get("attention_maps", 10) or 0)
+    big = copy.copy(run)
+    big.examples, big.attributions, big.failures = [], {m: {} for m in run.attributions}, []
+    big.dataset = dict(run.dataset, explained=n, note=f"synthetic: {len(source)} examples repeated to {n}")
+    for new_index in range(n):
+        ex = copy.copy(source[new_index % len(source)])
+        old_index, ex.index = ex.index, new_index
+        big.examples.append(ex)
+        for method, by_example in run.attributions.items():
+            attribution = by_example.get(old_index)
+            if attribution is None:
+                continue
+            extra = attribution.extra
+            if "maps" in extra and new_index >= keep_maps:
+                extra = {k: v for k, v in extra.items() if k != "maps"}
+            big.attributions[method][new_index] = Attribution(method, new_index, attribution.tokens,
+                                                              attribution.words, extra)
+    return big
+
+
+def first_chart_ms(path: Path, repeats: int) -> list[dict[str, float]]:
+    """Per visit: ms from navigation start to DOMContentLoaded and to the first chart drawn."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    visits = []
+    with sync_playwright() as handle:
+        browser = handle.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        try:
+            for _ in range(repeats):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(path.resolve().as_uri(), wait_until="domcontentloaded")
+                page.wait_for_function("document.documentElement.hasAttribute('data-first-chart-ms')",
+                                       timeout=60_000)
+                visits.append(page.evaluate("""() => ({
+                    first_chart: parseFloat(document.documentElement.getAttribute('data-first-chart-ms')),
+                    dom_content_loaded: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
+                })"""))
+                page.close()
+        finally:
+            browser.close()
+    return visits
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", type=Path, help="a saved results folder (e.g. the demo's results/)")
+    parser.add_argument("--examples", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=5, help="browser visits (the median is reported)")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/reportgen-benchmark/report.html"))
+    parser.add_argument("--record", type=Path, default=HERE / "report_size.txt", help="where to write the figures")
+    args = parser.parse_args(argv)
+
+    run = records.load(args.results)
+    big = replicate(run, args.examples)
+    started = time.perf_counter()
+    path = write_report(big, args.out)
+    render_s = time.perf_counter() - started
+    size_mb = path.stat().st_size / 1e6
+    visits = first_chart_ms(path, args.repeats)
+    first = statistics.median(v["first_chart"] for v in visits)
+    loaded = statistics.median(v["dom_content_loaded"] for v in visits)
+    each = ", ".join(f"{v['first_chart']:.0f}" for v in visits)
+    kept = sum(1 for a in big.attributions.get("attention", {}).values() if a.extra.get("maps"))
+    lines = [
+        f"reportgen report budget benchmark ({time.strftime('%Y-%m-%d')})",
+        f"source run: {len(run.examples)} examples of {run.dataset.get('name') or run.dataset.get('path')}, "
+        f"{len(run.methods)} methods, model {run.model.get('architecture')} "
+        f"({run.model.get('layers')} layers x {run.model.get('heads')} heads)",
+        f"synthetic run: {len(big.examples)} examples (repeated), full attention maps kept for {kept}",
+        f"machine: {os.cpu_count()} CPU cores, {platform.platform()}, headless Debian chromium via playwright",
+        f"render time: {render_s:.1f} s",
+        f"report size: {size_mb:.2f} MB (budget {SIZE_BUDGET_MB:.0f} MB) -> "
+        f"{'ok' if size_mb <= SIZE_BUDGET_MB else 'OVER'}",
+        f"first chart drawn: {first:.0f} ms after navigation start, median of {len(visits)} visits "
+        f"(each: {each}) (budget {FIRST_CHART_BUDGET_MS:.0f} ms) -> "
+        f"{'ok' if first <= FIRST_CHART_BUDGET_MS else 'OVER'}",
+        f"DOMContentLoaded: {loaded:.0f} ms (median)",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    args.record.write_text(text, encoding="utf-8")
+    return 0 if size_mb <= SIZE_BUDGET_MB and first <= FIRST_CHART_BUDGET_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Work written as it finishes, so a run killed at any point resumes where it stopped.
+
+The unit of work is (batch, method): the engine's batch plan is a pure function of the
+examples and the batch limits, so a resumed run rebuilds exactly the batches of the first
+run and recomputes only the units that are missing. Results therefore match an
+uninterrupted run bit for bit. Every unit is one appended JSON line; a line cut short by
+a kill is ignored. Fingerprints of the model weights, the data and each method's
+parameters decide what stored work is still valid: a changed model or dataset discards
+everything, a changed method discards only that method's lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+
+from .records import Attribution, Failure
+
+
+@dataclass
+class Unit:
+    """One method's work on one batch: its scores, its failures and what it cost."""
+
+    attributions: list[Attribution] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+    evaluations: int = 0
+
+    def to_json(self, batch: int) -> dict[str, Any]:
+        return {"batch": batch, "seconds": self.seconds, "evaluations": self.evaluations,
+                "attributions": [asdict(a) for a in self.attributions],
+                "failures": [asdict(f) for f in self.failures]}
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> "Unit":
+        return cls([Attribution(**a) for a in row["attributions"]], [Failure(**f) for f in row["failures"]],
+                   row["seconds"], row["evaluations"])
+
+FOLDER = "partial"
+
+
+class Checkpoint:
+    """Appends finished units under ``results/partial`` and reads them back on resume."""
+
+    def __init__(self, results: str | Path, run_key: str, method_keys: dict[str, str]):
+        self.folder = Path(results) / FOLDER
+        self.run_key = run_key
+        self.method_keys = method_keys
+        self._open()
+
+    def _open(self) -> None:
+        stored = _read_json(self.folder / "fingerprint.json")
+        if stored.get("run") != self.run_key:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            stored = {}
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for method, key in stored.get("methods", {}).items():
+            if self.method_keys.get(method) != key:
+                (self.folder / f"{method}.jsonl").unlink(missing_ok=True)
+        _write_json(self.folder / "fingerprint.json", {"run": self.run_key, "methods": self.method_keys})
+        self.predictions = _by_batch(self.folder / "predictions.jsonl")
+        self.units = {method: _by_batch(self.folder / f"{method}.jsonl") for method in self.method_keys}
+
+    def outcomes(self, batch: int) -> list[dict[str, Any]] | None:
+        """Stored predictions of a batch: per example its probabilities or its error."""
+        row = self.predictions.get(batch)
+        return row["examples"] if row else None
+
+    def save_outcomes(self, batch: int, outcomes: list[dict[str, Any]]) -> None:
+        self._append("predictions.jsonl", {"batch": batch, "examples": outcomes})
+        self.predictions[batch] = {"batch": batch, "examples": outcomes}
+
+    def unit(self, method: str, batch: int) -> Unit | None:
+        row = self.units[method].get(batch)
+        return Unit.from_json(row) if row else None
+
+    def save_unit(self, method: str, batch: int, unit: Unit) -> None:
+        row = unit.to_json(batch)
+        self._append(f"{method}.jsonl", row)
+        self.units[method][batch] = row
+
+    def _append(self, name: str, row: dict[str, Any]) -> None:
+        with (self.folder / name).open("a", encoding="utf-8") as out:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def fingerprint(*parts: Any) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, default=str).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def model_fingerprint(model) -> str:
+    """Hash of every weight tensor and the config: any change of the model changes it."""
+    digest = hashlib.sha256(model.config.to_json_string().encode("utf-8"))
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode("utf-8"))
+        raw = tensor.detach().cpu().contiguous().view(-1).view(torch.uint8)
+        digest.update(raw.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _by_batch(path: Path) -> dict[int, dict[str, Any]]:
+    rows = {}
+    for row in _complete_lines(path):
+        rows[row["batch"]] = row
+    return rows
+
+
+def _complete_lines(path: Path) -> Iterable[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.endswith("\n"):
+                break  # the tail of a line cut short by a kill
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                break
+    return rows
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,816 @@
+"""One function per report section: each builds its template context from a saved RunResult only.
+
+Contexts hold plain values (strings already formatted for display, rows, :class:`Chart` objects);
+the templates decide the markup. Nothing here builds HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import charts
+from .charts import Chart, Template
+from .records import Example, RunResult
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def metric(run: RunResult, name: str) -> dict[str, Any] | None:
+    """A metric's result, or None when it was not computed or failed."""
+    entry = run.metrics.get(name)
+    if not entry or entry.get("result") is None:
+        return None
+    return entry["result"]
+
+
+def metric_error(run: RunResult, name: str) -> str | None:
+    entry = run.metrics.get(name)
+    if entry is None:
+        return f"The {name} statistic was not computed in this run."
+    if entry.get("result") is None:
+        return f"The {name} statistic failed: {entry.get('error', 'no result')}"
+    return None
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for display with ``digits`` decimals; '-' for missing values."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def fmt_se(value: float | None, se: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f} ± {se:.{digits}f}" if se is not None else f"{value:.{digits}f}"
+
+
+def pct(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value >= 100:
+        return f"{value:,.0f} s"
+    if value >= 1:
+        return f"{value:.1f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+def label_name(run: RunResult, label_id: int | None) -> str:
+    labels = run.labels
+    if label_id is None:
+        return "-"
+    return labels[label_id] if 0 <= label_id < len(labels) else str(label_id)
+
+
+def class_names(run: RunResult) -> list[str]:
+    """The model's class names, extended with ids for ids used beyond them."""
+    names = [str(name) for name in run.labels]
+    ids = [v for ex in run.examples for v in (ex.label, ex.prediction) if v is not None]
+    for i in range(len(names), (max(ids) + 1) if ids else 0):
+        names.append(str(i))
+    return names
+
+
+def methods_with_scores(run: RunResult) -> list[str]:
+    """Methods that have attributions, in the run's order (then any others, sorted)."""
+    known = [name for name in run.methods if run.attributions.get(name)]
+    return known + sorted(name for name in run.attributions if name not in run.methods and run.attributions[name])
+
+
+def value_text(value: Any) -> str:
+    """A configuration value as compact text (JSON for lists and dicts)."""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "none"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def model_name(run: RunResult) -> str:
+    """The model's display name, else its hub id, else the last two parts of its folder."""
+    model = run.model
+    if model.get("display_name"):
+        return str(model["display_name"])
+    name = str(model.get("name") or "model")
+    path = Path(name)
+    if path.is_absolute() or name.startswith(("~", ".")) or len(path.parts) > 2:
+        return "/".join(path.parts[-2:])
+    return name
+
+
+def explained(run: RunResult) -> list[Example]:
+    return [ex for ex in run.examples if ex.ok and ex.prediction is not None]
+
+
+# ----------------------------------------------------------------------------- 1. summary
+
+
+def headline(run: RunResult) -> list[dict[str, str]]:
+    """The figures at the top of the report and of the model card."""
+    done = explained(run)
+    scored = [ex for ex in done if ex.label is not None]
+    performance, calibration = metric(run, "performance"), metric(run, "calibration")
+    figures = [{"label": "examples explained", "value": f"{len(done)} / {len(run.examples)}"}]
+    if performance and performance["overall"]["accuracy"] is not None:
+        figures.append({"label": "accuracy", "value": fmt(performance["overall"]["accuracy"])})
+        figures.append({"label": "macro-F1", "value": fmt(performance["overall"]["macro_f1"])})
+    elif scored:
+        figures.append({"label": "accuracy", "value": fmt(sum(ex.correct for ex in scored) / len(scored))})
+    if calibration and calibration.get("ece") is not None:
+        figures.append({"label": "expected calibration error", "value": fmt(calibration["ece"])})
+    training = run.model.get("training") or {}
+    if training.get("held_out_accuracy") is not None:
+        figures.append({"label": "held-out accuracy after fine-tuning", "value": fmt(training["held_out_accuracy"])})
+    faithfulness = metric(run, "faithfulness")
+    if faithfulness:
+        leaders = faithfulness_leaders(faithfulness, "comprehensiveness")
+        if leaders:
+            tied = f" (tied with {len(leaders) - 1} more)" if len(leaders) > 1 else ""
+            figures.append({"label": "highest comprehensiveness" + tied, "value": leaders[0], "kind": "name"})
+    figures.append({"label": "attribution methods", "value": str(len(run.methods))})
+    figures.append({"label": "failures", "value": str(len(run.failures))})
+    return figures
+
+
+def summary(run: RunResult) -> dict[str, Any]:
+    model, dataset, config = run.model, run.dataset, run.config
+    shape = ""
+    if model.get("layers"):
+        shape = f", {model.get('layers')} layers x {model.get('heads')} heads"
+    model_rows = [
+        ("model", model.get("display_name") or model.get("name")),
+        ("location", model.get("name")),
+        ("architecture", f"{model.get('architecture')} ({fmt(model.get('parameters', 0))} parameters{shape})"),
+        ("classes", ", ".join(class_names(run))),
+        ("maximum length", model.get("max_length")),
+        ("device", model.get("device")),
+    ]
+    training = model.get("training") or {}
+    for key, value in sorted(training.items()):
+        model_rows.append((f"fine-tuning: {key}", value_text(value)))
+    data_rows = [(key, value_text(value)) for key, value in dataset.items()]
+    config_rows = [(key, value_text(value)) for key, value in config.items()]
+    timings = [(key, seconds(value)) for key, value in run.timings.items() if isinstance(value, (int, float))]
+    timings.append(("total", seconds(sum(v for v in run.timings.values() if isinstance(v, (int, float))))))
+    metric_errors = [{"name": name, "error": entry["error"]} for name, entry in run.metrics.items()
+                     if entry.get("error")]
+    performance = metric(run, "performance")
+    counts = performance["counts"] if performance else None
+    overview = []
+    faithfulness = metric(run, "faithfulness")
+    if faithfulness:
+        overview = faithfulness_statement(faithfulness)[:1]
+    lift = None
+    if faithfulness and any(r.get("comprehensiveness_lift") is not None for r in faithfulness["summary"]):
+        lift = charts.lift_bars("chart-summary-lift", faithfulness["summary"])
+    return {
+        "model_name": model_name(run),
+        "dataset_name": dataset.get("name") or Path(str(dataset.get("path", "data"))).name,
+        "created": run.created,
+        "explained": len(explained(run)),
+        "methods": list(run.methods),
+        "figures": headline(run),
+        "model_rows": [(k, "-" if v is None else str(v)) for k, v in model_rows],
+        "data_rows": data_rows,
+        "config_rows": config_rows,
+        "timings": timings,
+        "versions": sorted(run.versions.items()),
+        "failures": run.failures,
+        "metric_errors": metric_errors,
+        "counts": counts,
+        "overview": overview,
+        "lift_chart": lift,
+    }
+
+
+# ----------------------------------------------------------------------------- 2. model performance
+
+
+def performance(run: RunResult) -> dict[str, Any]:
+    result, calibration = metric(run, "performance"), metric(run, "calibration")
+    context: dict[str, Any] = {"missing": metric_error(run, "performance"), "calibration_missing":
+                               metric_error(run, "calibration")}
+    if result:
+        overall = result["overall"]
+        context.update(
+            definition=result["definition"],
+            figures=[
+                {"label": "examples scored", "value": fmt(overall["examples"])},
+                {"label": "accuracy", "value": fmt(overall["accuracy"])},
+                {"label": "macro-F1", "value": fmt(overall["macro_f1"])},
+            ],
+            per_class=[{"class": r["class"], "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
+                        "precision": fmt(r["precision"]), "recall": fmt(r["recall"]), "f1": fmt(r["f1"])}
+                       for r in result["per_class"]],
+            confusion=charts.confusion_heatmap("chart-confusion", result["confusion"], len(result["labels"])),
+            counts=result["counts"],
+        )
+        groups = []
+        ece = {g["group"]: g for g in (calibration or {}).get("groups", [])}
+        for g in result.get("groups", []):
+            cal = ece.get(g["group"], {})
+            groups.append({"group": g["group"], "examples": fmt(g["examples"]), "accuracy": fmt(g["accuracy"]),
+                           "macro_f1": fmt(g["macro_f1"]), "ece": fmt(cal.get("ece")),
+                           "confidence": fmt(cal.get("mean_confidence")), "failed": fmt(g.get("failed"))})
+        context["groups"] = groups
+    if calibration:
+        context.update(
+            calibration_definition=calibration["definition"],
+            calibration_figures=[
+                {"label": "expected calibration error", "value": fmt(calibration["ece"])},
+                {"label": "largest bin gap (MCE)", "value": fmt(calibration["mce"])},
+                {"label": "Brier score", "value": fmt(calibration["brier"])},
+                {"label": "mean confidence", "value": fmt(calibration["mean_confidence"])},
+            ],
+            reliability=charts.reliability_curve("chart-reliability", calibration["bins"]),
+            calibration_note=_calibration_note(calibration),
+        )
+    return context
+
+
+def _calibration_note(calibration: dict[str, Any]) -> str:
+    accuracy, confidence, ece = calibration.get("accuracy"), calibration.get("mean_confidence"), calibration.get("ece")
+    if accuracy is None or confidence is None or ece is None:
+        return ""
+    bins = [b for b in calibration["bins"] if b["count"] and b["gap"] is not None]
+    over = sum(b["count"] for b in bins if b["gap"] > 0.05)
+    under = sum(b["count"] for b in bins if b["gap"] < -0.05)
+    overall = "over-confident" if confidence - accuracy > 0.02 else (
+        "under-confident" if accuracy - confidence > 0.02 else "about as confident as it is accurate")
+    return (f"Overall the model is {overall} (mean confidence {confidence:.3f}, accuracy {accuracy:.3f}), but "
+            f"the expected calibration error is {ece:.3f}: weighted by examples, a bin's confidence is that far "
+            f"from its accuracy. {over} examples are in bins where it is over-confident by more than 0.05 "
+            f"(points below the dashed diagonal) and {under} in bins where it is under-confident by more than "
+            f"0.05. With {calibration['examples']} examples in {calibration['n_bins']} bins, bins holding few "
+            "examples are noisy.")
+
+
+# ----------------------------------------------------------------------------- 3. explainer quality
+
+
+def _paired(result: dict[str, Any]) -> dict[str, dict[int, dict[str, float]]]:
+    rows: dict[str, dict[int, dict[str, float]]] = {}
+    for row in result.get("per_example", []):
+        rows.setdefault(row["method"], {})[row["example"]] = row
+    return rows
+
+
+def _difference(result: dict[str, Any], paired: dict, a: str, b: str, measure: str) -> tuple[float, float | None]:
+    """Mean of a - b over shared examples and its standard error (paired when per-example rows exist)."""
+    by = {r["method"]: r for r in result["summary"]}
+    mine, theirs = paired.get(a, {}), paired.get(b, {})
+    shared = [e for e in mine if e in theirs and mine[e].get(measure) is not None
+              and theirs[e].get(measure) is not None]
+    if len(shared) >= 2:
+        diffs = [mine[e][measure] - theirs[e][measure] for e in shared]
+        mean = sum(diffs) / len(diffs)
+        var = sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)
+        return mean, math.sqrt(var / len(diffs))
+    se_a, se_b = by[a].get(f"{measure}_se"), by[b].get(f"{measure}_se")
+    se = math.sqrt(se_a ** 2 + se_b ** 2) if se_a is not None and se_b is not None else None
+    return by[a][measure] - by[b][measure], se
+
+
+def _ranked(result: dict[str, Any], measure: str) -> list[dict[str, Any]]:
+    rows = [r for r in result["summary"] if not r.get("is_control") and r.get(measure) is not None]
+    higher_better = measure == "comprehensiveness"
+    return sorted(rows, key=lambda r: (-r[measure] if higher_better else r[measure], r["method"]))
+
+
+def faithfulness_leaders(result: dict[str, Any], measure: str) -> list[str]:
+    """The best method by ``measure`` and those within two standard errors of it (paired)."""
+    ranked = _ranked(result, measure)
+    if not ranked:
+        return []
+    paired = _paired(result)
+    best = ranked[0]["method"]
+    leaders = [best]
+    for row in ranked[1:]:
+        diff, se = _difference(result, paired, best, row["method"], measure)
+        if se is not None and abs(diff) <= 2 * se:
+            leaders.append(row["method"])
+    return leaders
+
+
+def _names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _v(value: float) -> str:
+    """A faithfulness value in a sentence: 3 decimals, or 2 significant digits when smaller."""
+    return f"{value:.3f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
+
+
+MEANINGFUL = 0.01  # below this comprehensiveness, deleting tokens barely moves the probability
+
+
+def faithfulness_statement(result: dict[str, Any]) -> list[str]:
+    """A few plain sentences on which methods are most faithful, generated from the numbers."""
+    ranked_c = _ranked(result, "comprehensiveness")
+    if not ranked_c:
+        return ["No attribution method other than the control was measured for faithfulness."]
+    by = {r["method"]: r for r in result["summary"]}
+    n = max(r["examples"] for r in ranked_c)
+    lead_c = faithfulness_leaders(result, "comprehensiveness")
+    lead_s = faithfulness_leaders(result, "sufficiency")
+    best = by[lead_c[0]]["comprehensiveness"]
+    sentences = []
+    if best < MEANINGFUL:
+        sentences.append(
+            f"On these {n} examples, deleting the tokens any method ranks highest hardly changes this model's "
+            f"prediction (the best comprehensiveness, {lead_c[0]}'s, is {_v(best)} in probability), so this "
+            "faithfulness test cannot tell the methods apart here.")
+    elif len(lead_c) == 1:
+        runner_up = ranked_c[1]["method"] if len(ranked_c) > 1 else None
+        tail = (f"; the next, {runner_up}, has {_v(by[runner_up]['comprehensiveness'])}, lower by more than two "
+                "standard errors") if runner_up else ""
+        sentences.append(
+            f"On these {n} examples, deleting the tokens that {lead_c[0]} ranks highest changes this model's "
+            f"prediction the most (comprehensiveness {_v(best)}{tail}).")
+    else:
+        values = ", ".join(f"{m} {_v(by[m]['comprehensiveness'])}" for m in lead_c)
+        sentences.append(
+            f"On these {n} examples, deleting the tokens ranked highest by {_names(lead_c)} changes this model's "
+            f"prediction the most (comprehensiveness {values}); their differences are within two standard "
+            "errors, so treat them as tied.")
+    if best >= MEANINGFUL:
+        if lead_s and set(lead_s) == set(lead_c):
+            sentences.append("The same methods lead on sufficiency (their top tokens alone keep the prediction best).")
+        elif lead_s:
+            values_s = (_v(by[lead_s[0]]["sufficiency"]) if len(lead_s) == 1
+                        else ", ".join(f"{m} {_v(by[m]['sufficiency'])}" for m in lead_s))
+            sentences.append(f"By sufficiency (lower is better: their top tokens alone keep the prediction), the "
+                             f"best {'is' if len(lead_s) == 1 else 'are'} {_names(lead_s)} ({values_s}).")
+    control = result.get("control")
+    if control and control in by and best >= MEANINGFUL:
+        paired = _paired(result)
+        below, unclear = [], []
+        for row in ranked_c:
+            m = row["method"]
+            if row.get("comprehensiveness_lift") is None:
+                continue
+            diff_c, se_c = _difference(result, paired, m, control, "comprehensiveness")
+            diff_s, se_s = _difference(result, paired, control, m, "sufficiency")
+            if diff_c < 0 and diff_s < 0:
+                clear = (se_c is not None and diff_c < -2 * se_c) or (se_s is not None and diff_s < -2 * se_s)
+                below.append((m, clear))
+            elif se_c is None or diff_c <= 2 * se_c:
+                unclear.append(m)
+        ref = by[control]
+        for m, clear in below:
+            strength = ("the gap is larger than two standard errors" if clear
+                        else "the gap is within two standard errors")
+            sentences.append(
+                f"{m} scores below the random control on both measures (comprehensiveness "
+                f"{_v(by[m]['comprehensiveness'])} vs {_v(ref['comprehensiveness'])}, sufficiency "
+                f"{_v(by[m]['sufficiency'])} vs {_v(ref['sufficiency'])}; {strength}): its ranking is "
+                f"{'worse than' if clear else 'no better than'} chance for this model, so do not read its heatmaps "
+                "as evidence of what the model uses.")
+        if unclear:
+            sentences.append(
+                f"{_names(unclear)} {'is' if len(unclear) == 1 else 'are'} not clearly better than the random "
+                "control on comprehensiveness (lift within two standard errors of zero).")
+    ses = [r.get("comprehensiveness_se") for r in ranked_c if r.get("comprehensiveness_se") is not None]
+    resolution = f"; with {n} examples, differences below about {_v(2 * max(ses))} are not reliable" if ses else ""
+    sentences.append(
+        "These are deletion tests on this model and data: they measure how much the model's output depends on "
+        "the highlighted tokens, not whether an explanation is plausible to a person, and perturbation methods "
+        f"(occlusion, LIME, SHAP) optimise something close to what is measured{resolution}.")
+    return sentences
+
+
+def quality(run: RunResult) -> dict[str, Any]:
+    context: dict[str, Any] = {"missing": metric_error(run, "faithfulness"),
+                               "agreement_missing": metric_error(run, "agreement"),
+                               "cost_missing": metric_error(run, "cost")}
+    faithfulness = metric(run, "faithfulness")
+    if faithfulness:
+        lead_c = set(faithfulness_leaders(faithfulness, "comprehensiveness"))
+        lead_s = set(faithfulness_leaders(faithfulness, "sufficiency"))
+        rows = []
+        for r in faithfulness["summary"]:
+            below = (not r.get("is_control") and r.get("comprehensiveness_lift") is not None
+                     and r["comprehensiveness_lift"] < 0 and (r.get("sufficiency_lift") or 0) < 0)
+            rows.append({
+                "method": r["method"], "examples": fmt(r["examples"]),
+                "comprehensiveness": fmt_se(r["comprehensiveness"], r.get("comprehensiveness_se")),
+                "sufficiency": fmt_se(r["sufficiency"], r.get("sufficiency_se")),
+                "comp_lift": _signed(r.get("comprehensiveness_lift")), "suff_lift": _signed(r.get("sufficiency_lift")),
+                "comp_win": pct(r.get("comprehensiveness_win_rate")), "suff_win": pct(r.get("sufficiency_win_rate")),
+                "control": bool(r.get("is_control")), "below": below,
+                "lead_c": r["method"] in lead_c, "lead_s": r["method"] in lead_s,
+            })
+        context.update(
+            definitions=faithfulness.get("definitions") or {"definition": faithfulness["definition"]},
+            fractions=", ".join(pct(f) for f in faithfulness["fractions"]),
+            control=faithfulness.get("control"),
+            table=rows,
+            statement=faithfulness_statement(faithfulness),
+            curves=charts.aopc_curves("chart-aopc", faithfulness["curve"], faithfulness.get("control"))
+            if faithfulness["curve"] else None,
+            skipped=faithfulness.get("skipped", []),
+        )
+    agreement = metric(run, "agreement")
+    if agreement and agreement["methods"]:
+        context["agreement"] = charts.agreement_heatmap("chart-agreement", agreement["matrix"], agreement["methods"],
+                                                        agreement["k"])
+        context["agreement_definition"] = agreement["definition"]
+        context["agreement_k"] = agreement["k"]
+        pairs = [p for p in agreement["pairs"] if p["spearman"] is not None]
+        pairs.sort(key=lambda p: -p["spearman"])
+        context["agreement_extremes"] = {
+            "most": [(p["method_a"], p["method_b"], fmt(p["spearman"])) for p in pairs[:3]],
+            "least": [(p["method_a"], p["method_b"], fmt(p["spearman"])) for p in pairs[-3:][::-1]],
+        } if len(pairs) >= 2 else None
+    cost = metric(run, "cost")
+    if cost:
+        context["cost_rows"] = [{"method": r["method"], "examples": fmt(r["examples"]),
+                                 "seconds": seconds(r["seconds"]),
+                                 "per_example": seconds(r["seconds_per_example"]),
+                                 "evaluations": fmt(r["evaluations_per_example"], 1),
+                                 "share": pct(r["share_of_seconds"], 1)} for r in cost["methods"]]
+        context["cost_chart"] = charts.cost_bars("chart-cost", cost["methods"]) if cost["methods"] else None
+        context["cost_definition"] = cost["definition"]
+    return context
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.3f}"
+
+
+# ----------------------------------------------------------------------------- 4. global explanations
+
+
+def global_explanations(run: RunResult) -> dict[str, Any]:
+    context: dict[str, Any] = {"missing": metric_error(run, "top_words"),
+                               "errors_missing": metric_error(run, "error_words")}
+    top = metric(run, "top_words")
+    if top:
+        methods = [m for m in methods_with_scores(run) if any(r["method"] == m for r in top["words"])]
+        methods += sorted({r["method"] for r in top["words"]} - set(methods))
+        names = class_names(run)
+        tables = []
+        for ci in sorted({r["class_id"] for r in top["words"]}):
+            ranks = max((r["rank"] for r in top["words"] if r["class_id"] == ci), default=0)
+            grid = {(r["method"], r["rank"]): r for r in top["words"] if r["class_id"] == ci}
+            rows = [{"rank": rank, "cells": [grid[(m, rank)]["word"] if (m, rank) in grid else "" for m in methods]}
+                    for rank in range(1, ranks + 1)]
+            tables.append({"class": names[ci] if ci < len(names) else str(ci), "rows": rows})
+        context.update(definition=top["definition"], methods=methods, tables=tables,
+                       chart=charts.top_words_chart("chart-top-words", top["words"], methods, names)
+                       if top["words"] else None)
+    errors = metric(run, "error_words")
+    if errors:
+        context.update(
+            error_definition=errors["definition"],
+            error_rate=pct(errors.get("error_rate"), 1),
+            error_counts=(errors["misclassified_examples"], errors["correct_examples"]),
+            error_rows=[{"rank": r["rank"], "word": r["word"], "misclassified": r["misclassified"],
+                         "correct": r["correct"], "error_rate": pct(r["error_rate"]),
+                         "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in errors["words"]],
+        )
+    return context
+
+
+# ----------------------------------------------------------------------------- 5. attention atlas
+
+
+def attention_atlas(run: RunResult) -> dict[str, Any]:
+    context: dict[str, Any] = {"missing": metric_error(run, "attention_atlas")}
+    atlas = metric(run, "attention_atlas")
+    if atlas and atlas["per_head"]:
+        heads = atlas["per_head"]
+        focused = min(heads, key=lambda r: r["normalized_entropy"])
+        spread = max(heads, key=lambda r: r["relative_distance"])
+        sink = max(heads, key=lambda r: r["special_share"])
+        layers = atlas["per_layer"]
+        notes = [
+            f"Most focused head: layer {focused['layer']}, head {focused['head']} (entropy "
+            f"{focused['entropy']:.2f} nats, {pct(focused['normalized_entropy'])} of the uniform maximum).",
+            f"Most global head: layer {spread['layer']}, head {spread['head']} (mean distance "
+            f"{spread['distance']:.1f} tokens, {pct(spread['relative_distance'])} of the longest possible).",
+            f"Strongest special-token sink: layer {sink['layer']}, head {sink['head']} "
+            f"({pct(sink['special_share'])} of its attention on [CLS]/[SEP]-like tokens).",
+        ]
+        if layers:
+            first, last = layers[0], layers[-1]
+            notes.append(f"Mean share on special tokens goes from {pct(first['special_share'])} in layer "
+                         f"{first['layer']} to {pct(last['special_share'])} in layer {last['layer']}.")
+        context.update(
+            definitions=atlas.get("definitions") or {"definition": atlas["definition"]},
+            examples=atlas["examples"], n_layers=atlas["n_layers"], n_heads=atlas["n_heads"],
+            heatmaps=charts.atlas_heatmaps("chart-atlas", heads), notes=notes,
+            rollout=charts.rollout_chart("chart-rollout", atlas["rollout"]) if atlas["rollout"] else None,
+            residual_weight=atlas.get("residual_weight"),
+            per_layer=[{"layer": r["layer"], "entropy": fmt(r["entropy"], 2), "distance": fmt(r["distance"], 1),
+                        "special": pct(r["special_share"])} for r in layers],
+        )
+    return context
+
+
+# ----------------------------------------------------------------------------- 6. example explorer
+
+
+TOKEN_NOTE = (
+    "Each row is one method's scores for the target class (the predicted class unless the run used the "
+    "labels), divided by the largest absolute score in that row for this example, so colours compare "
+    "positions within a method, not methods with each other: red supports the target class, blue speaks "
+    "against it, white is 0. Methods that only give non-negative scores (attention, rollout, saliency) can "
+    "only be red. Hover a cell for the raw score (rounded to 4 significant digits)."
+)
+WORD_NOTE = (
+    "The same scores summed over each word's sub-word tokens, each row again divided by its largest absolute "
+    "value. Word-level methods (LIME) score words directly; their token scores share each word's score "
+    "equally, so the sum gives the word score back."
+)
+LAYER_NOTE = (
+    "Attribution mass of every layer's output per token (integrated gradients with each layer's output "
+    "as the input, summed over the hidden dimension), divided by the largest absolute value in the "
+    "whole matrix."
+)
+ATTENTION_NOTE = (
+    "Query x key attention weights (each row sums to 1) of the selected layer and head, or their mean over "
+    "heads; the colour scale runs from 0 to the largest weight shown, on a square root so small weights stay "
+    "visible. Weights are stored rounded to 0.001."
+)
+
+
+OPEN_EXAMPLES = 25  # examples shown opened at first; the others open on a click (all of them for printing)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which charts the explorer can draw and their shared templates."""
+
+    methods: list[str]
+    overrides: frozenset[str]
+    templates: list[Template]
+    layer_method: str | None
+    layer_names: list[str] | None
+    attention_method: str | None
+    attention_shape: tuple[int, int] | None
+
+
+def _layer_label(name: str) -> str:
+    last = str(name).split(".")[-1]
+    return f"layer {last}" if last.isdigit() else last
+
+
+def _folds_to_words(run: RunResult, ex: Example, tokens: list[float], words: list[float]) -> bool:
+    """Whether the word scores are the sums of the token scores (then the word view is derived)."""
+    if len(tokens) != len(ex.tokens) or len(words) != len(ex.words) or len(ex.word_ids) != len(ex.tokens):
+        return True
+    sums = [0.0] * len(words)
+    for score, word in zip(tokens, ex.word_ids):
+        if word is not None and word < len(sums) and score is not None and math.isfinite(score):
+            sums[word] += score
+    return all(not math.isfinite(w) or math.isclose(a, w, rel_tol=1e-6, abs_tol=1e-9) for a, w in zip(sums, words))
+
+
+def _layout(run: RunResult) -> _Layout:
+    methods = methods_with_scores(run)
+    keys = charts.key_table(methods, "m")
+    by_index = {ex.index: ex for ex in run.examples}
+    overrides = frozenset(
+        f"m{i}" for i, method in enumerate(methods)
+        if any(index in by_index and not _folds_to_words(run, by_index[index], a.tokens, a.words)
+               for index, a in run.attributions[method].items())
+    )
+    templates = [
+        charts.position_matrix_template("tpl-tokens", "tok", keys, row_title="method", unit="token",
+                                        legend="score / max |score| of the row", per_row=True),
+        charts.word_matrix_template("tpl-words", keys, sorted(overrides)),
+    ]
+    layer_method = layer_names = None
+    for method in methods:
+        for attribution in run.attributions[method].values():
+            if attribution.extra.get("layers") and attribution.extra.get("layer_names"):
+                layer_method, layer_names = method, [str(n) for n in attribution.extra["layer_names"]]
+                break
+        if layer_method:
+            break
+    if layer_names:
+        layer_keys = charts.key_table(layer_names, "L", [_layer_label(n) for n in layer_names])
+        templates.append(charts.position_matrix_template(
+            "tpl-layers", "tok", layer_keys, row_title="layer output", unit="token",
+            legend="score / max |score| of the matrix", per_row=False, height_step=14))
+    attention_method = shape = None
+    for method in methods:
+        for attribution in run.attributions[method].values():
+            maps = attribution.extra.get("maps")
+            if maps:
+                attention_method, shape = method, (len(maps), len(maps[0]))
+                break
+        if attention_method:
+            break
+    if shape:
+        templates.append(charts.attention_template("tpl-attention", *shape))
+    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape)
+
+
+def explorer(run: RunResult) -> dict[str, Any]:
+    layout = _layout(run)
+    items = [_example(run, ex, layout) for ex in run.examples]
+    for position, item in enumerate(items):
+        item["open"] = position < OPEN_EXAMPLES
+    names = class_names(run)
+    kept = sum(item["attention"] for item in items)
+    return {
+        "examples": items,
+        "templates": layout.templates,
+        "classes": list(enumerate(names)),
+        "methods": layout.methods,
+        "layer_method": layout.layer_method,
+        "attention_method": layout.attention_method,
+        "attention_kept": kept,
+        "attention_limit": run.config.get("attention_maps"),
+        "notes": {"tokens": TOKEN_NOTE, "words": WORD_NOTE, "layers": LAYER_NOTE, "attention": ATTENTION_NOTE},
+    }
+
+
+def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
+    confidence = max(ex.probabilities) if ex.probabilities else None
+    names = class_names(run)
+    item: dict[str, Any] = {
+        "index": ex.index,
+        "anchor": f"example-{ex.index}",
+        "text": ex.text,
+        "label": label_name(run, ex.label),
+        "prediction": label_name(run, ex.prediction),
+        "label_id": "" if ex.label is None else ex.label,
+        "prediction_id": "" if ex.prediction is None else ex.prediction,
+        "correct": ex.correct,
+        "confidence": "" if confidence is None else f"{confidence:.4f}",
+        "confidence_text": "-" if confidence is None else f"{confidence:.2f}",
+        "probabilities": [(names[i] if i < len(names) else str(i), f"{p:.3f}") for i, p in enumerate(ex.probabilities)],
+        "target": label_name(run, ex.target),
+        "truncated": ex.truncated,
+        "group": ex.group,
+        "error": ex.error,
+        "method_errors": [f for f in run.failures if f.example == ex.index and f.method],
+        "charts": [],
+        "data_id": None,
+        "data": None,
+        "attention": False,
+    }
+    if not ex.ok:
+        return item
+    row: dict[str, Any] = {"t": list(ex.tokens), "w": list(ex.word_ids), "W": list(ex.words)}
+    scored = 0
+    for i, method in enumerate(layout.methods):
+        attribution = run.attributions[method].get(ex.index)
+        tokens = attribution.tokens if attribution is not None and len(attribution.tokens) == len(ex.tokens) else []
+        scored += bool(tokens)
+        row[f"m{i}"] = charts.sigs(tokens)
+        if f"m{i}" in layout.overrides:
+            words = attribution.words if attribution is not None else []
+            spread = [] if _folds_to_words(run, ex, tokens, words) else _spread(words, ex.word_ids)
+            row[f"u{i}"] = charts.sigs(spread)
+    data_id = f"ex{ex.index}-data"
+    data: dict[str, Any] = {}
+    chart_list: list[Chart] = []
+    size = f"{len(ex.tokens)} tokens"
+    if scored and len(ex.word_ids) == len(ex.tokens):
+        layers = _layer_rows(run, ex, layout)
+        for key, values in (layers or {}).items():
+            row[key] = charts.sigs(values)
+        data["tok"] = [row]
+        chart_list.append(Chart(f"ex{ex.index}-tokens", f"token by method attribution heatmap, {size}",
+                                template="tpl-tokens", data=data_id, css="tokens"))
+        chart_list.append(Chart(f"ex{ex.index}-words", f"word by method attribution heatmap, {len(ex.words)} words",
+                                template="tpl-words", data=data_id, css="words"))
+        if layers:
+            chart_list.append(Chart(f"ex{ex.index}-layers", f"layer by token attribution matrix, {size}",
+                                    template="tpl-layers", data=data_id, css="layers"))
+    maps = _attention_maps(run, ex, layout)
+    if maps is not None:
+        data["att"] = charts.attention_rows(maps)
+        data["pos"] = [{"i": i, "t": token} for i, token in enumerate(ex.tokens)]
+        chart_list.append(Chart(f"ex{ex.index}-attention", f"query by key attention heatmap, {size}",
+                                template="tpl-attention", data=data_id, css="attention"))
+        item["attention"] = True
+    if data:
+        item.update(data=data, data_id=data_id, charts=chart_list)
+    return item
+
+
+def _spread(words: list[float], word_ids: list[int | None]) -> list[float]:
+    """Each word's score shared equally among its tokens (special tokens 0), so sums give it back."""
+    counts: dict[int, int] = {}
+    for w in word_ids:
+        if w is not None:
+            counts[w] = counts.get(w, 0) + 1
+    return [0.0 if w is None or w >= len(words) else words[w] / counts[w] for w in word_ids]
+
+
+def _layer_rows(run: RunResult, ex: Example, layout: _Layout) -> dict[str, list[float]] | None:
+    if not layout.layer_method:
+        return None
+    attribution = run.attributions[layout.layer_method].get(ex.index)
+    if attribution is None:
+        return None
+    names, matrix = attribution.extra.get("layer_names"), attribution.extra.get("layers")
+    if not matrix or [str(n) for n in names or []] != layout.layer_names:
+        return None
+    if any(len(row) != len(ex.tokens) for row in matrix):
+        return None
+    return {f"L{i}": row for i, row in enumerate(matrix)}
+
+
+def _attention_maps(run: RunResult, ex: Example, layout: _Layout):
+    if not layout.attention_method or not layout.attention_shape:
+        return None
+    attribution = run.attributions[layout.attention_method].get(ex.index)
+    maps = attribution.extra.get("maps") if attribution else None
+    if not maps or (len(maps), len(maps[0])) != layout.attention_shape:
+        return None
+    n = len(ex.tokens)
+    if any(len(matrix) != n or any(len(row) != n for row in matrix) for heads in maps for matrix in heads):
+        return None
+    return maps
+
+
+# ----------------------------------------------------------------------------- 7. methodology
+
+
+DISPLAY_NOTES = (
+    "Scores shown in charts are rounded to 4 significant digits and attention weights to 0.001; tables "
+    "round to 3 decimals. The saved results keep full precision.",
+    "Token scores are for the target class (the predicted class by default). Word scores are the sum "
+    "of the word's sub-word token scores; word-level methods (LIME) share a word's score equally among "
+    "its tokens for the token view.",
+)
+
+
+def methodology(run: RunResult) -> dict[str, Any]:
+    from .render import javascript_notice
+
+    methods = [{
+        "name": info.name, "description": info.description,
+        "params": [(k, value_text(v)) for k, v in sorted(info.params.items())],
+        "seconds": seconds(info.seconds), "examples": info.examples, "evaluations": fmt(info.model_evaluations),
+    } for info in run.methods.values()]
+    metrics = []
+    for name, entry in run.metrics.items():
+        result = entry.get("result") or {}
+        definitions = result.get("definitions")
+        if isinstance(definitions, dict):
+            parts = [(key, str(text)) for key, text in definitions.items()]
+        else:
+            parts = [("definition", str(result.get("definition", "")))] if result.get("definition") else []
+        metrics.append({"name": name, "description": entry.get("description", ""),
+                        "params": [(k, value_text(v)) for k, v in sorted((entry.get("params") or {}).items())],
+                        "definitions": parts, "seconds": seconds(entry.get("seconds")), "error": entry.get("error")})
+    keep = run.config.get("attention_maps")
+    attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
+                 "(RunConfig.attention_maps), the first explained ones; other examples have no attention "
+                 "heatmap in the explorer." if keep is not None else "")
+    return {
+        "methods": methods,
+        "metrics": metrics,
+        "normalisation": [TOKEN_NOTE, WORD_NOTE, LAYER_NOTE, ATTENTION_NOTE],
+        "display": list(DISPLAY_NOTES) + ([attention] if attention else []),
+        "config": [(key, value_text(value)) for key, value in run.config.items()],
+        "versions": sorted(run.versions.items()),
+        "javascript": javascript_notice(),
+    }
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    title: str
+    template: str
+    build: Callable[[RunResult], dict[str, Any]]
+
+
+SECTIONS = (
+    Section("summary", "Summary", "summary.html.j2", summary),
+    Section("performance", "Model performance", "performance.html.j2", performance),
+    Section("quality", "Explainer quality", "quality.html.j2", quality),
+    Section("global", "Global explanations", "global.html.j2", global_explanations),
+    Section("atlas", "Attention atlas", "atlas.html.j2", attention_atlas),
+    Section("examples", "Example explorer", "examples.html.j2", explorer),
+    Section("methodology", "Methodology", "methodology.html.j2", methodology),
+)
