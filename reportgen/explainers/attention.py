@@ -26,7 +26,7 @@ class LastLayerAttention(Explainer):
     def _maps(self, attentions, row: int, length: int) -> list:
         """Full [layer][head][query][key] weights of one example, rounded for storage."""
         stacked = torch.stack([layer[row, :, :length, :length] for layer in attentions])
-        return stacked.cpu().numpy().round(self.params["map_decimals"]).tolist()
+        return stacked.cpu().double().numpy().round(self.params["map_decimals"]).tolist()
 
 
 @explainers.register
