@@ -44,7 +44,7 @@ class ModelRunner:
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
         self.evaluations = 0
-        self.real_tokens = 0
+        self.real_tokens = {"forward": 0, "gradient": 0}
         self.batch_sizes: list[int] = []
 
     def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
@@ -66,7 +66,7 @@ class ModelRunner:
     def forward(self, ids: torch.Tensor | None, mask: torch.Tensor, **kwargs):
         """One model call; ``kwargs`` may carry inputs_embeds or output_attentions."""
         self.evaluations += mask.shape[0]
-        self.real_tokens += int(mask.sum())
+        self.real_tokens["gradient" if torch.is_grad_enabled() else "forward"] += int(mask.sum())
         self.batch_sizes.append(mask.shape[0])
         return self.model(input_ids=ids, attention_mask=mask, **kwargs)
 

@@ -1,0 +1,28 @@
+"""The benchmark script runs end to end (tiny model, tiny budgets); its figures are not asserted."""
+
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import suite
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    monkeypatch.setattr(suite, "BATCH_SIZES", (1, 4))
+    monkeypatch.setattr(suite, "EQUAL_SETTINGS", {**suite.EQUAL_SETTINGS, "integrated_gradients": {"n_steps": 4},
+                                                  "lime": {"num_samples": 20}, "shap": {"max_evals": 20}})
+    monkeypatch.setattr(suite, "BUDGETS", {"integrated_gradients": ("n_steps", (2, 4)),
+                                           "lime": ("num_samples", (10, 20)), "shap": ("max_evals", (10, 20))})
+    monkeypatch.setattr(suite, "REFERENCE_BUDGETS", {"integrated_gradients": 4, "lime": 20, "shap": 20})
+    out = tmp_path / "RESULTS.md"
+    text = suite.main(["--model", str(bert_dir), "--examples", "3", "--quality-examples", "2", "--reps", "1",
+                       "--out", str(out)])
+    assert out.read_text() == text
+    for heading in ("## 1. The limit", "## 2 and 3.", "## 4. Equal quality", "Whole suite at equal settings"):
+        assert heading in text
+    for method in ("integrated_gradients", "saliency", "occlusion", "lime", "shap", "layer_integrated_gradients"):
+        assert f"| {method} |" in text
