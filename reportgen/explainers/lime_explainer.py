@@ -1,1 +1,112 @@
-"""(being written)"""
+"""LIME through the ``lime`` package, with the model calls of a whole batch pooled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ReportgenError
+from ..records import Example
+from .base import Batch, Explanation, explainers
+from .pooling import Job, PooledExplainer, Predict, example_seed, visible_text
+
+FEATURE_SELECTION = ("none", "auto", "forward_selection", "highest_weights", "lasso_path")
+
+
+@explainers.register
+class Lime(PooledExplainer):
+    name = "lime"
+    description = (
+        "LIME (lime package, LimeTextExplainer.explain_instance) for the target class probability. "
+        "Features are reportgen's words of the example, by position (bow=False, split_expression "
+        "returns the words), so there is one score per word. A perturbed text keeps a random subset "
+        "of the words (lime draws how many to drop uniformly from 1..n, then which); dropped words are "
+        "replaced by mask_string, '' by default, i.e. deleted from the text (lime's own default for "
+        "bow=False would be the string 'UNKWORDZ'). Samples are weighted by the kernel "
+        "sqrt(exp(-d^2/kernel_width^2)) of d = 100 x cosine distance between the binary keep-vectors; "
+        "the surrogate is lime's weighted Ridge(alpha=1) with intercept on all words "
+        "(feature_selection 'none'; with another lime selection method only num_features words are "
+        "fitted, None = all, and the others score 0); a word's score is its coefficient. The random "
+        "state of each example is seeded from (run seed, example index). Truncated texts are cut "
+        "after the last token the model sees. The perturbed texts of all examples of a batch are "
+        "evaluated together in pooled model batches."
+    )
+    defaults = {
+        "num_samples": 300,
+        "kernel_width": 25.0,
+        "distance_metric": "cosine",
+        "feature_selection": "none",
+        "num_features": None,
+        "mask_string": "",
+    }
+
+    def __init__(self, seed: int = 0, **params: Any):
+        super().__init__(seed, **params)
+        p = self.params
+        problems = []
+        if not _whole(p["num_samples"]) or p["num_samples"] < 2:
+            problems.append(f"num_samples must be a whole number >= 2, not {p['num_samples']!r}")
+        if not isinstance(p["kernel_width"], (int, float)) or not p["kernel_width"] > 0:
+            problems.append(f"kernel_width must be a positive number, not {p['kernel_width']!r}")
+        if p["feature_selection"] not in FEATURE_SELECTION:
+            problems.append(f"feature_selection must be one of {', '.join(FEATURE_SELECTION)}")
+        if p["num_features"] is not None and (not _whole(p["num_features"]) or p["num_features"] < 1):
+            problems.append(f"num_features must be None (all words) or a whole number >= 1, not {p['num_features']!r}")
+        if not isinstance(p["mask_string"], str):
+            problems.append("mask_string must be a string ('' deletes the removed words)")
+        if problems:
+            raise ReportgenError(f"{self.name}: {problems[0]}")
+
+    def lime_explainer(self, words: list[str], seed: int):
+        """The package's LimeTextExplainer configured as reportgen runs it (also used by tests)."""
+        from lime.lime_text import LimeTextExplainer
+
+        return LimeTextExplainer(
+            kernel_width=self.params["kernel_width"],
+            feature_selection=self.params["feature_selection"],
+            split_expression=lambda text: list(words),
+            bow=False,
+            mask_string=self.params["mask_string"],
+            random_state=seed,
+        )
+
+    def job(self, batch: Batch, ex: Example) -> Job:
+        from lime.lime_text import IndexedString
+
+        text = visible_text(batch.classifier, ex)
+        words = list(ex.words)
+        indexed = IndexedString(text, split_expression=lambda t: words, bow=False,
+                                mask_string=self.params["mask_string"])
+        if list(indexed.inverse_vocab) != words:
+            raise ValueError("lime cannot split the text into reportgen's words (a gap between words repeats a word)")
+        n_features = self.params["num_features"] or len(words)
+        seed = example_seed(self.seed, ex.index)
+        target = ex.target
+
+        def run(predict: Predict) -> Explanation:
+            explainer = self.lime_explainer(words, seed)
+            result = explainer.explain_instance(
+                text, predict, labels=(target,), num_features=n_features,
+                num_samples=self.params["num_samples"], distance_metric=self.params["distance_metric"],
+            )
+            return _explanation(result, target, len(words))
+
+        return run
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _explanation(result: Any, target: int, n_words: int) -> Explanation:
+    scores = np.zeros(n_words, dtype=np.float64)
+    for feature, weight in result.local_exp[target]:
+        scores[int(feature)] = float(weight)
+    extra = {
+        "intercept": float(result.intercept[target]),
+        "surrogate_r2": float(result.score),
+        "surrogate_prediction": float(np.ravel(result.local_pred)[0]),
+        "model_output": float(result.predict_proba[target]),
+    }
+    return Explanation(tokens=None, words=scores, extra=extra)
