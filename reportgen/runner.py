@@ -11,19 +11,28 @@ from .modeling import Classifier
 
 DEFAULT_MAX_BATCH_TOKENS = 8192
 DEFAULT_MAX_BATCH_SIZE = 512
+MIN_FILL = 16
+MAX_PADDING = 0.15
 
 
 def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFAULT_MAX_BATCH_SIZE) -> list[list[int]]:
-    """Group positions into batches of similar length whose padded size fits ``max_tokens``."""
+    """Group positions into batches of similar length whose padded size fits ``max_tokens``.
+
+    Once a batch is reasonably full, it is also closed before padding would exceed
+    ``MAX_PADDING`` of its tokens: wide length ranges in one batch waste compute on pads.
+    """
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     batches: list[list[int]] = []
     current: list[int] = []
+    real = 0
     for position in order:
         padded = lengths[position] * (len(current) + 1)
-        if current and (padded > max_tokens or len(current) >= max_size):
+        wasteful = len(current) >= MIN_FILL and 1 - (real + lengths[position]) / padded > MAX_PADDING
+        if current and (padded > max_tokens or len(current) >= max_size or wasteful):
             batches.append(current)
-            current = []
+            current, real = [], 0
         current.append(position)
+        real += lengths[position]
     if current:
         batches.append(current)
     return batches

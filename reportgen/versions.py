@@ -9,7 +9,7 @@ from importlib import metadata
 
 PACKAGES = (
     "reportgen", "torch", "transformers", "tokenizers", "numpy", "shap", "lime",
-    "captum", "jinja2", "altair", "vl-convert-python", "click", "pandas",
+    "captum", "scikit-learn", "jinja2", "altair", "vl-convert-python", "click", "pandas",
 )
 
 
