@@ -14,7 +14,7 @@ from .records import RunResult
 from .render import write_report
 from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 
-DEMO_LIMIT = 60
+DEMO_LIMIT = 50
 
 
 def explain(

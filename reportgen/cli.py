@@ -71,7 +71,7 @@ def cli():
 @cli.command()
 @_common_outputs
 @click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Held-out reviews to explain, a seeded class-stratified sample [default: 60].")
+              help="Held-out reviews to explain, a seeded class-stratified sample [default: 50].")
 @click.option("--methods", default="all", show_default=True, help=METHODS_HELP)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and random methods.")
 @_param_option

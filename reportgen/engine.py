@@ -238,7 +238,7 @@ def _attribution(method: str, ex: Example, explanation: Explanation) -> Attribut
 
 
 def _floats(values: np.ndarray) -> list[float]:
-    return [float(v) for v in np.asarray(values, dtype=np.float64)]
+    return np.asarray(values, dtype=np.float64).tolist()
 
 
 def _reason(err: BaseException) -> str:

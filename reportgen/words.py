@@ -7,18 +7,24 @@ from typing import Sequence
 import numpy as np
 
 
+def _word_index(word_ids: Sequence[int | None]) -> np.ndarray:
+    """Word id per token, -1 for special tokens."""
+    return np.array([-1 if w is None else w for w in word_ids], dtype=np.int64)
+
+
 def fold_to_words(token_scores: np.ndarray, word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
     """Sum the scores of each word's sub-word tokens; special tokens are dropped."""
-    words = np.zeros(n_words, dtype=np.float64)
-    for score, word in zip(token_scores, word_ids):
-        if word is not None:
-            words[word] += score
-    return words
+    index = _word_index(word_ids)
+    content = index >= 0
+    scores = np.asarray(token_scores, dtype=np.float64)[: len(index)]
+    return np.bincount(index[content], weights=scores[content], minlength=n_words).astype(np.float64)
 
 
 def spread_to_tokens(word_scores: np.ndarray, word_ids: Sequence[int | None]) -> np.ndarray:
     """Share each word's score equally among its tokens, so folding gives it back."""
-    counts = np.bincount([w for w in word_ids if w is not None], minlength=len(word_scores))
-    return np.array(
-        [0.0 if w is None else word_scores[w] / counts[w] for w in word_ids], dtype=np.float64
-    )
+    index = _word_index(word_ids)
+    content = index >= 0
+    counts = np.bincount(index[content], minlength=len(word_scores))
+    tokens = np.zeros(len(index), dtype=np.float64)
+    tokens[content] = np.asarray(word_scores, dtype=np.float64)[index[content]] / counts[index[content]]
+    return tokens

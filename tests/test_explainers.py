@@ -304,7 +304,7 @@ def test_extras_survive_saving(runs, tmp_path):
     for method in ("integrated_gradients", "layer_integrated_gradients"):
         for index, attribution in run.attributions[method].items():
             assert loaded.attributions[method][index].extra == attribution.extra
-    assert loaded.methods["integrated_gradients"].params == {"n_steps": 32, "method": "gausslegendre"}
+    assert loaded.methods["integrated_gradients"].params == {"n_steps": 16, "method": "gausslegendre"}
 
 
 # (c) batching does not change scores ----------------------------------------------------
