@@ -25,6 +25,28 @@ def three_class_dir(tmp_path_factory) -> Path:
     return build_model_folder(tmp_path_factory.mktemp("models3") / "bert3", "bert", num_labels=3)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """The tiny models gain nothing from threads; on a busy 2-core machine OpenMP workers
+    spinning made model-heavy tests several times slower. Restored after the session."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def classifiers(model_dirs, three_class_dir):
+    """Every tiny architecture loaded, plus the three-class BERT as "bert3"."""
+    from reportgen.modeling import load_classifier
+
+    loaded = {kind: load_classifier(folder, device="cpu") for kind, folder in model_dirs.items()}
+    loaded["bert3"] = load_classifier(three_class_dir, device="cpu")
+    return loaded
+
+
 @pytest.fixture(scope="session")
 def classifier(bert_dir):
     from reportgen.modeling import load_classifier

@@ -51,23 +51,6 @@ def config(methods, **kwargs) -> RunConfig:
     return RunConfig(methods=list(methods), method_params=params, metrics=[], attention_maps=3, **kwargs)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a shared 2-core machine spinning
-    OpenMP workers made these tests ~5x slower; restore the setting afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def classifiers(model_dirs, three_class_dir):
-    loaded = {kind: load_classifier(folder, device="cpu") for kind, folder in model_dirs.items()}
-    loaded["bert3"] = load_classifier(three_class_dir, device="cpu")
-    return loaded
-
-
 def dataset_for(classifier) -> Dataset:
     classes = len(classifier.labels)
     return Dataset(TEXTS, [i % classes for i in range(len(TEXTS))], ROWS, info={"name": "tiny"})

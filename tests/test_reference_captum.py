@@ -30,23 +30,6 @@ LAYERS = {  # the attributed modules, spelled out per architecture (independent 
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and on a shared 2-core machine spinning
-    OpenMP workers made these tests ~5x slower; restore the setting afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def classifiers(model_dirs, three_class_dir):
-    loaded = {kind: load_classifier(folder, device="cpu") for kind, folder in model_dirs.items()}
-    loaded["bert3"] = load_classifier(three_class_dir, device="cpu")
-    return loaded
-
-
 def make_batch(classifier) -> Batch:
     """All of CORPUS in one right-padded batch; targets cycle through the classes."""
     examples = []

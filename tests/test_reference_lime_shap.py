@@ -47,15 +47,6 @@ POISON = "awful script"  # only in CORPUS[1]
 # ---------------------------------------------------------------- fixtures and helpers
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The tiny models run faster on one thread, above all on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def float64_classifiers(model_dirs, three_class_dir):
     """Our own float64 copies of the tiny classifiers (the shared fixtures stay untouched)."""
