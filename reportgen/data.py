@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import json
 import math
+import re
+import warnings
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -13,13 +19,17 @@ import pandas as pd
 from .errors import ReportgenError, first_line
 
 TABLE_READERS = {
-    ".csv": lambda path, enc: pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False),
-    ".tsv": lambda path, enc: pd.read_csv(path, sep="\t", encoding=enc, dtype=str, keep_default_na=False),
+    ".csv": lambda path, enc: _read_delimited(path, enc, ","),
+    ".tsv": lambda path, enc: _read_delimited(path, enc, "\t"),
     ".jsonl": lambda path, enc: _read_jsonl(path, enc),
     ".ndjson": lambda path, enc: _read_jsonl(path, enc),
     ".parquet": lambda path, enc: pd.read_parquet(path),
 }
 SPLIT_PREFERENCE = ("test", "validation", "valid", "dev", "train")
+# Label cells that mean "no label" (unless the model has a class of that name).
+MISSING_LABELS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+SHOWN_COLUMNS = 20
 
 
 @dataclass
@@ -27,10 +37,13 @@ class Dataset:
     """Texts with label ids (matched to the model) and optional groups."""
 
     texts: list[str]
-    labels: list[int]
+    labels: list[int | None]
     rows: list[int]
-    groups: list[str] | None = None
+    groups: list[str | None] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    problems: dict[int, str] = field(default_factory=dict)
+    """Rows (by row number) whose text cell could not be read as text, with the reason; they are
+    recorded as failed examples, never dropped."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -38,7 +51,9 @@ class Dataset:
     def subset(self, positions: Sequence[int]) -> "Dataset":
         pick = lambda values: [values[i] for i in positions]  # noqa: E731
         groups = pick(self.groups) if self.groups is not None else None
-        return Dataset(pick(self.texts), pick(self.labels), pick(self.rows), groups, dict(self.info))
+        rows = pick(self.rows)
+        problems = {row: self.problems[row] for row in rows if row in self.problems}
+        return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -53,15 +68,19 @@ def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame,
         raise ReportgenError(
             f"cannot read {path.name}: use one of {', '.join(TABLE_READERS)} or a saved datasets folder"
         )
+    _check_encoding(encoding)
+    kind = path.suffix.lower().lstrip(".")
     try:
         frame = reader(path, encoding)
+    except ReportgenError:
+        raise
     except UnicodeDecodeError:
         raise ReportgenError(f"{path} is not valid {encoding} text; pass its encoding with --encoding") from None
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
-    except (ValueError, OSError, pd.errors.ParserError) as err:
-        raise ReportgenError(f"cannot parse {path}: {first_line(err)}") from None
-    return frame, {"path": str(path), "format": path.suffix.lower().lstrip(".")}
+    except Exception as err:  # noqa: BLE001 - whatever a damaged or binary file raises, it is the input's fault
+        raise ReportgenError(f"cannot parse {path} as {kind}: {printable(first_line(err), 200)}") from None
+    return frame, {"path": str(path), "format": kind}
 
 
 def load_dataset(
@@ -78,44 +97,117 @@ def load_dataset(
         raise ReportgenError(f"data file {path} holds no rows")
     for role, column in (("text", text_column), ("label", label_column), ("group", group_column)):
         if column is not None and column not in frame.columns:
-            raise ReportgenError(
-                f"{role} column {column!r} is not in {path}; columns: {', '.join(map(str, frame.columns))}"
-            )
-    texts = [_as_text(value) for value in frame[text_column]]
+            raise ReportgenError(f"{role} column {column!r} is not in {path}; columns: {_column_list(frame)}")
+        if column is not None and isinstance(frame[column], pd.DataFrame):
+            raise ReportgenError(f"{role} column {column!r} appears more than once in {path}")
+    texts, problems, replaced = [], {}, 0
+    for row, value in enumerate(frame[text_column]):
+        text, problem = _as_text(value, encoding)
+        clean = clean_text(text)
+        replaced += clean != text
+        texts.append(clean)
+        if problem:
+            problems[row] = problem
     labels = match_labels(frame[label_column].tolist(), label_names)
-    groups = [_as_text(v) for v in frame[group_column]] if group_column else None
-    info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column)
-    return Dataset(texts, labels, list(range(len(frame))), groups, info)
+    groups = [None if _is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
+        if group_column else None
+    info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
+                missing_labels=sum(label is None for label in labels), duplicate_texts=duplicate_count(texts))
+    if problems:
+        info["unreadable_texts"] = len(problems)
+    if replaced:
+        info["texts_with_invalid_unicode"] = replaced
+    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems)
 
 
-def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int]:
-    """Map label names (case-insensitive) or ids to label ids; unknown labels fail."""
+def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int | None]:
+    """Map label names (case-insensitive) or ids to label ids.
+
+    A missing label (None, NaN, an empty cell, 'nan', 'null', ...) becomes None: the row is kept
+    as an unlabeled example. A label that is not the model's fails with the list of its labels.
+    """
     by_name = {str(name).strip().lower(): i for i, name in enumerate(label_names)}
-    matched = []
+    matched: list[int | None] = []
     for row, value in enumerate(values):
+        if isinstance(value, str) and value.strip().lower() in by_name:
+            matched.append(by_name[value.strip().lower()])
+            continue
+        if _is_missing(value):
+            matched.append(None)
+            continue
         label_id = _label_id(value, by_name, len(label_names))
         if label_id is None:
             raise ReportgenError(
-                f"label {value!r} in row {row} is not one of the model's labels: "
-                f"{', '.join(map(str, label_names))} (or ids 0-{len(label_names) - 1})"
+                f"label {_shown(value)} in row {row} is not one of the model's labels: "
+                f"{', '.join(printable(str(name)) for name in label_names)} (or ids 0-{len(label_names) - 1})"
             )
         matched.append(label_id)
     return matched
 
 
-def stratified_sample(labels: Sequence[int], limit: int, seed: int) -> list[int]:
-    """Positions of a seeded sample of ``limit`` rows, classes in their proportions, original order."""
+def stratified_sample(labels: Sequence[int | None], limit: int, seed: int) -> list[int]:
+    """Positions of a seeded sample of ``limit`` rows, classes in their proportions, original order.
+
+    Unlabeled rows (label None) form a stratum of their own.
+    """
     if limit >= len(labels):
         return list(range(len(labels)))
     rng = np.random.default_rng(seed)
-    by_class: dict[int, list[int]] = {}
+    by_class: dict[int | None, list[int]] = {}
     for position, label in enumerate(labels):
         by_class.setdefault(label, []).append(position)
     quotas = _largest_remainder({c: len(p) for c, p in by_class.items()}, limit)
     chosen: list[int] = []
-    for label, positions in sorted(by_class.items()):
+    for label, positions in sorted(by_class.items(), key=lambda item: (item[0] is None, item[0] or 0)):
         chosen.extend(rng.choice(positions, size=quotas[label], replace=False).tolist())
     return sorted(chosen)
+
+
+def duplicate_count(texts: Sequence[str]) -> int:
+    """How many texts repeat an earlier one exactly."""
+    return len(texts) - len(set(texts))
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (not encodable as UTF-8) replaced by U+FFFD."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def printable(text: str, limit: int = 120) -> str:
+    """``text`` for a one-line terminal message: control and format characters escaped, cut at ``limit``."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                    for c in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    return printable(repr(value), limit)
+
+
+def _column_list(frame: pd.DataFrame) -> str:
+    names = [printable(str(name), 40) for name in frame.columns[:SHOWN_COLUMNS]]
+    more = len(frame.columns) - SHOWN_COLUMNS
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ReportgenError(f"unknown text encoding {printable(encoding)!r} given with --encoding") from None
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip().lower() in MISSING_LABELS
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def _largest_remainder(sizes: dict[int, int], total: int) -> dict[int, int]:
@@ -145,27 +237,88 @@ def _label_id(value: Any, by_name: dict[str, int], n_labels: int) -> int | None:
     return None
 
 
-def _as_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
+def _as_text(value: Any, encoding: str = "utf-8") -> tuple[str, str | None]:
+    """A cell of the text column as text, and why it cannot be explained (None when it can).
+
+    Strings are kept as they are; numbers and booleans become their text; a missing cell, bytes
+    that do not decode, or a list/dict/array become a recorded problem (the row fails, it is not dropped).
+    """
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode(encoding), None
+        except UnicodeDecodeError:
+            return bytes(value).decode(encoding, "replace"), f"text is bytes that are not valid {encoding}"
+    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
+        return str(value), f"text is a {type(value).__name__}, not a string"
+    if _is_missing(value):
+        return "", "text is missing"
+    if isinstance(value, (bool, int, float, Decimal, np.number, np.bool_)):
+        return str(value), None
+    return str(value), f"text is a {type(value).__name__}, not a string"
+
+
+def _read_delimited(path: Path, encoding: str, sep: str) -> pd.DataFrame:
+    """pandas' C reader with every cell as text; rows longer than the header are an error, never
+    silently cut or shifted into an index (rows shorter than the header get missing cells)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, index_col=False)
+        except pd.errors.ParserWarning:
+            raise ReportgenError(_long_row(path, encoding, sep)) from None
+        except pd.errors.ParserError as err:
+            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+            if found is None:
+                raise
+            expected, line, saw = found.groups()
+            raise ReportgenError(_long_row_message(path, int(line), int(saw), int(expected), sep)) from None
+
+
+def _long_row(path: Path, encoding: str, sep: str) -> str:
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        header = next(reader, [])
+        for fields in reader:
+            if len(fields) > len(header):
+                return _long_row_message(path, reader.line_num, len(fields), len(header), sep)
+    return f"cannot parse {path}: rows have more fields than the header"
+
+
+def _long_row_message(path: Path, line: int, saw: int, expected: int, sep: str) -> str:
+    name = "tab" if sep == "\t" else repr(sep)
+    return (f"{path} line {line} has {saw} fields but the header has {expected}; "
+            f"quote fields that contain the separator ({name})")
 
 
 def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:
-    import json
-
+    raw = path.read_bytes()
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ReportgenError(
+            f"{path} line {line} is not valid {encoding} text; pass its encoding with --encoding"
+        ) from None
     rows = []
-    with path.open(encoding=encoding) as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise ReportgenError(f"{path} line {number} is not valid JSON: {err.msg}") from None
-            if not isinstance(rows[-1], dict):
-                raise ReportgenError(f"{path} line {number} is not a JSON object")
-    return pd.DataFrame(rows)
+    # JSON Lines are separated by \n only: str.splitlines would also split at U+2028, \x1c, \x85...
+    for number, line in enumerate(text.split("\n"), start=1):
+        if number == 1:
+            line = line.lstrip("\ufeff")
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ReportgenError(f"{path} line {number} is not valid JSON: {err.msg}") from None
+        except (ValueError, RecursionError) as err:
+            raise ReportgenError(f"{path} line {number} is not valid JSON: {printable(first_line(err))}") from None
+        if not isinstance(row, dict):
+            raise ReportgenError(f"{path} line {number} is not a JSON object")
+        rows.append(row)
+    # object columns: values stay as JSON gave them (Arrow strings would refuse lone surrogates)
+    return pd.DataFrame(rows, dtype=object)
 
 
 def _read_hf_folder(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -175,8 +328,8 @@ def _read_hf_folder(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
         raise ReportgenError(f"{path} is a folder; reading saved datasets needs `pip install datasets`") from None
     try:
         loaded = datasets.load_from_disk(str(path))
-    except (FileNotFoundError, ValueError) as err:
-        raise ReportgenError(f"{path} is not a saved datasets folder: {first_line(err)}") from None
+    except Exception as err:  # noqa: BLE001 - a damaged folder is the input's fault, reported in one line
+        raise ReportgenError(f"{path} is not a saved datasets folder: {printable(first_line(err))}") from None
     split = None
     if isinstance(loaded, datasets.DatasetDict):
         split = next((s for s in SPLIT_PREFERENCE if s in loaded), None) or next(iter(loaded))

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .data import Dataset
+from .data import Dataset, clean_text
 from .errors import ReportgenError, first_line
 from .explainers import Batch, Explainer, Explanation, explainers
 from .metrics import compute_metrics
@@ -103,19 +103,52 @@ class Engine:
                 for name, ex in self.explainers.items()}
 
     def _examples(self, dataset: Dataset, run: RunResult) -> list[Example]:
-        encoded = self.classifier.encode([text if text.strip() else "" for text in dataset.texts])
+        """One Example per input row, in order; a row that cannot be explained is a recorded failure."""
+        texts = [clean_text("" if text is None else str(text)) for text in dataset.texts]
+        encoded = self._encode([text if text.strip() else "" for text in texts])
+        problems = getattr(dataset, "problems", None) or {}
         examples = []
         for i, enc in enumerate(encoded):
             group = dataset.groups[i] if dataset.groups is not None else None
-            ex = Example(index=dataset.rows[i], text=dataset.texts[i], label=dataset.labels[i], group=group)
-            ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
-            ex.words, ex.truncated = enc.words, enc.truncated
-            if not dataset.texts[i].strip():
-                self._fail(run, ex, "text is empty")
-            elif not enc.words:
-                self._fail(run, ex, "text has no tokens after tokenisation")
+            ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group)
+            if not isinstance(enc, str):
+                ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
+                ex.words, ex.truncated = enc.words, enc.truncated
+            reason = self._unexplainable(ex, enc, problems.get(ex.index))
+            if reason is not None:
+                self._fail(run, ex, reason)
             examples.append(ex)
+        run.dataset["truncated"] = sum(ex.truncated for ex in examples)
         return examples
+
+    def _unexplainable(self, ex: Example, enc: Any, problem: str | None) -> str | None:
+        """Why ``ex`` cannot be explained, or None."""
+        if problem is not None:
+            return problem
+        if not ex.text.strip():
+            return "text is empty"
+        if isinstance(enc, str):
+            return f"the tokenizer failed: {enc}"
+        if not enc.words:
+            return "text has no tokens after tokenisation"
+        if ex.label is None and self.config.target == "label":
+            return "no label to explain"
+        return None
+
+    def _encode(self, texts: list[str]) -> list[Any]:
+        """Each text's encoding, or for a text the tokenizer refuses, the reason (one line)."""
+        try:
+            return self.classifier.encode(texts)
+        except Exception as err:  # noqa: BLE001 - find the text at fault, keep the others
+            if len(texts) == 1:
+                return [_reason(err)]
+        encoded: list[Any] = []
+        for text in texts:
+            try:
+                encoded.extend(self.classifier.encode([text]))
+            except Exception as err:  # noqa: BLE001
+                encoded.append(_reason(err))
+        return encoded
 
     def _explain_all(self, examples: list[Example], run: RunResult) -> None:
         self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}

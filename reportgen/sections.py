@@ -148,6 +148,71 @@ def headline(run: RunResult) -> list[dict[str, str]]:
     return figures
 
 
+def row_accounting(run: RunResult) -> dict[str, Any]:
+    """Where every input row went: read, not sampled, explained (labeled or not), failed (why).
+
+    Computed from the saved examples, so it holds for any results folder. The counts always add up:
+    rows read = not sampled + explained + failed (+ answered without a prediction, normally 0).
+    """
+    examples = run.examples
+    done = explained(run)
+    failed = [ex for ex in examples if not ex.ok]
+    other = len(examples) - len(done) - len(failed)
+    dataset = run.dataset
+    read = dataset.get("split_rows", dataset.get("rows"))
+    read = read if isinstance(read, int) and read >= len(examples) else len(examples)
+    method_failures = [f for f in run.failures if f.method]
+    reasons: dict[str, int] = {}
+    for ex in failed:
+        reasons[str(ex.error)] = reasons.get(str(ex.error), 0) + 1
+    texts = [ex.text for ex in examples]
+    truncated = sum(bool(ex.truncated) for ex in examples)
+    limit = run.model.get("max_length")
+    counts = {
+        "read": read,
+        "not_sampled": read - len(examples),
+        "examples": len(examples),
+        "explained": len(done),
+        "labeled": sum(ex.label is not None for ex in done),
+        "unlabeled": sum(ex.label is None for ex in done),
+        "failed": len(failed),
+        "other": other,
+        "partly_failed": len({f.example for f in method_failures}),
+        "method_failures": len(method_failures),
+        "truncated": truncated,
+        "duplicates": len(texts) - len(set(texts)),
+    }
+    rows = [
+        ("rows read", fmt(read), "rows in the data file" + (" (this split)" if "split_rows" in dataset else "")),
+        ("not sampled", fmt(counts["not_sampled"]),
+         "left out by --limit (a seeded, class-stratified sample was explained)" if counts["not_sampled"]
+         else "every row read is an example of this run"),
+        ("explained", fmt(len(done)), "predicted and attributed; the statistics are computed on these"),
+        ("explained, with a label", fmt(counts["labeled"]), "counted in accuracy, F1 and calibration"),
+        ("explained, unlabeled", fmt(counts["unlabeled"]),
+         "no label in the data: explained for the predicted class, not counted in accuracy or calibration"),
+        ("failed", fmt(len(failed)), "not explained by any method; reasons below"),
+    ]
+    if other:
+        rows.append(("without a prediction", fmt(other), "neither explained nor recorded as failed"))
+    rows += [
+        ("failed in some methods", fmt(counts["partly_failed"]),
+         f"{counts['method_failures']} method failures on examples the other methods explained"),
+        ("truncated", fmt(truncated), "longer than the model's maximum length"
+         + (f" ({limit} tokens)" if limit else "") + ": only the first tokens were read and explained"),
+        ("duplicate texts", fmt(counts["duplicates"]), "rows whose text repeats an earlier row's; each is explained"),
+    ]
+    parts = [f"{fmt(counts['not_sampled'])} not sampled", f"{fmt(len(done))} explained", f"{fmt(len(failed))} failed"]
+    if other:
+        parts.append(f"{fmt(other)} without a prediction")
+    return {
+        "counts": counts,
+        "rows": rows,
+        "balance": f"{fmt(read)} rows read = " + " + ".join(parts) + ".",
+        "reasons": sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
+    }
+
+
 def summary(run: RunResult) -> dict[str, Any]:
     model, dataset, config = run.model, run.dataset, run.config
     shape = ""
@@ -179,13 +244,18 @@ def summary(run: RunResult) -> dict[str, Any]:
     lift = None
     if faithfulness and any(r.get("comprehensiveness_lift") is not None for r in faithfulness["summary"]):
         lift = charts.lift_bars("chart-summary-lift", faithfulness["summary"])
+    accounting = row_accounting(run)
+    figures = headline(run)
+    figures.insert(1, {"label": "truncated to the maximum length", "value": fmt(accounting["counts"]["truncated"])})
+    figures.insert(2, {"label": "unlabeled (explained, not scored)", "value": fmt(accounting["counts"]["unlabeled"])})
     return {
         "model_name": model_name(run),
         "dataset_name": dataset.get("name") or Path(str(dataset.get("path", "data"))).name,
         "created": run.created,
         "explained": len(explained(run)),
         "methods": list(run.methods),
-        "figures": headline(run),
+        "figures": figures,
+        "accounting": accounting,
         "model_rows": [(k, "-" if v is None else str(v)) for k, v in model_rows],
         "data_rows": data_rows,
         "config_rows": config_rows,

@@ -54,10 +54,79 @@ def test_unknown_label_lists_the_models_labels():
         match_labels(["positive", "neutral"], LABELS)
 
 
-@pytest.mark.parametrize("value", ["2", "-1", "1.5", None, float("nan")])
-def test_out_of_range_or_missing_labels_are_refused(value):
-    with pytest.raises(ReportgenError):
+@pytest.mark.parametrize("value", ["2", "-1", "1.5", 7, ["positive"], "positive!"])
+def test_out_of_range_labels_are_refused(value):
+    with pytest.raises(ReportgenError, match="is not one of the model's labels: negative, positive"):
         match_labels([value], LABELS)
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), pd.NA, "", "  ", "NaN", "null", "None", "N/A"])
+def test_missing_labels_become_unlabeled(value):
+    assert match_labels(["positive", value, 0], LABELS) == [1, None, 0]
+
+
+def test_a_class_named_like_a_missing_marker_stays_a_class():
+    assert match_labels(["None", "other", ""], ["none", "other"]) == [0, 1, None]
+
+
+def test_unknown_label_message_is_one_escaped_line():
+    with pytest.raises(ReportgenError) as err:
+        match_labels(["x\n\u202e" * 50], LABELS)
+    message = str(err.value)
+    assert message.splitlines() == [message] and "\u202e" not in message and len(message) < 200
+
+
+def test_unlabeled_rows_load_and_are_counted(tmp_path):
+    path = tmp_path / "d.jsonl"
+    rows = [{"text": "good", "label": "positive"}, {"text": "bad", "label": None}, {"text": "meh"},
+            {"text": "fine", "label": float("nan")}]
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    data = load_dataset(path, LABELS)
+    assert data.labels == [1, None, None, None] and data.rows == [0, 1, 2, 3]
+    assert data.info["missing_labels"] == 3
+
+
+def test_text_cells_that_are_numbers_nulls_or_lists(tmp_path):
+    path = tmp_path / "d.jsonl"
+    values = ["words", 42, 1.5, True, None, ["a", "b"], {"k": 1}]
+    path.write_text("\n".join(json.dumps({"text": v, "label": 0}) for v in values))
+    data = load_dataset(path, LABELS)
+    assert data.texts[:4] == ["words", "42", "1.5", "True"] and len(data) == len(values)
+    assert data.problems == {4: "text is missing", 5: "text is a list, not a string",
+                             6: "text is a dict, not a string"}
+    assert data.info["unreadable_texts"] == 3
+    assert data.subset([0, 5]).problems == {5: "text is a list, not a string"}
+
+
+def test_duplicate_texts_are_kept_and_counted(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("text,label\nsame,0\nsame,1\nother,0\nsame,0\n")
+    data = load_dataset(path, LABELS)
+    assert data.texts == ["same", "same", "other", "same"] and data.info["duplicate_texts"] == 2
+
+
+def test_lone_surrogates_are_replaced_and_counted(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"text": "a \\ud800 b", "label": 0}\n{"text": "\\ud83d\\ude00", "label": 1}\n')
+    data = load_dataset(path, LABELS)
+    assert data.texts == ["a \ufffd b", "\U0001f600"] and data.info["texts_with_invalid_unicode"] == 1
+
+
+def test_short_csv_rows_get_missing_cells_and_long_rows_fail(tmp_path):
+    short = tmp_path / "short.csv"
+    short.write_text("text,label\ngood,1\nno label here\n")
+    data = load_dataset(short, LABELS)
+    assert data.texts == ["good", "no label here"] and data.labels == [1, None]
+    for body, line in (("a,0\nb,1,extra\nc,0\n", 3), ("a,0,x\nb,1,y\n", 2)):
+        (tmp_path / "long.csv").write_text("text,label\n" + body)
+        with pytest.raises(ReportgenError, match=f"line {line} has 3 fields but the header has 2"):
+            load_dataset(tmp_path / "long.csv", LABELS)
+
+
+def test_stratified_sample_keeps_unlabeled_rows_as_a_stratum():
+    labels = [0] * 6 + [None] * 2 + [1] * 2
+    chosen = stratified_sample(labels, 5, seed=0)
+    assert len(chosen) == 5 and sum(labels[i] is None for i in chosen) == 1
 
 
 def test_missing_column_names_the_columns(tmp_path):
@@ -81,6 +150,19 @@ def test_bad_jsonl_line_is_named(tmp_path):
     path.write_text('{"text": "a", "label": 0}\n{"text": oops}\n')
     with pytest.raises(ReportgenError, match="line 2 is not valid JSON"):
         read_table(path)
+    path.write_text('{"text": "a", "label": 0}\n\n' + "[" * 100000 + "\n")
+    with pytest.raises(ReportgenError, match="line 3 is not valid JSON"):
+        read_table(path)
+    path.write_text('\ufeff{"text": "a\u2028b", "label": 0}\n"just a string"\n', encoding="utf-8")
+    with pytest.raises(ReportgenError, match="line 2 is not a JSON object"):
+        read_table(path)
+
+
+def test_jsonl_lines_split_at_newlines_only(tmp_path):
+    path = tmp_path / "sep.jsonl"
+    path.write_text('\ufeff{"text": "a\u2028b\x85c", "label": 0}\r\n', encoding="utf-8")
+    frame, _ = read_table(path)
+    assert frame["text"].tolist() == ["a\u2028b\x85c"]
 
 
 def test_non_utf8_file_names_the_encoding_option(tmp_path):
@@ -90,6 +172,12 @@ def test_non_utf8_file_names_the_encoding_option(tmp_path):
         read_table(path)
     frame, _ = read_table(path, encoding="latin-1")
     assert frame["text"][0] == "caf\xe9"
+    jsonl = tmp_path / "latin.jsonl"
+    jsonl.write_bytes('{"text": "ok", "label": 0}\n{"text": "caf\xe9", "label": 0}\n'.encode("latin-1"))
+    with pytest.raises(ReportgenError, match="line 2 is not valid utf-8 text; pass its encoding with --encoding"):
+        read_table(jsonl)
+    with pytest.raises(ReportgenError, match="unknown text encoding 'klingon' given with --encoding"):
+        read_table(path, encoding="klingon")
 
 
 def test_stratified_sample_is_seeded_proportional_and_ordered():

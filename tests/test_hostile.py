@@ -1,0 +1,278 @@
+"""Property-based tests: random and hostile texts and tables through loading, the engine and the report.
+
+Hypothesis writes CSV and JSONL files holding control characters, bidi overrides, emoji, U+2028,
+quotes, backslashes, template syntax and HTML/JS break-outs ('</script>', '<!--<script>', ...),
+then checks that
+
+* loading keeps every row and every text exactly (nothing dropped, nothing silently changed);
+* the engine accounts for every row: each is explained or a recorded failure, unlabeled rows are
+  explained for the predicted class (or fail with --target label), and the summary's balance adds up;
+* the rendered page holds every string only as escaped text or inside JSON blocks written by |tojson:
+  no tag, attribute, comment or script comes from the data.
+
+Each test counts the hostile strings it tried and prints the count (see it with ``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from markupsafe import escape
+
+from reportgen import records
+from reportgen.data import load_dataset
+from reportgen.engine import Engine, RunConfig
+from reportgen.render import render_html
+from reportgen.sections import row_accounting
+from tiny_models import WORDS
+
+LABELS = ["negative", "positive"]
+METHODS = ["attention", "saliency", "random"]
+METRIC_PARAMS = {"top_words": {"min_count": 1}, "error_words": {"min_count": 1}}
+
+TRIED: Counter = Counter()  # hostile strings fed, per test
+SETTINGS = dict(deadline=None, database=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+FRAGMENTS = [
+    "</script>", "</SCRIPT >", "<!--<script>", "<script>alert(1)</script>", "<img src=x onerror=alert(2)>",
+    "<rgxevil rgxattr=1>", '" rgxattr="3', "' rgxattr='4", "-->", "<![CDATA[", "]]>", "<?xml?>", "<!DOCTYPE x>",
+    "{{ 7*7 }}", "{% raw %}", "{#", "${alert(5)}", "`", '"', "'", "\\", "\\u003c", "\\\"", "&amp;", "&lt;b&gt;",
+    "&#60;", "\u2028", "\u2029", "\u202e", "\u202d", "\u200f", "\u2066", "\ufeff", "\u200b", "\x00", "\x1b[31m",
+    "\x07", "\x7f", "\x85", "\r", "\n", "\r\n", "\t", "\U0001f600", "\U0001f4a5\u200d\U0001f525", "\u0301",
+    "\ufdd0", "\U0010fffd", "\uffff", "javascript:alert(6)", "datum.x + ']); alert(7); //", "NaN", "null",
+]
+
+# Unicode without surrogates (Hypothesis' default), control characters included.
+ANY_CHAR = st.characters(blacklist_categories=("Cs",))
+PIECE = st.one_of(st.sampled_from(FRAGMENTS), st.text(ANY_CHAR, max_size=12), st.sampled_from(WORDS),
+                  st.just(" "))
+HOSTILE_TEXT = st.one_of(
+    st.lists(PIECE, max_size=10).map("".join),
+    st.lists(st.sampled_from(WORDS + FRAGMENTS), min_size=60, max_size=120).map(" ".join),  # past 64 tokens
+    st.sampled_from(["", " ", "\t\n", "\u2028", "\x00"]),
+)
+# label cells: names in any case, ids as text or numbers, and the ways a label goes missing
+LABEL = st.sampled_from(["negative", "POSITIVE", " positive ", "0", "1", 0, 1, 1.0, None, "", "NaN", "null"])
+EXPECTED_LABEL = {"negative": 0, "positive": 1, "POSITIVE": 1, " positive ": 1, "0": 0, "1": 1, 0: 0, 1: 1, 1.0: 1}
+ROW = st.tuples(HOSTILE_TEXT, LABEL, st.text(ANY_CHAR, max_size=6) | st.sampled_from(FRAGMENTS))
+TABLE = st.lists(ROW, min_size=1, max_size=7)
+
+
+def write_table(folder: Path, fmt: str, rows, ensure_ascii: bool = False) -> Path:
+    """The rows as a CSV (csv module, minimal quoting) or JSONL file with text, label and group columns."""
+    path = folder / f"data.{fmt}"
+    if fmt == "csv":
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "label", "group"])
+            writer.writerows([text, "" if label is None else label, group] for text, label, group in rows)
+    else:
+        lines = (json.dumps({"text": t, "label": label, "group": g}, ensure_ascii=ensure_ascii) for t, label, g in rows)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def count(test: str, rows) -> None:
+    for text, _, group in rows:
+        TRIED[test] += 2  # the text and the group cell
+        event("text with markup characters" if any(c in text for c in "<>&\"'") else "text without markup")
+        if any(f in text for f in FRAGMENTS if len(f) > 1):
+            event("text with a hostile fragment")
+
+
+def report_count(test: str, minimum: int) -> None:
+    print(f"\n{test}: {TRIED[test]} hostile strings tried")
+    assert TRIED[test] >= minimum
+
+
+@pytest.fixture(scope="module", autouse=True)
+def total_tried():
+    yield
+    print(f"\nhostile strings tried in {__name__}: {sum(TRIED.values())} {dict(TRIED)}")
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_loading_keeps_every_row_and_every_text_exactly():
+    @settings(max_examples=80, **SETTINGS)
+    @given(rows=TABLE, fmt=st.sampled_from(["csv", "jsonl"]), ensure_ascii=st.booleans())
+    def check(rows, fmt, ensure_ascii):
+        count("loading", rows)
+        with tempfile.TemporaryDirectory() as folder:
+            data = load_dataset(write_table(Path(folder), fmt, rows, ensure_ascii), LABELS, group_column="group")
+        assert len(data) == len(rows) and data.rows == list(range(len(rows)))
+        assert data.texts == [text for text, _, _ in rows]
+        assert data.labels == [EXPECTED_LABEL.get(label) for _, label, _ in rows]
+        assert data.problems == {}
+        assert data.info["missing_labels"] == sum(label not in EXPECTED_LABEL for _, label, _ in rows)
+        assert data.info["duplicate_texts"] == len(rows) - len({text for text, _, _ in rows})
+
+    check()
+    report_count("loading", 80)
+
+
+# ----------------------------------------------------------------------------- engine and report
+
+
+class Page(HTMLParser):
+    """Every piece of markup on a page: tags, attributes, comments, declarations, and script bodies."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags: Counter = Counter()
+        self.attributes: set[tuple[str, str]] = set()
+        self.markup: list[str] = []  # comments, declarations, processing instructions
+        self.scripts: list[tuple[dict, str]] = []
+        self.text: list[str] = []
+        self._script: tuple[dict, list[str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] += 1
+        self.attributes.update((tag, name) for name, _ in attrs)
+        if tag == "script":
+            self._script = (dict(attrs), [])
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags[tag] += 1
+        self.attributes.update((tag, name) for name, _ in attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script[0], "".join(self._script[1])))
+            self._script = None
+
+    def handle_data(self, data):
+        (self._script[1] if self._script is not None else self.text).append(data)
+
+    def handle_comment(self, data):
+        self.markup.append("comment " + data)
+
+    def handle_decl(self, decl):
+        self.markup.append("decl " + decl)
+
+    def unknown_decl(self, data):
+        self.markup.append("unknown " + data)
+
+    def handle_pi(self, data):
+        self.markup.append("pi " + data)
+
+
+TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "nav", "main", "section", "footer",
+        "h1", "h2", "h3", "h4", "p", "a", "div", "span", "b", "bdi", "br", "code", "pre", "ul", "li", "dl", "dt",
+        "dd", "table", "caption", "tr", "th", "td", "details", "summary", "article", "form", "label", "select",
+        "option", "input", "button", "output"}
+ATTRIBUTES = {"aria-label", "charset", "class", "content", "data-action", "data-attention", "data-confidence",
+              "data-correct", "data-datasets", "data-filter", "data-label", "data-prediction", "data-spec", "href",
+              "http-equiv", "id", "lang", "max", "min", "name", "role", "step", "title", "type", "value", "open",
+              "for", "selected", "checked", "hidden", "colspan", "scope"}
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def assert_page_is_safe(html: str, run) -> None:
+    page = parse(html)
+    assert set(page.tags) <= TAGS, set(page.tags) - TAGS
+    assert {name for _, name in page.attributes} <= ATTRIBUTES, {n for _, n in page.attributes} - ATTRIBUTES
+    assert page.markup == ["decl DOCTYPE html"], page.markup  # no comment, CDATA or <?...?> from data
+    code = [body for attrs, body in page.scripts if attrs.get("type") != "application/json"]
+    assert len(code) == 2 and all(not attrs for attrs, _ in page.scripts if attrs.get("type") != "application/json")
+    blocks = {attrs["id"]: body for attrs, body in page.scripts if attrs.get("type") == "application/json"}
+    for body in blocks.values():
+        assert not set(body) & set("<>&'"), body[:200]  # |tojson escaped them all
+        json.loads(body)
+    text = "".join(page.text)
+    for ex in run.examples:
+        assert str(escape(ex.text)) in html  # autoescaped in the markup
+        assert ex.text in text  # and shown unchanged
+        if ex.ok and f"ex{ex.index}-data" in blocks:
+            row = json.loads(blocks[f"ex{ex.index}-data"])["tok"][0]
+            assert row["t"] == ex.tokens and row["W"] == ex.words  # round-trips through the JSON block
+
+
+def assert_every_row_accounted(run, rows, target: str, html: str) -> None:
+    assert [ex.index for ex in run.examples] == list(range(len(rows)))
+    failed = {f.example: f.reason for f in run.failures if f.method is None}
+    assert failed == {ex.index: ex.error for ex in run.examples if ex.error is not None}
+    for ex, (text, label, _) in zip(run.examples, rows):
+        assert ex.text == text and ex.label == EXPECTED_LABEL.get(label)
+        if not text.strip():
+            assert ex.error == "text is empty"
+        elif ex.error is None:
+            assert ex.prediction is not None and len(ex.probabilities) == 2
+            assert ex.target == (ex.prediction if target == "pred" else ex.label)
+            for method in METHODS:  # scored by every method, or a recorded method failure
+                assert ex.index in run.attributions.get(method, {}) or any(
+                    f.example == ex.index and f.method == method for f in run.failures)
+        elif ex.label is None and target == "label":
+            assert ex.error in ("no label to explain", "text has no tokens after tokenisation")
+        else:
+            assert ex.error == "text has no tokens after tokenisation"
+    counts = row_accounting(run)["counts"]
+    assert counts["read"] == len(rows) and counts["not_sampled"] == 0 and counts["other"] == 0
+    assert counts["explained"] + counts["failed"] == len(rows)
+    assert counts["unlabeled"] == sum(ex.ok and ex.label is None for ex in run.examples)
+    assert counts["truncated"] == run.dataset["truncated"] == sum(ex.truncated for ex in run.examples)
+    performance = run.metrics["performance"]["result"]["counts"]
+    assert performance["unlabeled"] == counts["unlabeled"] and performance["failed"] == counts["failed"]
+    balance = f"{len(rows)} rows read = 0 not sampled + {counts['explained']} explained + {counts['failed']} failed."
+    assert balance in html
+
+
+def test_engine_and_report_account_for_every_row_and_escape_every_string(classifier):
+    @settings(max_examples=40, **SETTINGS)
+    @given(rows=TABLE, fmt=st.sampled_from(["csv", "jsonl"]), target=st.sampled_from(["pred", "label"]))
+    def check(rows, fmt, target):
+        count("engine and report", rows)
+        with tempfile.TemporaryDirectory() as folder:
+            data = load_dataset(write_table(Path(folder), fmt, rows), LABELS, group_column="group")
+            config = RunConfig(methods=METHODS, target=target, seed=0, attention_maps=2, metric_params=METRIC_PARAMS)
+            run = Engine(classifier, config, progress=False).run(data)
+            saved = records.load(records.save(run, Path(folder) / "results"))
+        html = render_html(saved)
+        assert_every_row_accounted(saved, rows, target, html)
+        assert_page_is_safe(html, saved)
+
+    check()
+    report_count("engine and report", 40)
+
+
+def test_allow_lists_cover_a_benign_report(classifier):
+    """The tag and attribute allow-lists above describe the real page (so the checks are not vacuous)."""
+    rows = [("the movie was good", "positive", "a"), ("", "negative", "b"), ("bad plot", None, "a")]
+    with tempfile.TemporaryDirectory() as folder:
+        data = load_dataset(write_table(Path(folder), "csv", rows), LABELS, group_column="group")
+    run = Engine(classifier, RunConfig(methods=METHODS, seed=0), progress=False).run(data)
+    html = render_html(run)
+    page = parse(html)
+    assert {"script", "article", "details", "table", "bdi"} <= set(page.tags) <= TAGS
+    assert_every_row_accounted(run, rows, "pred", html)
+    assert_page_is_safe(html, run)
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS)
+def test_each_fragment_alone_as_text_label_cell_and_group(classifier, fragment):
+    """Every hand-picked fragment once as a whole text and as a group, beside an ordinary row."""
+    rows = [(fragment, None, fragment), ("good film " + fragment, "positive", "g")]
+    TRIED["fragments"] += 3
+    with tempfile.TemporaryDirectory() as folder:
+        data = load_dataset(write_table(Path(folder), "jsonl", rows), LABELS, group_column="group")
+    run = Engine(classifier, RunConfig(methods=METHODS, seed=0, metrics=["performance", "calibration"]),
+                 progress=False).run(data)
+    html = render_html(run)
+    assert_every_row_accounted(run, rows, "pred", html)
+    assert_page_is_safe(html, run)
