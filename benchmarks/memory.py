@@ -152,7 +152,8 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
         held = load_corpus().held_out
         source_texts, source_labels, info = held.texts, held.labels, dict(held.info)
     n = len(source_texts)
-    dataset = Dataset(texts=[source_texts[i % n] for i in range(size)], labels=[source_labels[i % n] for i in range(size)],
+    dataset = Dataset(texts=[source_texts[i % n] for i in range(size)],
+                      labels=[source_labels[i % n] for i in range(size)],
                       rows=list(range(size)), info=dict(info, rows=size, note=f"{n} texts repeated to {size} rows"))
     before = _proc_status_mb("VmRSS")
     trace = _trace_batches(Engine)
@@ -219,7 +220,8 @@ def header(model: str) -> list[str]:
 
     return [
         "reportgen peak memory: one child process per size (python benchmarks/memory.py)",
-        f"model: {'the tiny 2-layer test BERT' if model == 'tiny' else 'embedded default, all-MiniLM-L6-v2 fine-tuned (' + model + ')'}",
+        "model: " + ("the tiny 2-layer test BERT" if model == "tiny"
+                     else f"embedded default, all-MiniLM-L6-v2 fine-tuned ({model})"),
         f"methods: {', '.join(METHODS)}; statistics: {', '.join(METRICS)}; no checkpoint folder; full attention maps "
         "kept for 10 examples (RunConfig default)",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch "
@@ -235,8 +237,9 @@ def describe(results: list[dict], title: str) -> str:
         f" {'save s':>7} {'results':>9}",
     ]
     for r in results:
-        lines.append(f"{r['size']:>9,} {r['tokens']:>9,} {r['rss_before_engine_mb']:>8.0f} MiB {r['peak_after_engine_mb']:>8.0f} MiB"
-                     f" {r['peak_rss_mb']:>7.0f} MiB {r['engine_seconds']:>9.1f} {r['save_seconds']:>7.1f}"
+        lines.append(f"{r['size']:>9,} {r['tokens']:>9,} {r['rss_before_engine_mb']:>8.0f} MiB"
+                     f" {r['peak_after_engine_mb']:>8.0f} MiB {r['peak_rss_mb']:>7.0f} MiB"
+                     f" {r['engine_seconds']:>9.1f} {r['save_seconds']:>7.1f}"
                      f" {r['results_mb']:>5.1f} MiB")
     lines.append("")
     lines.append("RSS before: after importing, loading the model and the texts. peak engine: VmHWM after Engine.run.")

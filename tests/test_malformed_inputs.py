@@ -97,7 +97,8 @@ def test_malformed_jsonl_line_is_named(bert_dir, tmp_path, line, pattern):
 def test_label_outside_the_models_set_lists_the_labels(bert_dir, tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"text": "good", "label": "positive"}, {"text": "x", "label": 7}])
     result = invoke(*run_args(bert_dir, path, tmp_path))
-    assert_one_line_error(result, r"label 7 in row 1 is not one of the model's labels: negative, positive \(or ids 0-1\)")
+    expected = r"label 7 in row 1 is not one of the model's labels: negative, positive \(or ids 0-1\)"
+    assert_one_line_error(result, expected)
 
 
 def test_hostile_label_is_shown_escaped_on_one_line(bert_dir, tmp_path):
