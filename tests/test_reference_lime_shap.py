@@ -156,9 +156,8 @@ def reference_shap(classifier, ex, max_evals: int, seed: int = SEED, probabiliti
 # ---------------------------------------------------------------- agreement with the packages
 
 
-@pytest.mark.parametrize("kind", MODELS)
-def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, kind):
-    classifier = float64_classifiers(kind)
+def call_sizes():
+    """A list of pooled-call sizes and the spy that fills it by wrapping the pooled predict."""
     calls = []
 
     def spy(predict):
@@ -167,6 +166,13 @@ def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, 
             return predict(texts)
         return wrapped
 
+    return calls, spy
+
+
+@pytest.mark.parametrize("kind", MODELS)
+def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, kind):
+    classifier = float64_classifiers(kind)
+    calls, spy = call_sizes()
     engine, run = run_engine(classifier, ["lime"], {"lime": {"num_samples": LIME_SAMPLES}}, spy=spy)
     assert not run.failures
     assert run.methods["lime"].params["num_samples"] == LIME_SAMPLES
@@ -195,14 +201,7 @@ def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, 
 @pytest.mark.parametrize("kind", MODELS)
 def test_shap_pooled_matches_package_one_example_at_a_time(float64_classifiers, kind):
     classifier = float64_classifiers(kind)
-    calls = []
-
-    def spy(predict):
-        def wrapped(texts):
-            calls.append(len(texts))
-            return predict(texts)
-        return wrapped
-
+    calls, spy = call_sizes()
     engine, run = run_engine(classifier, ["shap"], {"shap": {"max_evals": SHAP_EVALS}}, spy=spy)
     assert not run.failures
     reference_calls = []

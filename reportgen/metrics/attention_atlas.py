@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..records import RunResult
+from ..explainers.attention import rollout_steps
 from .base import Metric, metrics
 from .common import predicted
 
@@ -122,13 +123,9 @@ class AttentionAtlas(Metric):
         heads = torch.stack(head_rows).cpu().numpy().astype(np.float64)
 
         r, q = float(self.params["residual_weight"]), int(self.params["query"])
-        identity = torch.eye(size, device=device)
         word_keys = (real & ~special).float()
-        flow, roll_rows = None, []
-        for layer in attentions:
-            mixed = (1 - r) * (layer.float() * keys).mean(dim=1) + r * identity
-            mixed = mixed / mixed.sum(dim=-1, keepdim=True).clamp_min(1e-30)
-            flow = mixed if flow is None else mixed @ flow
+        roll_rows = []
+        for flow in rollout_steps(tuple(layer.float() * keys for layer in attentions), r):
             row = flow[:, q, :] * real.float()  # [B, K]
             row_entropy = -(row * torch.log(row.clamp_min(1e-30))).sum(-1)
             roll_rows.append(torch.stack([(row * (special & real).float()).sum(-1), (row * word_keys).sum(-1),
