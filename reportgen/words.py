@@ -28,3 +28,19 @@ def spread_to_tokens(word_scores: np.ndarray, word_ids: Sequence[int | None]) ->
     tokens = np.zeros(len(index), dtype=np.float64)
     tokens[content] = np.asarray(word_scores, dtype=np.float64)[index[content]] / counts[index[content]]
     return tokens
+
+
+def is_spread(token_scores: np.ndarray, word_scores: np.ndarray, word_ids: Sequence[int | None],
+              rtol: float = 1e-9) -> bool:
+    """True when the token scores are the word scores shared out by :func:`spread_to_tokens`.
+
+    That is how the engine stores a method that scores words only (its tokens carry no
+    scores of their own), so this tells word-level attributions from token-level ones.
+    """
+    tokens = np.asarray(token_scores, dtype=np.float64)
+    words = np.asarray(word_scores, dtype=np.float64)
+    index = _word_index(word_ids)
+    highest = int(index.max()) if len(index) else -1
+    if len(tokens) != len(index) or len(words) <= highest:
+        return False
+    return bool(np.allclose(tokens, spread_to_tokens(words, word_ids), rtol=rtol, atol=0.0, equal_nan=True))

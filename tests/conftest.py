@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tiny_models import CORPUS, build_model_folder
+from tiny_models import CORPUS, build_keyword_model, build_model_folder
 
 MODEL_KINDS = ("bert", "distilbert", "roberta")
 
@@ -52,6 +52,14 @@ def classifier(bert_dir):
     from reportgen.modeling import load_classifier
 
     return load_classifier(bert_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def keyword_classifier(tmp_path_factory):
+    """A tiny BERT trained so that one known word ('great' / 'awful') decides the class."""
+    from reportgen.modeling import load_classifier
+
+    return load_classifier(build_keyword_model(tmp_path_factory.mktemp("keyword") / "bert"), device="cpu")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 - every method runs through the Engine on every architecture and gives finite scores;
 - every method has its own check (a test fails if a registered method has none);
+- ``--target label`` explains the label's class, also where the model predicts another;
 - batching does not change scores;
 - one failing example is recorded and the rest are still explained;
 - plugins load from ``module:attr`` and from a ``.py`` path, and bad specs fail in one line.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from dataclasses import replace
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -24,8 +26,10 @@ from reportgen.engine import Engine, RunConfig
 from reportgen.errors import ReportgenError
 from reportgen.explainers import Batch, Explainer, Explanation, explainers
 from reportgen.explainers.integrated import quadrature
+from reportgen.explainers.pooling import example_seed
 from reportgen.modeling import load_classifier
 from reportgen.runner import ModelRunner
+from reportgen.words import fold_to_words
 from tiny_models import CORPUS
 
 METHODS = explainers.names()  # the live registry, including methods other modules add
@@ -118,11 +122,23 @@ def check_attention(run, classifier):
     kept = [a for a in run.attributions["attention"].values() if "maps" in a.extra]
     assert len(kept) == 3
     for attribution in kept:
-        maps = np.asarray(attribution.extra["maps"])
+        maps = stored_maps(attribution.extra["maps"])
         length = len(attribution.tokens)
         assert maps.shape == (classifier.model.config.num_hidden_layers, classifier.model.config.num_attention_heads,
                               length, length)
         np.testing.assert_allclose(maps[-1, :, 0, :].mean(axis=0), attribution.tokens, atol=1e-3)
+
+
+def stored_maps(maps: list) -> np.ndarray:
+    """The stored attention maps as [layer, head, query, key] weights: rows of one (layer, head) each,
+    the query x key matrix flattened in whole units of 1/scale (nested lists in older results)."""
+    if not maps or not isinstance(maps[0], dict):
+        return np.asarray(maps, dtype=float)
+    layers, heads = 1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps)
+    array = np.full((layers, heads, maps[0]["n"], maps[0]["n"]), np.nan)
+    for r in maps:
+        array[r["layer"], r["head"]] = np.reshape(r["weights"], (r["n"], r["n"])) / r["scale"]
+    return array
 
 
 def check_attention_rollout(run, classifier):
@@ -210,12 +226,71 @@ def check_random(run, classifier):
     assert len(set(firsts)) == len(firsts)  # each example gets its own draws
 
 
-def check_word_method(method):
-    def check(run, classifier):
-        for ex in run.examples:
-            words = np.asarray(run.attributions[method][ex.index].words)
-            assert len(words) == len(ex.words) and np.all(np.isfinite(words))
-    return check
+FLOAT32 = 1e-5  # a float32 probability computed in another batch moves by ~1e-7; this leaves a margin
+
+
+def target_probability(classifier, ex) -> float:
+    """The model's probability of the target class on the example alone (no padding, no masking)."""
+    with torch.no_grad():
+        logits = classifier.model(input_ids=torch.tensor([ex.input_ids])).logits
+    return float(torch.softmax(logits.float(), dim=-1)[0, ex.target])
+
+
+def package_lime(classifier, ex, params: dict, seed: int) -> np.ndarray:
+    """The lime package's own explain_instance on the text, with the run's settings, seed and budget."""
+    from lime.lime_text import LimeTextExplainer
+
+    words = list(ex.words)
+
+    def probabilities(strings):
+        enc = classifier.tokenizer([str(s) for s in strings], padding=True, return_tensors="pt")
+        with torch.no_grad():
+            logits = classifier.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
+        return torch.softmax(logits.float(), dim=-1).double().numpy()
+
+    explainer = LimeTextExplainer(kernel_width=params["kernel_width"], feature_selection="none",
+                                  split_expression=lambda text: words, bow=False, mask_string=params["mask_string"],
+                                  random_state=example_seed(seed, ex.index))
+    result = explainer.explain_instance(ex.text, probabilities, labels=(ex.target,), num_features=len(words),
+                                        num_samples=params["num_samples"])
+    scores = np.zeros(len(words))
+    for feature, weight in result.local_exp[ex.target]:
+        scores[feature] = weight
+    return scores
+
+
+def check_lime(run, classifier):
+    """The scores are lime's surrogate coefficients for the target class: intercept + the sum of the word
+    scores is the surrogate's prediction on the unperturbed text (every word kept, x = 1), lime's output
+    there is the model's, and the scores are what the lime package itself gives with the same seed."""
+    params = run.methods["lime"].params
+    for ex in run.examples:
+        attribution = run.attributions["lime"][ex.index]
+        words, extra = np.asarray(attribution.words), attribution.extra
+        assert extra["intercept"] + words.sum() == pytest.approx(extra["surrogate_prediction"], abs=1e-9)
+        assert extra["model_output"] == pytest.approx(target_probability(classifier, ex), abs=FLOAT32)
+    for ex in run.examples[:2]:
+        assert not ex.truncated
+        words = np.asarray(run.attributions["lime"][ex.index].words)
+        reference = package_lime(classifier, ex, params, run.config["seed"])
+        assert np.abs(reference).max() > 1e-4  # not a comparison of zeros
+        np.testing.assert_allclose(words, reference, rtol=0, atol=1e-3 * np.abs(reference).max())
+
+
+def check_shap(run, classifier):
+    """Additivity: base value + the sum of the scores = the model's output (the target probability) on
+    the unmasked text, computed here on the example alone, to FLOAT32."""
+    gaps = []
+    for ex in run.examples:
+        attribution = run.attributions["shap"][ex.index]
+        tokens, base = np.asarray(attribution.tokens), attribution.extra["base_value"]
+        assert attribution.extra["output"] == "probability"
+        output = target_probability(classifier, ex)
+        assert base + tokens.sum() == pytest.approx(output, abs=FLOAT32)
+        # the word scores fold the content tokens only; shap gives the special tokens values too (~5% here)
+        np.testing.assert_allclose(attribution.words, fold_to_words(tokens, ex.word_ids, len(ex.words)), atol=1e-12)
+        gaps.append(output - base)
+    assert max(np.abs(gaps)) > 100 * FLOAT32  # the scores carry a real share of the output
 
 
 CHECKS = {
@@ -227,8 +302,8 @@ CHECKS = {
     "layer_integrated_gradients": check_layer_integrated_gradients,
     "occlusion": check_occlusion,
     "random": check_random,
-    "lime": check_word_method("lime"),
-    "shap": check_word_method("shap"),
+    "lime": check_lime,
+    "shap": check_shap,
 }
 
 
@@ -241,6 +316,48 @@ def test_every_registered_method_has_a_check():
 def test_method_specific_check(runs, classifiers, method):
     assert method in CHECKS, f"no check for {method}"
     CHECKS[method](runs("bert"), classifiers["bert"])
+
+
+# (b2) --target label ------------------------------------------------------------------
+
+TARGET_METHODS = ("saliency", "integrated_gradients", "occlusion")
+
+
+@pytest.mark.parametrize("kind", ["bert", "bert3"])
+def test_target_label_explains_the_label_class(classifiers, kind):
+    """--target label: every example's target is its label, the scores are those of an explicit run
+    for the label's class, and where the model predicts another class they differ from --target pred's."""
+    classifier = classifiers[kind]
+    data = dataset_for(classifier)
+
+    def run(target):
+        run_config = RunConfig(methods=list(TARGET_METHODS), target=target, metrics=["faithfulness"],
+                               method_params={"integrated_gradients": {"n_steps": 8}}, attention_maps=0)
+        return Engine(classifier, run_config, progress=False).run(data)
+
+    by_pred, by_label = run("pred"), run("label")
+    assert [ex.prediction for ex in by_label.examples] == [ex.prediction for ex in by_pred.examples]
+    assert all(ex.target == ex.label for ex in by_label.examples)
+    differ = [ex.index for ex in by_label.examples if ex.label != ex.prediction]
+    assert 0 < len(differ) < len(by_label.examples)  # both kinds of example are there
+
+    explicit = [replace(ex, target=ex.label) for ex in by_pred.examples]
+    for method in TARGET_METHODS:
+        params = {"n_steps": 8} if method == "integrated_gradients" else {}
+        expected = explainers.get(method)(**params).attribute(Batch(ModelRunner(classifier), explicit))
+        scale = max(np.abs(e.tokens).max() for e in expected)
+        for ex, want in zip(explicit, expected):
+            got = np.asarray(by_label.attributions[method][ex.index].tokens)
+            np.testing.assert_allclose(got, want.tokens, rtol=0, atol=1e-4 * scale + 1e-9)
+            if ex.index in differ:
+                pred = np.asarray(by_pred.attributions[method][ex.index].tokens)
+                assert np.abs(got - pred).max() > 1e-2 * scale, (method, ex.index)
+    faithfulness = by_label.metrics["faithfulness"]["result"]["per_example"]
+    labels = {ex.index: ex for ex in by_label.examples}
+    assert faithfulness and all(row["target"] == labels[row["example"]].label for row in faithfulness)
+    for row in faithfulness:
+        ex = labels[row["example"]]
+        assert row["p"] == pytest.approx(ex.probabilities[ex.label], abs=FLOAT32)
 
 
 def test_layer_lookup_refuses_shared_layers():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from types import SimpleNamespace
@@ -16,10 +17,7 @@ from reportgen.metrics.common import jsonable, ranking
 from reportgen.metrics.faithfulness import removal_counts
 from reportgen.records import Attribution, Example, MethodInfo, RunResult
 from reportgen.runner import length_batches
-
-# Metrics with a hand-checked test below; test_every_metric_is_hand_checked keeps this complete.
-HAND_CHECKED = {"performance", "calibration", "faithfulness", "agreement", "cost", "top_words", "error_words",
-                "attention_atlas"}
+from reportgen.words import is_spread, spread_to_tokens
 
 
 def approx(value, rel=1e-6, abs=1e-9):
@@ -48,9 +46,19 @@ def compute(name: str, run: RunResult, runner=None, **params):
     return metrics.get(name)(**params).compute(run, runner)
 
 
-def test_every_metric_is_hand_checked():
-    missing = set(metrics.names()) - HAND_CHECKED
-    assert not missing, f"metrics without a hand-checked test: {sorted(missing)}"
+@pytest.mark.parametrize("name", metrics.names())
+def test_every_metric_is_hand_checked(name):
+    """HAND_CHECKS (end of this module) maps each registered metric to its hand-checked tests."""
+    tests = HAND_CHECKS.get(name)
+    assert tests, f"metric {name!r} has no hand-checked test: add one and list it in HAND_CHECKS"
+    for test in tests:
+        # a module-level test function pytest collects, not a helper or a copy under another name
+        assert test.__name__.startswith("test_") and globals().get(test.__name__) is test, test
+    assert any(f'"{name}"' in inspect.getsource(test) for test in tests), f"none of {name}'s tests computes it"
+
+
+def test_hand_checks_name_only_registered_metrics():
+    assert set(HAND_CHECKS) <= set(metrics.names()), sorted(set(HAND_CHECKS) - set(metrics.names()))
 
 
 # ---------------------------------------------------------------- performance
@@ -295,6 +303,61 @@ def test_faithfulness_without_control_has_no_lift():
     assert result["control"] is None
     assert all(row["comprehensiveness_lift"] is None for row in result["summary"])
     assert "comprehensiveness_by_fraction" not in result["per_example"][0]
+
+
+def word_level_run() -> RunResult:
+    """Word 0 has three tokens (weights 1, 2, 3), word 1 one token (weight 9): p(positive) = 0.35."""
+    c = Example(index=0, text="", label=1, prediction=1, target=1, input_ids=[CLS, 11, 12, 13, 19, SEP],
+                word_ids=[None, 0, 0, 0, 1, None], words=["abc", "d"])
+    d = Example(index=1, text="", label=1, prediction=1, target=1, input_ids=[CLS, 15, 16, SEP],
+                word_ids=[None, 0, 1, None], words=["e", "f"])
+    run = make_run([c, d])
+    rows = {
+        # word scores only, spread over tokens as the engine stores lime: word 0 (3.0) outranks word 1 (2.0)
+        "lime_like": {0: [3.0, 2.0], 1: [1.0, 5.0]},
+        # equal words: every token ties, so tokens go left to right
+        "tied_words": {0: [2.0, 2.0]},
+    }
+    for method, by_example in rows.items():
+        run.methods[method] = MethodInfo(method)
+        for index, words in by_example.items():
+            tokens = spread_to_tokens(np.array(words), run.examples[index].word_ids)
+            run.add(Attribution(method, index, tokens.tolist(), list(words)))
+    # token-level scores whose words fold to (3, 2) too; the special tokens' own scores show they are not spread
+    run.methods["token_level"] = MethodInfo("token_level")
+    run.add(Attribution("token_level", 0, [0.5, 1.0, 1.0, 1.0, 2.0, 0.5], [3.0, 2.0]))
+    return run
+
+
+def test_faithfulness_ranks_word_level_methods_by_word():
+    result = compute("faithfulness", word_level_run(), FakeRunner(), fractions=[0.25, 0.5], per_example_curves=True)
+    rows = {(r["method"], r["example"]): r for r in result["per_example"]}
+    # n = 4, k = 1 and 2, p = 0.35. By word: the three tokens of word 0 (3.0 in all) go before word 1 (2.0):
+    #   comp: remove w1 -> 0.33, w1 + w2 -> 0.29; suff: keep w1 -> 0.07, w1 + w2 -> 0.11
+    # (by its spread token scores, 1.0 each, word 1's token would go first: comp 0.18, 0.20)
+    lime_like = rows[("lime_like", 0)]
+    assert lime_like["p"] == approx(0.35)
+    assert lime_like["comprehensiveness_by_fraction"] == [approx(0.02), approx(0.06)]
+    assert lime_like["sufficiency_by_fraction"] == [approx(0.28), approx(0.24)]
+    assert rows[("tied_words", 0)]["comprehensiveness_by_fraction"] == [approx(0.02), approx(0.06)]
+    # token-level: its own token scores rank w9 first: comp 0.35 - 0.17, 0.35 - 0.15; suff 0.35 - 0.23, 0.35 - 0.25
+    token_level = rows[("token_level", 0)]
+    assert token_level["comprehensiveness_by_fraction"] == [approx(0.18), approx(0.20)]
+    assert token_level["sufficiency_by_fraction"] == [approx(0.12), approx(0.10)]
+    # example d: one token per word, so both rankings agree (w6 first) and it is not counted as ranked by word;
+    # n = 2 makes both fractions remove that one token: comp 0.9 x 6 / 45 twice
+    assert rows[("lime_like", 1)]["comprehensiveness_by_fraction"] == [approx(0.12), approx(0.12)]
+    assert result["ranked_by_word"] == [{"method": "lime_like", "examples": 1}, {"method": "tied_words", "examples": 1}]
+    assert "full score" in result["definitions"]["ranking"]
+
+
+def test_spread_scores_are_recognised():
+    word_ids = [None, 0, 0, 1, None]
+    assert is_spread([0.0, 1.5, 1.5, -2.0, 0.0], [3.0, -2.0], word_ids)
+    assert not is_spread([0.0, 1.0, 2.0, -2.0, 0.0], [3.0, -2.0], word_ids)  # word 0's tokens differ
+    assert not is_spread([0.1, 1.5, 1.5, -2.0, 0.0], [3.0, -2.0], word_ids)  # a special token has a score
+    assert not is_spread([0.0, 1.5, 1.5, -2.0, 0.0], [3.0], word_ids)  # too few word scores
+    assert not is_spread([1.5, 1.5, -2.0], [3.0, -2.0], word_ids)  # too few token scores
 
 
 def test_removal_counts_round_up_and_keep_one():
@@ -577,3 +640,23 @@ def test_compute_metrics_stores_json_ready_results_and_keeps_going_on_errors():
 def test_jsonable_turns_numpy_and_non_finite_values_into_json():
     value = {"a": np.float32(0.5), "b": [np.int64(3), float("nan")], "c": np.array([1.0, np.inf]), 1: np.bool_(True)}
     assert jsonable(value) == {"a": 0.5, "b": [3, None], "c": [1.0, None], "1": True}
+
+
+# ---------------------------------------------------------------- the registry's hand checks
+
+# Every registered metric -> the tests above that check it by hand (test_every_metric_is_hand_checked).
+HAND_CHECKS = {
+    "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
+                    test_performance_without_groups_has_empty_group_lists],
+    "calibration": [test_calibration_by_hand, test_calibration_per_group_and_bins_parameter,
+                    test_calibration_matches_scikit_learn_curve],
+    "faithfulness": [test_faithfulness_by_hand, test_faithfulness_ranks_word_level_methods_by_word,
+                     test_faithfulness_chunks_give_the_same_numbers, test_faithfulness_without_control_has_no_lift,
+                     test_removal_counts_round_up_and_keep_one, test_ranking_is_stable_and_puts_nan_last],
+    "agreement": [test_agreement_by_hand, test_agreement_helpers_match_scipy_and_handle_ties,
+                  test_agreement_absolute_option],
+    "cost": [test_cost_by_hand],
+    "top_words": [test_top_words_by_hand, test_top_words_l1_normalisation_and_class_by],
+    "error_words": [test_error_words_by_hand],
+    "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
+}

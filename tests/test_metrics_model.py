@@ -6,16 +6,14 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from reportgen import records
 from reportgen.data import Dataset
 from reportgen.engine import Engine, RunConfig
 from reportgen.explainers import explainers
 from reportgen.metrics import metrics
-from reportgen.modeling import load_classifier
 from reportgen.runner import ModelRunner
-from tiny_models import CORPUS, build_model_folder
+from tiny_models import CORPUS, keyword_sentences
 
 # ---------------------------------------------------------------- every metric on a real run
 
@@ -67,6 +65,17 @@ def test_real_run_counts_the_failed_example(small_run):
     assert len(faithfulness["per_example"]) == len(run.attributions) * (len(CORPUS) + 1)
 
 
+def test_faithfulness_ranks_only_word_level_scores_by_word(small_run):
+    """lime's token scores are its word scores spread out, so faithfulness ranks its tokens by word
+    on the examples with a word of several tokens; shap's and the others' token scores are their own."""
+    run, _ = small_run
+    explained = [ex for ex in run.examples if ex.ok]
+    split = [ex for ex in explained if len([w for w in ex.word_ids if w is not None]) > len(ex.words)]
+    assert 0 < len(split) < len(explained)  # "unbelievable acting" is split into sub-word tokens
+    result = run.metrics["faithfulness"]["result"]
+    assert result["ranked_by_word"] == [{"method": "lime", "examples": len(split)}]
+
+
 def test_faithfulness_and_atlas_do_not_depend_on_batching(small_run, classifier):
     full, runner = small_run
     keep = [m for m in ("grad_x_input", "random") if m in full.attributions][:2] or list(full.attributions)[:2]
@@ -90,46 +99,20 @@ def test_faithfulness_and_atlas_do_not_depend_on_batching(small_run, classifier)
 
 # ---------------------------------------------------------------- faithfulness sanity on a trained model
 
-NEUTRAL = ("the a an movie film plot actor story scene is was it this that and of to in on with for as by at "
-           "from cast director script music ending").split()
 CHANCE = "random"
-SENSIBLE = ("saliency", "grad_x_input", "occlusion", "integrated_gradients")
-
-
-def keyword_sentences(n: int, rng: np.random.Generator) -> tuple[list[str], list[int]]:
-    """Neutral filler with one deciding word: 'great' -> positive (1), 'awful' -> negative (0)."""
-    texts, labels = [], []
-    for _ in range(n):
-        words = list(rng.choice(NEUTRAL, size=int(rng.integers(5, 10))))
-        label = int(rng.integers(2))
-        words.insert(int(rng.integers(len(words) + 1)), "great" if label else "awful")
-        texts.append(" ".join(words))
-        labels.append(label)
-    return texts, labels
+SENSIBLE = ("saliency", "grad_x_input", "occlusion", "integrated_gradients", "lime", "shap")
+# lime and shap on budgets well below their defaults (200, 128), to keep the test fast.
+SENSIBLE_PARAMS = {"lime": {"num_samples": 64}, "shap": {"max_evals": 48}}
 
 
 @pytest.fixture(scope="module")
-def keyword_run(tmp_path_factory):
-    """The tiny BERT trained (80 Adam steps; the loss is ~0.01 after 50) so that one known word decides the class, then explained."""
-    folder = build_model_folder(tmp_path_factory.mktemp("keyword") / "bert", "bert", seed=1)
-    classifier = load_classifier(folder, device="cpu")
-    model, tokenizer = classifier.model, classifier.tokenizer
-    torch.manual_seed(0)
-    rng = np.random.default_rng(0)
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(80):
-        texts, labels = keyword_sentences(32, rng)
-        batch = tokenizer(texts, padding=True, return_tensors="pt")
-        loss = model(**batch, labels=torch.tensor(labels)).loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
+def keyword_run(keyword_classifier):
+    """The keyword model (one known word decides the class) explained on fresh sentences."""
     texts, labels = keyword_sentences(24, np.random.default_rng(1))
     dataset = Dataset(texts=texts, labels=labels, rows=list(range(len(texts))))
-    config = RunConfig(methods=[*SENSIBLE, CHANCE], metrics=["performance", "faithfulness"], seed=0)
-    return Engine(classifier, config, progress=False).run(dataset)
+    config = RunConfig(methods=[*SENSIBLE, CHANCE], metrics=["performance", "faithfulness"], seed=0,
+                       method_params=SENSIBLE_PARAMS)
+    return Engine(keyword_classifier, config, progress=False).run(dataset)
 
 
 def test_keyword_model_learned_its_rule(keyword_run):

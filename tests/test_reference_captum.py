@@ -1,6 +1,7 @@
 """reportgen's gradient and perturbation explainers against Captum on the same inputs.
 
-Each test runs reportgen's explainer on one padded multi-example Batch (six texts of
+Each test runs, on every tiny architecture (BERT, DistilBERT, RoBERTa; IG also on a
+3-class BERT), reportgen's explainer on one padded multi-example Batch (six texts of
 different lengths, targets cycling through the classes) and Captum on the same padded
 tensors, with the same baseline, number of steps and integration rule. The scores must
 agree to float32 precision: |reportgen - captum| <= 1e-5 x (largest |captum score|)
@@ -23,6 +24,7 @@ from reportgen.runner import ModelRunner
 from tiny_models import CORPUS
 
 RELATIVE_TOLERANCE = 1e-5
+KINDS = ("bert", "distilbert", "roberta")  # every tiny architecture (tests/tiny_models.py)
 LAYERS = {  # the attributed modules, spelled out per architecture (independent of reportgen's lookup)
     "bert": ["bert.embeddings", "bert.encoder.layer.0", "bert.encoder.layer.1"],
     "distilbert": ["distilbert.embeddings", "distilbert.transformer.layer.0", "distilbert.transformer.layer.1"],
@@ -76,9 +78,8 @@ def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch: Ba
 
 
 @pytest.mark.parametrize("kind,method,n_steps", [
-    ("bert", "gausslegendre", 32), ("distilbert", "gausslegendre", 32), ("roberta", "gausslegendre", 32),
-    ("bert3", "gausslegendre", 16), ("bert", "riemann_middle", 20), ("bert", "riemann_right", 12),
-    ("bert", "riemann_left", 10),
+    *[(kind, "gausslegendre", 32) for kind in KINDS], ("bert3", "gausslegendre", 16),
+    ("bert", "riemann_middle", 20), ("bert", "riemann_right", 12), ("bert", "riemann_left", 10),
 ])
 def test_integrated_gradients_matches_captum(classifiers, kind, method, n_steps):
     classifier = classifiers[kind]
@@ -112,10 +113,11 @@ def test_integrated_gradients_matches_captum(classifiers, kind, method, n_steps)
         np.testing.assert_allclose(ours_delta, expected.numpy(), rtol=0, atol=atol)
 
 
-def test_trapezoid_is_the_composite_rule_unlike_captums(classifiers):
+@pytest.mark.parametrize("kind", KINDS)
+def test_trapezoid_is_the_composite_rule_unlike_captums(classifiers, kind):
     """Captum's riemann_trapezoid weights n points by 1/n (ends halved), summing to (n-1)/n;
     reportgen uses the composite trapezoid rule (1/(n-1), ends halved), so ours = captum's x n/(n-1)."""
-    classifier, n_steps = classifiers["bert"], 9
+    classifier, n_steps = classifiers[kind], 9
     batch = make_batch(classifier)
     ours = explainers.get("integrated_gradients")(n_steps=n_steps, method="riemann_trapezoid").attribute(batch)
     reference = LayerIntegratedGradients(logits_from_ids(classifier), classifier.model.get_input_embeddings())
@@ -126,7 +128,7 @@ def test_trapezoid_is_the_composite_rule_unlike_captums(classifiers):
     assert_rows_match([e.tokens for e in ours], attributions.sum(dim=-1) * n_steps / (n_steps - 1), batch)
 
 
-@pytest.mark.parametrize("kind", ["bert", "roberta"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_saliency_and_grad_x_input_match_captum(classifiers, kind):
     classifier = classifiers[kind]
     batch = make_batch(classifier)
@@ -142,7 +144,7 @@ def test_saliency_and_grad_x_input_match_captum(classifiers, kind):
     assert_rows_match([e.tokens for e in grad_x_input], products.sum(dim=-1), batch)
 
 
-@pytest.mark.parametrize("kind", ["bert", "distilbert"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_occlusion_matches_captum_feature_ablation(classifiers, kind):
     classifier = classifiers[kind]
     batch = make_batch(classifier)
@@ -165,7 +167,7 @@ def test_occlusion_matches_captum_feature_ablation(classifiers, kind):
         assert all(ours[row].tokens[i] == 0 for i, w in enumerate(ex.word_ids) if w is None)
 
 
-@pytest.mark.parametrize("kind", ["bert", "distilbert", "roberta"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_layer_integrated_gradients_rows_match_captum(classifiers, kind):
     classifier = classifiers[kind]
     batch = make_batch(classifier)

@@ -38,7 +38,8 @@ FLOAT32 = 1e-6
 SEED = 7
 LONG_TEXT = " ".join(WORDS) + " and " + " ".join(reversed(WORDS))  # longer than the tiny models' 64 tokens
 TEXTS = list(CORPUS) + [LONG_TEXT]
-MODELS = ["bert", "roberta", "three_class"]  # 2 classes (WordPiece, byte-level BPE) and 3 classes
+MODELS = ["bert", "distilbert", "roberta", "three_class"]  # every tiny architecture (WordPiece, byte-level
+# BPE), 2 classes, and a 3-class BERT
 LIME_SAMPLES = 120
 SHAP_EVALS = 120  # below what the long text needs, so shap's budget and queue order matter
 POISON = "awful script"  # only in CORPUS[1]

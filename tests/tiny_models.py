@@ -97,3 +97,42 @@ def build_model_folder(folder: Path, kind: str = "bert", num_labels: int = 2, se
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+KEYWORD_FILLER = ("the a an movie film plot actor story scene is was it this that and of to in on with for as by "
+                  "at from cast director script music ending").split()
+
+
+def keyword_sentences(n: int, rng) -> tuple[list[str], list[int]]:
+    """Neutral filler with one deciding word: 'great' -> positive (1), 'awful' -> negative (0)."""
+    texts, labels = [], []
+    for _ in range(n):
+        words = list(rng.choice(KEYWORD_FILLER, size=int(rng.integers(5, 10))))
+        label = int(rng.integers(2))
+        words.insert(int(rng.integers(len(words) + 1)), "great" if label else "awful")
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, labels
+
+
+def build_keyword_model(folder: Path) -> Path:
+    """The tiny BERT trained (80 Adam steps; the loss is ~0.01 after 50) so that one known word decides the class."""
+    import numpy as np
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    build_model_folder(folder, "bert", seed=1)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, attn_implementation="eager")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model.train()
+    for _ in range(80):
+        texts, labels = keyword_sentences(32, rng)
+        batch = tokenizer(texts, padding=True, return_tensors="pt")
+        loss = model(**batch, labels=torch.tensor(labels)).loss
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.save_pretrained(folder, safe_serialization=True)
+    return folder

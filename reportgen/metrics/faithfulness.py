@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Example, RunResult
+from ..records import Attribution, Example, RunResult
+from ..words import is_spread
 from .base import Metric, metrics
 from .common import mean, method_order, predicted, ranking, rounded, standard_error
 
@@ -20,14 +21,24 @@ DEFINITIONS = {
         "always stay. A removed token is replaced by the mask token id (the pad token id when the "
         "tokenizer has no mask token), so the length and positions do not change. For a removal "
         "fraction f and an example with n content tokens, k = ceil(f * n) tokens are removed "
-        "(at least one)."
+        "(at least one). Short texts make small fractions coincide: with n <= 20 content tokens the "
+        "1% and 5% fractions both remove the same single top token (n <= 10: 10% too; n <= 5: 20% "
+        "too), so that token's effect counts several times in the AOPC; the curve's "
+        "mean_tokens_removed gives the k actually used."
     ),
     "ranking": (
         "Tokens are ranked by the method's token scores for the target class (the explained class), "
         "highest first, signed (a negative score ranks below a zero score); ties keep the token "
-        "order (stable sort, earlier token first) and NaN scores rank last. Word-level methods "
-        "(lime, shap) share a word's score equally among its tokens, so a word's tokens tie and "
-        "are removed left to right."
+        "order (stable sort, earlier token first) and NaN scores rank last. A word-level method "
+        "(one that scores words only, such as lime, whose tokens hold the word's score shared "
+        "equally among them) ranks each token by its word's full score instead, so a word of three "
+        "tokens ranks with its whole score rather than a third of it; the word's tokens then tie "
+        "and are removed left to right, as are equal words. The results carry no word-level flag: "
+        "on an example a method counts as word-level when its token scores equal its word scores "
+        "shared out that way (to 1e-9, relative) and some word has several tokens (otherwise both rankings are "
+        "the same); ranked_by_word counts those examples per method. shap is token-level: its token "
+        "scores are shap's own per-token values (where shap's tokens do not line up with the "
+        "model's, they are shared out from its word scores and it is ranked by word there)."
     ),
     "comprehensiveness": (
         "ERASER (DeYoung et al. 2020): comprehensiveness at f = p_t(x) - p_t(x without its top-k "
@@ -39,11 +50,19 @@ DEFINITIONS = {
         "tokens removed); lower means the top tokens alone keep the prediction."
     ),
     "aopc": (
-        "Per example, the comprehensiveness and sufficiency reported for a method are their AOPC "
-        "(area over the perturbation curve, as in ERASER): the mean over the removal fractions. "
-        "The dataset value is the mean over examples (se = standard error of that mean); the curve "
-        "gives the dataset mean at each fraction. p = p_t(x), the unperturbed probability, "
-        "re-computed with the same batched calls as the perturbed inputs."
+        "Per example, the comprehensiveness reported for a method is its AOPC (area over the "
+        "perturbation curve) over the removal fractions F: (1/|F|) x the sum over f in F of the "
+        "comprehensiveness at f, the plain mean over the fractions with no point for f = 0; the "
+        "sufficiency likewise. This is what ERASER's benchmark code computes (rationale_benchmark/"
+        "metrics.py averages the per-threshold differences over the thresholds 0.01, 0.05, 0.1, "
+        "0.2, 0.5). The ERASER paper (DeYoung et al. 2020) writes the aggregate as 1/(|B|+1) x a "
+        "sum over k = 0..|B|, after Samek et al., which also counts the unperturbed input (k = 0, a "
+        "difference of 0): its value is |F|/(|F|+1) (5/6 for the five default fractions) times "
+        "the one here. The dataset value is the mean over examples (se = standard error of that "
+        "mean); every example has the same fractions, so this is also the mean over all (example, "
+        "fraction) pairs, as in ERASER's code. The curve gives the dataset mean at each fraction. "
+        "p = p_t(x), the unperturbed probability, re-computed with the same batched calls as the "
+        "perturbed inputs."
     ),
     "lift": (
         "Lift over the control method (a seeded random ranking): on the examples both explained, "
@@ -84,11 +103,12 @@ class Faithfulness(Metric):
         mask_id = int(mask_id if mask_id is not None else runner.classifier.pad_id)
         methods = method_order(run)
         per_example, skipped, inputs = [], {m: 0 for m in methods}, 0
+        by_word = {m: 0 for m in methods}
         pending: list[_Pending] = []
         queued = 0
         examples = [ex for ex in predicted(run) if ex.target is not None]
         for ex in sorted(examples, key=lambda ex: len(ex.input_ids)):
-            item = self._perturb(ex, run, methods, fractions, mask_id, skipped)
+            item = self._perturb(ex, run, methods, fractions, mask_id, skipped, by_word)
             if item is None:
                 continue
             pending.append(item)
@@ -112,6 +132,7 @@ class Faithfulness(Metric):
             "curve": self._curve(per_example, methods, fractions),
             "per_example": self._compact(per_example),
             "skipped": [{"method": m, "examples": n} for m, n in skipped.items() if n],
+            "ranked_by_word": [{"method": m, "examples": n} for m, n in by_word.items() if n],
             "perturbed_inputs": inputs,
             "model_evaluations": getattr(runner, "evaluations", 0) - evaluations,
             "seconds": time.perf_counter() - started,
@@ -120,7 +141,7 @@ class Faithfulness(Metric):
 
     @staticmethod
     def _perturb(ex: Example, run: RunResult, methods: list[str], fractions: list[float], mask_id: int,
-                 skipped: dict[str, int]) -> _Pending | None:
+                 skipped: dict[str, int], by_word: dict[str, int]) -> _Pending | None:
         """The unperturbed input, then per method and fraction the comprehensiveness and sufficiency inputs."""
         content = [i for i, word in enumerate(ex.word_ids) if word is not None]
         if not content or len(ex.word_ids) != len(ex.input_ids):
@@ -132,7 +153,8 @@ class Faithfulness(Metric):
             if attribution is None or len(attribution.tokens) != len(ex.input_ids):
                 skipped[method] += 1
                 continue
-            order = ranking(np.asarray(attribution.tokens, dtype=np.float64), content)
+            order, ranked_by_word = removal_order(attribution, ex, content)
+            by_word[method] += ranked_by_word
             item.methods.append(method)
             for k in ks:
                 top = set(order[:k])
@@ -223,6 +245,29 @@ class Faithfulness(Metric):
                 record["sufficiency_by_fraction"] = [rounded(v, d) for v in row["sufficiency_by_fraction"]]
             compact.append(record)
         return compact
+
+
+def removal_order(attribution: Attribution, ex: Example, content: list[int]) -> tuple[list[int], bool]:
+    """The content positions in removal order, and whether they were ranked by their words' scores.
+
+    A word-level attribution (token scores = word scores spread over the word's tokens) ranks
+    each token by its word's full score, so a long word is not ranked at a fraction of it.
+    """
+    tokens = np.asarray(attribution.tokens, dtype=np.float64)
+    if not word_level(attribution, ex):
+        return ranking(tokens, content), False
+    words = np.asarray(attribution.words, dtype=np.float64)
+    keys = np.full(len(tokens), np.nan)
+    keys[content] = words[[ex.word_ids[i] for i in content]]
+    return ranking(keys, content), True
+
+
+def word_level(attribution: Attribution, ex: Example) -> bool:
+    """True when the method scored the example's words only and some word has several tokens."""
+    words = [w for w in ex.word_ids if w is not None]
+    if len(set(words)) == len(words):
+        return False  # one token per word: ranking by token or by word is the same
+    return is_spread(attribution.tokens, attribution.words, ex.word_ids)
 
 
 def removal_counts(n: int, fractions: list[float]) -> list[int]:
