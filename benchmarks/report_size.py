@@ -1,14 +1,18 @@
 """Report budgets for 1,000 examples: file size (at most 10 MB) and time to the first chart (at most 0.5 s).
 
-    reportgen demo --out /tmp/demo/report.html          # once: writes /tmp/demo/results
-    python benchmarks/report_size.py /tmp/demo/results  # prints the figures, writes benchmarks/report_size.txt
+    python benchmarks/report_size.py                     # runs the demo afresh, prints and records the figures
+    python benchmarks/report_size.py --results DIR       # starts from a saved results folder instead
 
-A synthetic 1,000-example run is built from a saved run by repeating its examples and their
-attributions under new indices (so texts, token counts, methods and score distributions are those
-of the real run); full attention maps stay on the first ``config["attention_maps"]`` examples only,
-as in a real run. The report is rendered, its size printed, and it is opened in Debian's Chromium
-(headless, through Playwright) a few times: the time to the first chart is the ``performance.now()``
-that report.js records when the first chart is drawn (milliseconds since navigation start).
+By default the source run is made here, with the current code: the demo (the embedded default model,
+cached after its first fine-tuning, on its default sample of held-out reviews, every method and
+statistic), saved to and read back from a temporary results folder, so the figures never come
+from results written by an older version. A synthetic 1,000-example run is built from it by
+repeating its examples and their attributions under new indices (so texts, token counts, methods
+and score distributions are those of the real run); full attention maps stay on the first
+``config["attention_maps"]`` examples only, as in a real run. The report is rendered, its size
+printed, and it is opened in Debian's Chromium (headless, through Playwright) a few times: the time
+to the first chart is the ``performance.now()`` that report.js records when the first chart is drawn
+(milliseconds since navigation start).
 """
 
 from __future__ import annotations
@@ -82,16 +86,30 @@ def first_chart_ms(path: Path, repeats: int) -> list[dict[str, float]]:
     return visits
 
 
+def source_run(results: Path | None, folder: Path) -> tuple[RunResult, str, Path]:
+    """The run to repeat, how it was made and its results folder: a fresh demo run saved to ``folder``,
+    or the saved ``results``."""
+    if results is not None:
+        return records.load(results), f"saved results {results}", results
+    from reportgen import api
+
+    started = time.perf_counter()
+    run = api.demo(progress=False)
+    records.save(run, folder)
+    return records.load(folder), f"fresh demo run with the current code ({time.perf_counter() - started:.0f} s)", folder
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", type=Path, help="a saved results folder (e.g. the demo's results/)")
+    parser.add_argument("--results", type=Path, default=None,
+                        help="start from this saved results folder instead of a fresh demo run")
     parser.add_argument("--examples", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5, help="browser visits (the median is reported)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/reportgen-benchmark/report.html"))
     parser.add_argument("--record", type=Path, default=HERE / "report_size.txt", help="where to write the figures")
     args = parser.parse_args(argv)
 
-    run = records.load(args.results)
+    run, origin, folder = source_run(args.results, args.out.parent / "source-results")
     big = replicate(run, args.examples)
     started = time.perf_counter()
     path = write_report(big, args.out)
@@ -102,11 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     loaded = statistics.median(v["dom_content_loaded"] for v in visits)
     each = ", ".join(f"{v['first_chart']:.0f}" for v in visits)
     kept = sum(1 for a in big.attributions.get("attention", {}).values() if a.extra.get("maps"))
+    stored = folder / "attributions" / "attention.jsonl"
+    source_kept = sum(1 for a in run.attributions.get("attention", {}).values() if a.extra.get("maps"))
     lines = [
         f"reportgen report budget benchmark ({time.strftime('%Y-%m-%d')})",
-        f"source run: {len(run.examples)} examples of {run.dataset.get('name') or run.dataset.get('path')}, "
-        f"{len(run.methods)} methods, model {run.model.get('architecture')} "
-        f"({run.model.get('layers')} layers x {run.model.get('heads')} heads)",
+        f"source run: {origin}: {len(run.examples)} examples of "
+        f"{run.dataset.get('name') or run.dataset.get('path')}, {len(run.methods)} methods, "
+        f"model {run.model.get('architecture')} ({run.model.get('layers')} layers x {run.model.get('heads')} heads), "
+        f"reportgen {run.versions.get('reportgen', '?')}",
+        f"source results: attention.jsonl {stored.stat().st_size / 1e6:.2f} MB with full maps for {source_kept} "
+        "examples" if stored.is_file() else "source results: no attention.jsonl",
         f"synthetic run: {len(big.examples)} examples (repeated), full attention maps kept for {kept}",
         f"machine: {os.cpu_count()} CPU cores, {platform.platform()}, headless Debian chromium via playwright",
         f"render time: {render_s:.1f} s",

@@ -11,6 +11,7 @@ example's data block when the chart is drawn.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -147,6 +148,9 @@ def reliability_curve(chart_id: str, bins: list[dict[str, Any]]) -> Chart:
                "accuracy": sig(b["accuracy"]), "confidence": sig(b["confidence"]), "gap": sig(b["gap"])}
               for b in bins if b["count"] and b["accuracy"] is not None]
     axis = {"field": "confidence", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": "mean confidence"}
+    counts = sorted({v["count"] for v in values})
+    # The legend shows bin sizes that occur (the smallest, a middle one, the largest), never an empty 0.
+    sizes = sorted({counts[0], counts[len(counts) // 2], counts[-1]}) if counts else []
     spec = {
         "width": 300,
         "height": 300,
@@ -170,7 +174,7 @@ def reliability_curve(chart_id: str, bins: list[dict[str, Any]]) -> Chart:
                     "x": axis,
                     "y": {"field": "accuracy", "type": "quantitative"},
                     "size": {"field": "count", "type": "quantitative", "title": "examples in bin",
-                             "scale": {"range": [30, 400]}},
+                             "scale": {"range": [30, 400]}, "legend": {"values": sizes}},
                     "tooltip": [
                         {"field": "lower", "type": "quantitative", "title": "bin from"},
                         {"field": "upper", "type": "quantitative", "title": "bin to"},
@@ -220,14 +224,21 @@ def lift_bars(chart_id: str, summary: list[dict[str, Any]]) -> Chart:
 
 
 def aopc_curves(chart_id: str, curve: list[dict[str, Any]], control: str | None) -> Chart:
-    """Comprehensiveness and sufficiency against the removal fraction, one line per method."""
+    """Comprehensiveness and sufficiency against the removal fraction, one line per method.
+
+    Colour and dash both encode the method, so the two merge into one legend of line symbols in
+    which the random control is the dashed grey entry; the x axis is labelled at the measured fractions.
+    """
     values = [{"method": r["method"], "fraction": r["fraction"], "comprehensiveness": sig(r["comprehensiveness"]),
-               "sufficiency": sig(r["sufficiency"]), "removed": sig(r["mean_tokens_removed"], 3),
-               "kind": "random control" if r["method"] == control else "method"}
+               "sufficiency": sig(r["sufficiency"]), "removed": sig(r["mean_tokens_removed"], 3)}
               for r in curve]
 
     methods = list(dict.fromkeys(r["method"] for r in curve))
     colours = method_colours(methods, control)
+    dashes = {"domain": methods, "range": [[5, 4] if m == control else [1, 0] for m in methods]}
+    fractions = sorted({r["fraction"] for r in curve})
+    legend = {"title": "method", "labelLimit": 220, "symbolType": "stroke", "symbolStrokeWidth": 2.5,
+              "symbolSize": 300}
 
     def panel(measure: str, title: str) -> dict[str, Any]:
         return {
@@ -237,12 +248,11 @@ def aopc_curves(chart_id: str, curve: list[dict[str, Any]], control: str | None)
             "mark": {"type": "line", "point": True},
             "encoding": {
                 "x": {"field": "fraction", "type": "quantitative", "title": "share of content tokens removed",
-                      "axis": {"format": ".0%"}, "scale": {"type": "sqrt", "domain": [0, 0.5]}},
+                      "axis": {"format": ".0%", "values": fractions, "labelFlush": False},
+                      "scale": {"type": "sqrt", "domain": [0, max(fractions, default=0.5)]}},
                 "y": {"field": measure, "type": "quantitative", "title": f"mean {measure}"},
-                "color": {"field": "method", "type": "nominal", "scale": colours,
-                          "legend": {"title": "method", "labelLimit": 220}},
-                "strokeDash": {"field": "kind", "type": "nominal", "title": None,
-                               "scale": {"domain": ["method", "random control"], "range": [[1, 0], [5, 4]]}},
+                "color": {"field": "method", "type": "nominal", "scale": colours, "legend": legend},
+                "strokeDash": {"field": "method", "type": "nominal", "scale": dashes, "legend": legend},
                 "tooltip": [
                     {"field": "method", "type": "nominal"},
                     {"field": "fraction", "type": "quantitative", "format": ".0%", "title": "removed"},
@@ -339,24 +349,34 @@ def cost_bars(chart_id: str, rows: list[dict[str, Any]]) -> Chart:
 
 
 def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str], classes: list[str]) -> Chart:
-    """Top words per class for one method at a time (a select box picks the method)."""
+    """Top words per class for one method at a time: a select box picks the method (the first one at
+    first) and a check box hides the rows flagged ``function_word`` (a flag computed in Python: the
+    filter reads only numbers and booleans)."""
     index = {m: i for i, m in enumerate(methods)}
     values = [{"mi": index[r["method"]], "ci": r["class_id"], "word": r["word"], "mean": sig(r["mean"]),
-               "count": r["count"], "examples": r["examples"], "rank": r["rank"]}
+               "count": r["count"], "examples": r["examples"], "rank": r["rank"],
+               "fw": bool(r.get("function_word"))}
               for r in rows if r["method"] in index]
     present = sorted({r["class_id"] for r in rows})
     panels = []
     for ci in present:
+        # Each method's x domain is fixed here (numbers only), so hiding words never leaves a panel
+        # without a domain and the scale stays put when the box is ticked.
+        domains = []
+        for mi in range(len(methods)):
+            means = [v["mean"] for v in values if v["mi"] == mi and v["ci"] == ci and v["mean"] is not None]
+            domains.append([min([0, *means]), max([0, *means])] if means else [0, 1])
         panels.append({
             "title": classes[ci] if ci < len(classes) else str(ci),
             "width": 220,
             "height": {"step": 16},
-            "transform": [{"filter": f"datum.mi == method && datum.ci == {int(ci)}"}],
+            "transform": [{"filter": f"datum.mi == method && datum.ci == {int(ci)} && !(hide && datum.fw)"}],
             "mark": {"type": "bar", "color": "#2458a6"},
             "encoding": {
                 "y": {"field": "word", "type": "nominal", "sort": {"field": "rank", "op": "min"}, "title": None,
                       "axis": {"labelLimit": 140}},
-                "x": {"field": "mean", "type": "quantitative", "title": "mean word score"},
+                "x": {"field": "mean", "type": "quantitative", "title": "mean word score", "stack": None,
+                      "scale": {"domain": {"expr": f"{json.dumps(domains)}[method]"}}},
                 "tooltip": [
                     {"field": "word", "type": "nominal"},
                     {"field": "rank", "type": "quantitative"},
@@ -370,7 +390,9 @@ def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str
         "data": {"values": values},
         "params": [{"name": "method", "value": 0,
                     "bind": {"input": "select", "options": list(range(len(methods))), "labels": list(methods),
-                             "name": "method "}}],
+                             "name": "method "}},
+                   {"name": "hide", "value": False,
+                    "bind": {"input": "checkbox", "name": "hide function words (the, of, is, ...) "}}],
     }
     # Rows of three panels (the generic "concat" with "columns" draws nothing in the inlined bundle).
     rows = [panels[i: i + 3] for i in range(0, len(panels), 3)] or [[]]
@@ -472,24 +494,31 @@ def position_matrix_template(template_id: str, dataset: str, keys: list[dict[str
                              unit: str, legend: str, per_row: bool, height_step: int = 16) -> Template:
     """Rows (methods or layers) x positions (tokens or words) heatmap from one compact data row.
 
-    The data row holds ``t``, the tokens (or words), and one score array per key. Transforms
-    flatten the arrays in parallel, number the positions, fold the key columns into rows, look
-    up the row names and divide each score by the largest absolute score of its row
-    (``per_row``) or of the whole matrix.
+    The data row holds ``t``, the tokens, ``w``, each token's word index (null for special tokens
+    such as [CLS] and [SEP]), and one score array per key. Transforms flatten the arrays in
+    parallel, number the positions, fold the key columns into rows, look up the row names and
+    divide each score by the largest absolute score over the real (non-special) tokens of its row
+    (``per_row``) or of the whole matrix; special tokens that exceed it are clamped to -1 or 1 (a
+    row without real tokens is scaled by its largest score over all tokens).
     """
     fields = [k["k"] for k in keys]
     scale_group = {"groupby": ["k"]} if per_row else {}
     spec = {
         "data": {"name": dataset},
         "transform": [
-            {"flatten": ["t", *fields]},
+            {"flatten": ["t", "w", *fields]},
             {"window": [{"op": "row_number", "as": "i"}]},
             {"fold": fields, "as": ["k", "s"]},
             {"filter": "isValid(datum.s)"},
             {"lookup": "k", "from": {"data": {"values": keys}, "key": "k", "fields": ["name", "full", "o"]}},
             {"calculate": "abs(datum.s)", "as": "size"},
-            {"joinaggregate": [{"op": "max", "field": "size", "as": "largest"}], **scale_group},
-            {"calculate": "datum.largest > 0 ? datum.s / datum.largest : 0", "as": "n"},
+            {"calculate": "isValid(datum.w) ? abs(datum.s) : 0", "as": "word_size"},
+            {"joinaggregate": [{"op": "max", "field": "size", "as": "any_largest"},
+                               {"op": "max", "field": "word_size", "as": "word_largest"}], **scale_group},
+            {"calculate": "datum.word_largest > 0 ? datum.word_largest : datum.any_largest", "as": "largest"},
+            {"calculate": "datum.largest > 0 ? clamp(datum.s / datum.largest, -1, 1) : 0", "as": "n"},
+            {"calculate": "datum.size > datum.largest ? 'yes: beyond the scale of the real tokens' : 'no'",
+             "as": "clamped"},
             {"calculate": "(datum.i - 1) + ' ' + datum.t", "as": "x"},
             {"calculate": "datum.i - 1", "as": "position"},
         ],
@@ -503,13 +532,14 @@ def position_matrix_template(template_id: str, dataset: str, keys: list[dict[str
             "y": {"field": "name", "type": "nominal", "sort": {"field": "o", "op": "min"}, "title": row_title,
                   "axis": {"labelLimit": 190}},
             "color": {"field": "n", "type": "quantitative", "scale": DIVERGING,
-                      "legend": {"title": legend, "orient": "bottom", "gradientLength": 160}},
+                      "legend": {"title": legend, "orient": "bottom", "gradientLength": 160, "titleLimit": 400}},
             "tooltip": [
                 {"field": "t", "type": "nominal", "title": unit},
                 {"field": "position", "type": "quantitative", "title": "position"},
                 {"field": "full", "type": "nominal", "title": row_title.lower() if row_title else "row"},
                 {"field": "s", "type": "quantitative", "format": ".4g", "title": "score"},
                 {"field": "n", "type": "quantitative", "format": ".2f", "title": legend},
+                {"field": "clamped", "type": "nominal", "title": "clamped"},
             ],
         },
         "config": NO_VIEW_STROKE,
@@ -633,12 +663,20 @@ def compact_row(strings: Sequence[str], arrays: dict[str, Sequence[float]], digi
     return row
 
 
-def attention_rows(maps: list[list[list[list[float]]]]) -> list[dict[str, Any]]:
-    """[layer][head][query][key] weights as one row per (layer, head): thousandths, flattened."""
+def attention_rows(maps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored attention maps (one row per layer and head, weights in units of 1/scale, see
+    :mod:`reportgen.explainers.attention`) as the page's rows: ``l``, ``h``, ``n`` and ``a`` in thousandths."""
     rows = []
-    for layer, heads in enumerate(maps):
-        for head, matrix in enumerate(heads):
-            flat = [int(round(w * 1000)) if w is not None and math.isfinite(w) else 0
-                    for query in matrix for w in query]
-            rows.append({"l": layer, "h": head, "n": len(matrix), "a": flat})
+    for row in maps:
+        factor = 1000 / row["scale"]
+        weights = row["weights"] if factor == 1 else [int(round(w * factor)) for w in row["weights"]]
+        rows.append({"l": row["layer"], "h": row["head"], "n": row["n"], "a": weights})
     return rows
+
+
+def nested_maps_as_rows(maps: list[list[list[list[float]]]]) -> list[dict[str, Any]]:
+    """Attention maps saved by older versions ([layer][head][query][key] weights) as stored rows."""
+    return [{"layer": layer, "head": head, "n": len(matrix), "scale": 1000,
+             "weights": [int(round(w * 1000)) if w is not None and math.isfinite(w) else 0
+                         for query in matrix for w in query]}
+            for layer, heads in enumerate(maps) for head, matrix in enumerate(heads)]

@@ -6,8 +6,8 @@ the templates decide the markup. Nothing here builds HTML.
 
 from __future__ import annotations
 
-import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -71,16 +71,27 @@ def seconds(value: float | None) -> str:
     return f"{value * 1e6:.0f} µs"
 
 
+# Bidirectional formatting characters: embeddings, overrides and isolates, the marks LRM, RLM and ALM.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: Any) -> str:
+    """Dataset text as displayed: each bidi control character as a visible marker such as ⟨U+202E⟩,
+    so a right-to-left override in one token cannot reorder the text after it. The saved results keep
+    the text as it was."""
+    return BIDI_CONTROLS.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", str(text))
+
+
 def label_name(run: RunResult, label_id: int | None) -> str:
     labels = run.labels
     if label_id is None:
         return "-"
-    return labels[label_id] if 0 <= label_id < len(labels) else str(label_id)
+    return shown(labels[label_id]) if 0 <= label_id < len(labels) else str(label_id)
 
 
 def class_names(run: RunResult) -> list[str]:
-    """The model's class names, extended with ids for ids used beyond them."""
-    names = [str(name) for name in run.labels]
+    """The model's class names as displayed, extended with ids for ids used beyond them."""
+    names = [shown(name) for name in run.labels]
     ids = [v for ex in run.examples for v in (ex.label, ex.prediction) if v is not None]
     for i in range(len(names), (max(ids) + 1) if ids else 0):
         names.append(str(i))
@@ -93,25 +104,37 @@ def methods_with_scores(run: RunResult) -> list[str]:
     return known + sorted(name for name in run.attributions if name not in run.methods and run.attributions[name])
 
 
-def value_text(value: Any) -> str:
-    """A configuration value as compact text (JSON for lists and dicts)."""
-    if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "none"
+def value_text(value: Any, separator: str = "; ") -> str:
+    """A configuration value as readable text: lists comma-separated, dicts as ``key=value`` pairs."""
+    if isinstance(value, dict):
+        if not value:
+            return "none"
+        return separator.join(f"{key}: {value_text(item, ', ')}" if isinstance(item, dict)
+                              else f"{key}={value_text(item)}"
+                              for key, item in sorted(value.items(), key=lambda pair: str(pair[0])))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(item) for item in value) if value else "none"
     if value is None:
         return "none"
-    return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return shown(value)
 
 
 def model_name(run: RunResult) -> str:
     """The model's display name, else its hub id, else the last two parts of its folder."""
     model = run.model
     if model.get("display_name"):
-        return str(model["display_name"])
+        return shown(model["display_name"])
     name = str(model.get("name") or "model")
     path = Path(name)
     if path.is_absolute() or name.startswith(("~", ".")) or len(path.parts) > 2:
-        return "/".join(path.parts[-2:])
-    return name
+        return shown("/".join(path.parts[-2:]))
+    return shown(name)
+
+
+def dataset_name(run: RunResult) -> str:
+    return shown(run.dataset.get("name") or Path(str(run.dataset.get("path", "data"))).name)
 
 
 def explained(run: RunResult) -> list[Example]:
@@ -121,22 +144,99 @@ def explained(run: RunResult) -> list[Example]:
 # ----------------------------------------------------------------------------- 1. summary
 
 
-def headline(run: RunResult) -> list[dict[str, str]]:
-    """The figures at the top of the report and of the model card."""
-    done = explained(run)
-    scored = [ex for ex in done if ex.label is not None]
-    performance, calibration = metric(run, "performance"), metric(run, "calibration")
-    figures = [{"label": "examples explained", "value": f"{len(done)} / {len(run.examples)}"}]
-    if performance and performance["overall"]["accuracy"] is not None:
-        figures.append({"label": "accuracy", "value": fmt(performance["overall"]["accuracy"])})
-        figures.append({"label": "macro-F1", "value": fmt(performance["overall"]["macro_f1"])})
-    elif scored:
-        figures.append({"label": "accuracy", "value": fmt(sum(ex.correct for ex in scored) / len(scored))})
-    if calibration and calibration.get("ece") is not None:
-        figures.append({"label": "expected calibration error", "value": fmt(calibration["ece"])})
+def wilson(correct: int, total: int, z: float = 1.96) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion (95% with the default z); None without observations."""
+    if total <= 0:
+        return None
+    p = correct / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def interval_text(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f"Wilson 95% CI {interval[0]:.3f}–{interval[1]:.3f}"
+
+
+def sample(run: RunResult) -> dict[str, Any]:
+    """How the explained examples relate to the rows read: counts, the set's name and a sentence."""
+    counts = row_accounting(run)["counts"]
+    split = str(run.dataset.get("split") or "").strip()
+    rows = f"{shown(split)} rows" if split else "rows"
+    sampled = counts["not_sampled"] > 0
+    how = "seeded, class-stratified sample" if sampled else "every row read"
+    text = f"{fmt(counts['explained'])} of {fmt(counts['read'])} {rows} explained ({how})"
+    return {"read": counts["read"], "explained": counts["explained"], "rows": rows, "sampled": sampled,
+            "how": how, "text": text}
+
+
+def _accuracy(run: RunResult) -> tuple[float, int, int] | None:
+    """Accuracy on the explained labeled examples: (accuracy, correct, scored)."""
+    performance = metric(run, "performance")
+    if performance and performance["overall"].get("accuracy") is not None:
+        overall = performance["overall"]
+        return overall["accuracy"], overall["correct"], overall["examples"]
+    scored = [ex for ex in explained(run) if ex.label is not None]
+    if not scored:
+        return None
+    correct = sum(bool(ex.correct) for ex in scored)
+    return correct / len(scored), correct, len(scored)
+
+
+def _held_out(run: RunResult) -> tuple[float, int | None] | None:
+    """The accuracy measured on every held-out row when the model was fine-tuned, and their number."""
     training = run.model.get("training") or {}
-    if training.get("held_out_accuracy") is not None:
-        figures.append({"label": "held-out accuracy after fine-tuning", "value": fmt(training["held_out_accuracy"])})
+    if training.get("held_out_accuracy") is None:
+        return None
+    rows = training.get("held_out_examples")
+    return training["held_out_accuracy"], rows if isinstance(rows, int) and rows > 0 else None
+
+
+def sample_note(run: RunResult) -> str:
+    """Which accuracy is measured on which set, and whether they agree, in a sentence or two."""
+    info, accuracy, held_out = sample(run), _accuracy(run), _held_out(run)
+    if accuracy is None:
+        return f"{info['text']}; none has a label, so no accuracy is measured."
+    value, correct, scored = accuracy
+    interval = wilson(correct, scored)
+    text = (f"{info['text']}. Accuracy, macro-F1 and calibration are measured on the {fmt(scored)} explained "
+            f"examples with a label: accuracy {value:.3f} ({correct} correct, {interval_text(interval)}).")
+    if held_out is not None:
+        reference, rows = held_out
+        where = f"all {fmt(rows)} held-out rows" if rows else "the held-out rows"
+        agree = interval is not None and interval[0] <= reference <= interval[1]
+        text += (f" The {reference:.3f} beside it was measured on {where} right after fine-tuning, a larger set; "
+                 + (f"it lies inside this interval, so the gap is within what a sample of {fmt(scored)} varies by."
+                    if agree else "it lies outside this interval, so the explained sample is not typical of it."))
+    return text
+
+
+def headline(run: RunResult) -> list[dict[str, str]]:
+    """The figures at the top of the report and of the model card; ``detail`` qualifies a value."""
+    info = sample(run)
+    calibration = metric(run, "calibration")
+    performance = metric(run, "performance")
+    figures = [{"label": f"{info['rows']} explained", "value": f"{fmt(info['explained'])} of {fmt(info['read'])}",
+                "detail": info["how"]}]
+    accuracy = _accuracy(run)
+    if accuracy is not None:
+        value, correct, scored = accuracy
+        figures.append({"label": f"accuracy on the {fmt(scored)} explained examples", "value": fmt(value),
+                        "detail": interval_text(wilson(correct, scored))})
+        if performance and performance["overall"].get("macro_f1") is not None:
+            figures.append({"label": f"macro-F1 on the {fmt(scored)} explained examples",
+                            "value": fmt(performance["overall"]["macro_f1"])})
+    if calibration and calibration.get("ece") is not None:
+        figures.append({"label": f"expected calibration error on the {fmt(calibration['examples'])} explained "
+                                 "examples", "value": fmt(calibration["ece"])})
+    held_out = _held_out(run)
+    if held_out is not None:
+        reference, rows = held_out
+        where = f"all {fmt(rows)} held-out rows" if rows else "the held-out rows"
+        figure = {"label": f"accuracy on {where}, measured after fine-tuning", "value": fmt(reference)}
+        if rows:
+            figure["detail"] = interval_text(wilson(round(reference * rows), rows))
+        figures.append(figure)
     faithfulness = metric(run, "faithfulness")
     if faithfulness:
         leaders = faithfulness_leaders(faithfulness, "comprehensiveness")
@@ -213,6 +313,31 @@ def row_accounting(run: RunResult) -> dict[str, Any]:
     }
 
 
+DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
+                  "explained": "examples explained", "truncated": "examples truncated"}
+TRAINING_LABELS = {"base_model": "base model", "train_examples": "training rows", "held_out_examples": "held-out rows",
+                   "held_out_accuracy": "held-out accuracy", "seconds": "training time", "torch": "torch version",
+                   "settings": "settings"}
+
+
+def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fine-tuning record of the model, labelled and rounded."""
+    rows = []
+    for key in sorted(training, key=lambda k: (list(TRAINING_LABELS).index(k) if k in TRAINING_LABELS else 99, k)):
+        value = training[key]
+        if key == "held_out_accuracy" and isinstance(value, (int, float)):
+            held_out = training.get("held_out_examples")
+            text = fmt(float(value)) + (f" on all {fmt(held_out)} held-out rows" if isinstance(held_out, int) else "")
+        elif key == "seconds" and isinstance(value, (int, float)):
+            text = seconds(float(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = fmt(value)
+        else:
+            text = value_text(value, ", ")
+        rows.append((f"fine-tuning: {TRAINING_LABELS.get(key, key.replace('_', ' '))}", text))
+    return rows
+
+
 def summary(run: RunResult) -> dict[str, Any]:
     model, dataset, config = run.model, run.dataset, run.config
     shape = ""
@@ -226,10 +351,8 @@ def summary(run: RunResult) -> dict[str, Any]:
         ("maximum length", model.get("max_length")),
         ("device", model.get("device")),
     ]
-    training = model.get("training") or {}
-    for key, value in sorted(training.items()):
-        model_rows.append((f"fine-tuning: {key}", value_text(value)))
-    data_rows = [(key, value_text(value)) for key, value in dataset.items()]
+    model_rows += training_rows(model.get("training") or {})
+    data_rows = [(DATASET_LABELS.get(key, key.replace("_", " ")), value_text(value)) for key, value in dataset.items()]
     config_rows = [(key, value_text(value)) for key, value in config.items()]
     timings = [(key, seconds(value)) for key, value in run.timings.items() if isinstance(value, (int, float))]
     timings.append(("total", seconds(sum(v for v in run.timings.values() if isinstance(v, (int, float))))))
@@ -250,13 +373,14 @@ def summary(run: RunResult) -> dict[str, Any]:
     figures.insert(2, {"label": "unlabeled (explained, not scored)", "value": fmt(accounting["counts"]["unlabeled"])})
     return {
         "model_name": model_name(run),
-        "dataset_name": dataset.get("name") or Path(str(dataset.get("path", "data"))).name,
+        "dataset_name": dataset_name(run),
         "created": run.created,
-        "explained": len(explained(run)),
+        "sample": sample(run)["text"],
+        "sample_note": sample_note(run),
         "methods": list(run.methods),
         "figures": figures,
         "accounting": accounting,
-        "model_rows": [(k, "-" if v is None else str(v)) for k, v in model_rows],
+        "model_rows": [(k, "-" if v is None else shown(v)) for k, v in model_rows],
         "data_rows": data_rows,
         "config_rows": config_rows,
         "timings": timings,
@@ -285,17 +409,20 @@ def performance(run: RunResult) -> dict[str, Any]:
                 {"label": "accuracy", "value": fmt(overall["accuracy"])},
                 {"label": "macro-F1", "value": fmt(overall["macro_f1"])},
             ],
-            per_class=[{"class": r["class"], "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
+            per_class=[{"class": shown(r["class"]), "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
                         "precision": fmt(r["precision"]), "recall": fmt(r["recall"]), "f1": fmt(r["f1"])}
                        for r in result["per_class"]],
-            confusion=charts.confusion_heatmap("chart-confusion", result["confusion"], len(result["labels"])),
+            confusion=charts.confusion_heatmap("chart-confusion", [{**r, "true": shown(r["true"]),
+                                                                    "predicted": shown(r["predicted"])}
+                                                                   for r in result["confusion"]],
+                                               len(result["labels"])),
             counts=result["counts"],
         )
         groups = []
         ece = {g["group"]: g for g in (calibration or {}).get("groups", [])}
         for g in result.get("groups", []):
             cal = ece.get(g["group"], {})
-            groups.append({"group": g["group"], "examples": fmt(g["examples"]), "accuracy": fmt(g["accuracy"]),
+            groups.append({"group": shown(g["group"]), "examples": fmt(g["examples"]), "accuracy": fmt(g["accuracy"]),
                            "macro_f1": fmt(g["macro_f1"]), "ece": fmt(cal.get("ece")),
                            "confidence": fmt(cal.get("mean_confidence")), "failed": fmt(g.get("failed"))})
         context["groups"] = groups
@@ -529,6 +656,35 @@ def _signed(value: float | None) -> str:
 # ----------------------------------------------------------------------------- 4. global explanations
 
 
+# Common English function words the page can hide from the top-word charts. Negations (no, not, nor, never),
+# contrast words (but, though, although) and degree words (too, very, so, more, most, only, just) are left
+# out on purpose: they carry sentiment.
+FUNCTION_WORDS = frozenset("""
+a an the this that these those some any each every all both either neither such
+i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+and or if then than as because while
+of at by for from in into on onto to with without about above below over under up down out off
+through between among after before during against upon within
+is are was were be been being am has have had having do does did doing will would shall should can
+could may might must
+which who whom whose what when where why how there here s t d ll re ve m
+""".split())
+
+
+def is_function_word(word: str) -> bool:
+    return word.strip().lower() in FUNCTION_WORDS
+
+
+def faithfulness_order(run: RunResult, methods: list[str]) -> list[str]:
+    """``methods`` ordered by comprehensiveness lift over the random control, best first; the control and
+    methods without a faithfulness figure keep their order after the others."""
+    faithfulness = metric(run, "faithfulness")
+    lifts = {r["method"]: r["comprehensiveness_lift"] for r in (faithfulness or {}).get("summary", [])
+             if not r.get("is_control") and r.get("comprehensiveness_lift") is not None}
+    ranked = sorted((m for m in methods if m in lifts), key=lambda m: -lifts[m])
+    return ranked + [m for m in methods if m not in lifts]
+
+
 def global_explanations(run: RunResult) -> dict[str, Any]:
     context: dict[str, Any] = {"missing": metric_error(run, "top_words"),
                                "errors_missing": metric_error(run, "error_words")}
@@ -536,24 +692,32 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
     if top:
         methods = [m for m in methods_with_scores(run) if any(r["method"] == m for r in top["words"])]
         methods += sorted({r["method"] for r in top["words"]} - set(methods))
+        methods = faithfulness_order(run, methods)
+        faithfulness = metric(run, "faithfulness")
+        lifts = {r["method"]: r.get("comprehensiveness_lift") for r in (faithfulness or {}).get("summary", [])}
         names = class_names(run)
+        words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"])} for r in top["words"]]
         tables = []
-        for ci in sorted({r["class_id"] for r in top["words"]}):
-            ranks = max((r["rank"] for r in top["words"] if r["class_id"] == ci), default=0)
-            grid = {(r["method"], r["rank"]): r for r in top["words"] if r["class_id"] == ci}
-            rows = [{"rank": rank, "cells": [grid[(m, rank)]["word"] if (m, rank) in grid else "" for m in methods]}
+        for ci in sorted({r["class_id"] for r in words}):
+            ranks = max((r["rank"] for r in words if r["class_id"] == ci), default=0)
+            grid = {(r["method"], r["rank"]): r for r in words if r["class_id"] == ci}
+            rows = [{"rank": rank, "cells": [grid.get((m, rank), {"word": "", "function_word": False})
+                                             for m in methods]}
                     for rank in range(1, ranks + 1)]
             tables.append({"class": names[ci] if ci < len(names) else str(ci), "rows": rows})
-        context.update(definition=top["definition"], methods=methods, tables=tables,
-                       chart=charts.top_words_chart("chart-top-words", top["words"], methods, names)
-                       if top["words"] else None)
+        default = methods[0] if methods and lifts.get(methods[0]) is not None else None
+        context.update(definition=top["definition"], methods=methods, tables=tables, default_method=default,
+                       default_lift=_signed(lifts.get(default)) if default else None,
+                       function_words=", ".join(sorted(FUNCTION_WORDS)),
+                       chart=charts.top_words_chart("chart-top-words", words, methods, names)
+                       if words else None)
     errors = metric(run, "error_words")
     if errors:
         context.update(
             error_definition=errors["definition"],
             error_rate=pct(errors.get("error_rate"), 1),
             error_counts=(errors["misclassified_examples"], errors["correct_examples"]),
-            error_rows=[{"rank": r["rank"], "word": r["word"], "misclassified": r["misclassified"],
+            error_rows=[{"rank": r["rank"], "word": shown(r["word"]), "misclassified": r["misclassified"],
                          "correct": r["correct"], "error_rate": pct(r["error_rate"]),
                          "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in errors["words"]],
         )
@@ -601,10 +765,13 @@ def attention_atlas(run: RunResult) -> dict[str, Any]:
 
 TOKEN_NOTE = (
     "Each row is one method's scores for the target class (the predicted class unless the run used the "
-    "labels), divided by the largest absolute score in that row for this example, so colours compare "
-    "positions within a method, not methods with each other: red supports the target class, blue speaks "
-    "against it, white is 0. Methods that only give non-negative scores (attention, rollout, saliency) can "
-    "only be red. Hover a cell for the raw score (rounded to 4 significant digits)."
+    "labels), divided by the largest absolute score that method gives a real token of this example (special "
+    "tokens such as [CLS] and [SEP] left out), so colours compare positions within a method, not methods with "
+    "each other: red supports the target class, blue speaks against it, white is 0. A special token scored "
+    "beyond that largest value is clamped to full colour (attention and rollout often park most of their "
+    "weight on them, which would otherwise leave every word near white); its tooltip says so. Methods that "
+    "only give non-negative scores (attention, rollout, saliency) can only be red. Hover a cell for the raw "
+    "score (rounded to 4 significant digits)."
 )
 WORD_NOTE = (
     "The same scores summed over each word's sub-word tokens, each row again divided by its largest absolute "
@@ -613,13 +780,13 @@ WORD_NOTE = (
 )
 LAYER_NOTE = (
     "Attribution mass of every layer's output per token (integrated gradients with each layer's output "
-    "as the input, summed over the hidden dimension), divided by the largest absolute value in the "
-    "whole matrix."
+    "as the input, summed over the hidden dimension), divided by the largest absolute value over the real "
+    "tokens of the whole matrix; special tokens beyond it are clamped to full colour, as above."
 )
 ATTENTION_NOTE = (
     "Query x key attention weights (each row sums to 1) of the selected layer and head, or their mean over "
     "heads; the colour scale runs from 0 to the largest weight shown, on a square root so small weights stay "
-    "visible. Weights are stored rounded to 0.001."
+    "visible. Weights are stored rounded to 0.001, as whole thousandths in one row per layer and head."
 )
 
 
@@ -666,7 +833,7 @@ def _layout(run: RunResult) -> _Layout:
     )
     templates = [
         charts.position_matrix_template("tpl-tokens", "tok", keys, row_title="method", unit="token",
-                                        legend="score / max |score| of the row", per_row=True),
+                                        legend="score / max |score| on the row's real tokens", per_row=True),
         charts.word_matrix_template("tpl-words", keys, sorted(overrides)),
     ]
     layer_method = layer_names = None
@@ -681,13 +848,14 @@ def _layout(run: RunResult) -> _Layout:
         layer_keys = charts.key_table(layer_names, "L", [_layer_label(n) for n in layer_names])
         templates.append(charts.position_matrix_template(
             "tpl-layers", "tok", layer_keys, row_title="layer output", unit="token",
-            legend="score / max |score| of the matrix", per_row=False, height_step=14))
+            legend="score / max |score| on the matrix's real tokens", per_row=False, height_step=14))
     attention_method = shape = None
     for method in methods:
         for attribution in run.attributions[method].values():
-            maps = attribution.extra.get("maps")
+            maps = stored_maps(attribution.extra)
             if maps:
-                attention_method, shape = method, (len(maps), len(maps[0]))
+                attention_method = method
+                shape = (1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps))
                 break
         if attention_method:
             break
@@ -722,7 +890,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
     item: dict[str, Any] = {
         "index": ex.index,
         "anchor": f"example-{ex.index}",
-        "text": ex.text,
+        "text": shown(ex.text),
         "label": label_name(run, ex.label),
         "prediction": label_name(run, ex.prediction),
         "label_id": "" if ex.label is None else ex.label,
@@ -733,7 +901,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
         "probabilities": [(names[i] if i < len(names) else str(i), f"{p:.3f}") for i, p in enumerate(ex.probabilities)],
         "target": label_name(run, ex.target),
         "truncated": ex.truncated,
-        "group": ex.group,
+        "group": None if ex.group is None else shown(ex.group),
         "error": ex.error,
         "method_errors": [f for f in run.failures if f.example == ex.index and f.method],
         "charts": [],
@@ -743,7 +911,8 @@ def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
     }
     if not ex.ok:
         return item
-    row: dict[str, Any] = {"t": list(ex.tokens), "w": list(ex.word_ids), "W": list(ex.words)}
+    row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
+                           "W": [shown(w) for w in ex.words]}
     scored = 0
     for i, method in enumerate(layout.methods):
         attribution = run.attributions[method].get(ex.index)
@@ -773,7 +942,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
     maps = _attention_maps(run, ex, layout)
     if maps is not None:
         data["att"] = charts.attention_rows(maps)
-        data["pos"] = [{"i": i, "t": token} for i, token in enumerate(ex.tokens)]
+        data["pos"] = [{"i": i, "t": shown(token)} for i, token in enumerate(ex.tokens)]
         chart_list.append(Chart(f"ex{ex.index}-attention", f"query by key attention heatmap, {size}",
                                 template="tpl-attention", data=data_id, css="attention"))
         item["attention"] = True
@@ -805,15 +974,23 @@ def _layer_rows(run: RunResult, ex: Example, layout: _Layout) -> dict[str, list[
     return {f"L{i}": row for i, row in enumerate(matrix)}
 
 
-def _attention_maps(run: RunResult, ex: Example, layout: _Layout):
+def stored_maps(extra: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """An attribution's kept attention maps as stored rows (one per layer and head), old nested ones too."""
+    maps = extra.get("maps")
+    if not maps:
+        return None
+    return maps if isinstance(maps[0], dict) else charts.nested_maps_as_rows(maps)
+
+
+def _attention_maps(run: RunResult, ex: Example, layout: _Layout) -> list[dict[str, Any]] | None:
     if not layout.attention_method or not layout.attention_shape:
         return None
     attribution = run.attributions[layout.attention_method].get(ex.index)
-    maps = attribution.extra.get("maps") if attribution else None
-    if not maps or (len(maps), len(maps[0])) != layout.attention_shape:
+    maps = stored_maps(attribution.extra) if attribution else None
+    if not maps or len(maps) != layout.attention_shape[0] * layout.attention_shape[1]:
         return None
     n = len(ex.tokens)
-    if any(len(matrix) != n or any(len(row) != n for row in matrix) for heads in maps for matrix in heads):
+    if any(r["n"] != n or len(r["weights"]) != n * n for r in maps):
         return None
     return maps
 
@@ -827,6 +1004,9 @@ DISPLAY_NOTES = (
     "Token scores are for the target class (the predicted class by default). Word scores are the sum "
     "of the word's sub-word token scores; word-level methods (LIME) share a word's score equally among "
     "its tokens for the token view.",
+    "Bidirectional control characters in dataset text (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) "
+    "are shown as visible markers such as ⟨U+202E⟩ in the page, so none can reorder the text around it; the "
+    "saved results keep the text unchanged.",
 )
 
 
@@ -856,8 +1036,20 @@ def methodology(run: RunResult) -> dict[str, Any]:
     return {
         "methods": methods,
         "metrics": metrics,
-        "normalisation": [TOKEN_NOTE, WORD_NOTE, LAYER_NOTE, ATTENTION_NOTE],
-        "display": list(DISPLAY_NOTES) + ([attention] if attention else []),
+        "normalisation": [("Tokens x methods", TOKEN_NOTE), ("Words x methods", WORD_NOTE),
+                          ("Layers x tokens", LAYER_NOTE), ("Attention, query x key", ATTENTION_NOTE)],
+        "display": list(DISPLAY_NOTES) + ([attention] if attention else []) + [
+            "Accuracy on the explained examples comes with a 95% Wilson score interval: (p + z²/2n ± "
+            "z·sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n) with p = correct / n, n the labeled explained examples and "
+            "z = 1.96. When the "
+            "examples are a sample (--limit), it is a seeded, class-stratified one: each class keeps its share of "
+            "the rows read.",
+            "Global explanations: the method picked at first is the one with the largest comprehensiveness lift "
+            "over the random control, and the methods are listed in that order. Its \"hide function words\" box "
+            f"hides these {len(FUNCTION_WORDS)} English function words (a fixed list built into reportgen): "
+            f"{', '.join(sorted(FUNCTION_WORDS))}. Negations (no, not, nor, never), contrast words (but, though, "
+            "although) and degree words (too, very, so, more, most, only, just) are not in it: they carry "
+            "sentiment."],
         "config": [(key, value_text(value)) for key, value in run.config.items()],
         "versions": sorted(run.versions.items()),
         "javascript": javascript_notice(),

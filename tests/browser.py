@@ -39,6 +39,48 @@ def remote_requests(visit: PageVisit, page_path: Path) -> list[str]:
     return [url for url in visit.requests if url != page_path.resolve().as_uri()]
 
 
+ALL_DRAWN = """() => Array.from(document.querySelectorAll('.chart')).every(c => c.hasAttribute('data-drawn'))"""
+CANVASES_NOT_BLANK = """() => Array.from(document.querySelectorAll('.chart canvas')).map(c => {
+    if (!c.width || !c.height) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) return true;
+    }
+    return false; })"""
+# Wider than the window: the page itself, or a column of a two-column layout (a table running under the next one).
+OVERFLOW = """() => {
+    const out = [];
+    const page = document.documentElement;
+    if (page.scrollWidth > window.innerWidth) out.push('page: ' + page.scrollWidth + ' > ' + window.innerWidth);
+    document.querySelectorAll('.columns > div').forEach((column, i) => {
+        if (column.scrollWidth > column.clientWidth + 1) {
+            const title = column.querySelector('h3');
+            out.push('column ' + i + ' (' + (title ? title.textContent : '') + '): ' + column.scrollWidth + ' > '
+                     + column.clientWidth);
+        }
+    });
+    return out; }"""
+
+
+def draw_everything(page) -> None:
+    """Draw every chart of the page and check that none failed."""
+    page.evaluate("() => window.reportgen.drawAll()")
+    page.wait_for_function(ALL_DRAWN, timeout=60000)
+    failed = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-drawn=error]'))"
+                           ".map(c => c.id + ': ' + c.textContent)")
+    assert failed == []
+
+
+def check_clean(visit: PageVisit, path: Path) -> None:
+    """No JavaScript error or warning, no dialog, no request beyond the file itself."""
+    # Chromium's hint about the test's own pixel reads is the only warning allowed.
+    warnings = [w for w in visit.warnings if not w.startswith("Canvas2D: Multiple readback operations")]
+    assert visit.errors == [], visit.errors
+    assert warnings == [], warnings
+    assert visit.dialogs == [], visit.dialogs
+    assert remote_requests(visit, path) == [], remote_requests(visit, path)
+
+
 # ----------------------------------------------------------------------------- shared runs
 
 # Every registered method except shap (its first call alone costs seconds; its scores are drawn

