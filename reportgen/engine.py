@@ -155,11 +155,9 @@ class Engine:
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
         with _ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
             for number, positions in enumerate(plan):
-                batch_examples = [examples[i] for i in positions]
-                self._run_batch(number, batch_examples, run)
-                bars.update(len(batch_examples))
+                self._run_batch(number, [examples[i] for i in positions], run, bars)
 
-    def _run_batch(self, number: int, examples: list[Example], run: RunResult) -> None:
+    def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: "_ProgressBars") -> None:
         batch = self._batch(examples)
         stored = self.checkpoint.outcomes(number) if self.checkpoint else None
         if stored is None:
@@ -169,17 +167,17 @@ class Engine:
             if self.checkpoint:
                 self.checkpoint.save_outcomes(number, stored)
         ok = [ex for ex, outcome in zip(examples, stored) if self._absorb_outcome(ex, outcome, run)]
-        if not ok:
-            return
-        if len(ok) < len(examples):
+        if len(ok) < len(examples) and ok:
             batch = self._batch(ok)
         for name, explainer in self.explainers.items():
             unit = self.checkpoint.unit(name, number) if self.checkpoint else None
-            if unit is None:
+            if ok and unit is None:
                 unit = self._compute_unit(batch, explainer)
                 if self.checkpoint:
                     self.checkpoint.save_unit(name, number, unit)
-            self._absorb_unit(run, name, unit)
+            if unit is not None:
+                self._absorb_unit(run, name, unit)
+            bars.advance(name, len(examples), run.methods[name].seconds)
 
     def _predict(self, batch: Batch) -> list[dict[str, Any]]:
         """Per example its class probabilities, or the error that stopped the model."""
@@ -242,21 +240,32 @@ class Engine:
 
 
 class _ProgressBars:
-    """One bar per method, advanced together as batches finish."""
+    """An overall bar (examples/s and time left), then one bar per method.
+
+    Methods take turns on every batch, so a method's bar moves when it finishes its share
+    of a batch, and its rate is its own: examples done / seconds spent in that method.
+    """
 
     def __init__(self, methods: list[str], total: int, enabled: bool):
-        self.bars = [tqdm(total=total, desc=f"{name:>26}", unit="ex", position=i, disable=not enabled)
-                     for i, name in enumerate(methods)]
+        self.overall = tqdm(total=total, desc=f"{'all methods':>26}", unit="ex", position=0, disable=not enabled)
+        self.bars = {name: tqdm(total=total, desc=f"{name:>26}", position=i + 1, disable=not enabled,
+                                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
+                     for i, name in enumerate(methods)}
 
     def __enter__(self) -> "_ProgressBars":
         return self
 
-    def update(self, count: int) -> None:
-        for bar in self.bars:
-            bar.update(count)
+    def advance(self, method: str, count: int, seconds: float) -> None:
+        bar = self.bars[method]
+        done = bar.n + count
+        rate = f"{done / seconds:.1f} ex/s, " if seconds > 0 else ""
+        bar.set_postfix_str(f"{rate}{seconds:.1f} s in this method", refresh=False)
+        bar.update(count)
+        if method == list(self.bars)[-1]:
+            self.overall.update(count)
 
     def __exit__(self, *exc) -> None:
-        for bar in self.bars:
+        for bar in [self.overall, *self.bars.values()]:
             bar.close()
 
 
