@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
 import click
 
-from .errors import ReportgenError
+from .errors import ReportgenError, first_line
 from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 
 METHODS_HELP = "Comma-separated method names, or 'all' (see `reportgen methods`)."
@@ -49,7 +50,8 @@ def _progress_option(command):
 
 
 class ReportgenGroup(click.Group):
-    """Turns a :class:`ReportgenError` into one line on stderr and exit code 2."""
+    """Turns a :class:`ReportgenError` or an OS error (a full disk, a folder that takes no files...)
+    into one line on stderr and exit code 2."""
 
     def invoke(self, ctx):
         try:
@@ -57,6 +59,9 @@ class ReportgenGroup(click.Group):
         except ReportgenError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except OSError as err:
+            click.echo(f"error: {_os_error(err)}", err=True)
+            ctx.exit(ReportgenError.exit_code)
 
 
 @click.group(cls=ReportgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -88,6 +93,7 @@ def demo(out, results, limit, methods, seed, params, quiet):
     _load_plugins(())
     started = time.perf_counter()
     results = api.results_folder(out, results)
+    _prepare_output_folders(out.parent, results)
     run = api.demo(limit=limit or api.DEMO_LIMIT, methods=methods, seed=seed, progress=not quiet, results=results,
                    method_params=params)
     accuracy = run.model["training"]["held_out_accuracy"]
@@ -99,7 +105,7 @@ def demo(out, results, limit, methods, seed, params, quiet):
 @click.option("--model", required=True, help="Model folder, or a Hugging Face hub id (needs internet).")
 @click.option("--data", required=True, type=click.Path(path_type=Path),
               help="CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.")
-@click.option("--text-column", default="text", show_default=True)
+@click.option("--text-column", default="text", show_default=True, help="Column that holds the texts.")
 @click.option("--label-column", default="label", show_default=True,
               help="Labels as names (matched to the model's id2label, any case) or ids.")
 @click.option("--group-column", default=None, help="Optional column for per-group metrics.")
@@ -112,7 +118,8 @@ def demo(out, results, limit, methods, seed, params, quiet):
               show_default=True, help="Most padded tokens in one model batch.")
 @click.option("--target", type=click.Choice(["pred", "label"]), default="pred", show_default=True,
               help="Explain the predicted class or the true label.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for the --limit sample and the random methods (random, lime, shap).")
 @_common_outputs
 @click.option("--plugin", "plugins", multiple=True, metavar="MODULE:ATTR",
               help="Register a custom explainer (module or .py file, then ':' and the class). Repeatable.")
@@ -133,6 +140,7 @@ def run(model, data, text_column, label_column, group_column, methods, limit, ba
     _load_plugins(plugins)
     started = time.perf_counter()
     results = api.results_folder(out, results)
+    _prepare_output_folders(out.parent, results)
     result = api.explain(
         model, data, text_column=text_column, label_column=label_column, group_column=group_column,
         methods=methods, limit=limit, seed=seed, target=target, max_batch_tokens=max_batch_tokens,
@@ -152,6 +160,7 @@ def render(results_dir, out):
     from . import records
     from .render import write_report
 
+    _prepare_output_folders(out.parent)
     click.echo(f"report: {write_report(records.load(results_dir), out)}")
 
 
@@ -177,6 +186,25 @@ def _load_plugins(specs) -> None:
     plugins.load_entry_points()
     for spec in specs:
         plugins.load_plugin(spec)
+
+
+def _prepare_output_folders(*folders: Path) -> None:
+    """Create the output folders and check that they take files, so a bad --out or --results
+    fails at once rather than after all the work."""
+    for folder in folders:
+        if folder.exists() and not folder.is_dir():
+            raise ReportgenError(f"output folder {folder} is a file")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as err:
+            raise ReportgenError(f"cannot write to output folder {folder}: {err.strerror or first_line(err)}") from None
+
+
+def _os_error(err: OSError) -> str:
+    if err.filename is None:
+        return first_line(err)
+    return f"{err.filename}: {err.strerror or first_line(err)}"
 
 
 def _finish(paths: dict[str, Path], started: float) -> None:

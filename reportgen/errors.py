@@ -18,6 +18,15 @@ class UnknownNameError(ReportgenError, KeyError):
         return self.args[0]
 
 
+class UnknownParameterError(ReportgenError, TypeError):
+    """A parameter that a method (or metric) does not take."""
+
+    def __init__(self, kind: str, name: str, unknown: list[str], valid: list[str]):
+        self.kind, self.name, self.unknown, self.valid = kind, name, unknown, valid
+        known = f"valid parameters: {', '.join(valid)}" if valid else "it takes no parameters"
+        super().__init__(f"{kind} {name!r} has no parameter {', '.join(map(repr, unknown))}; {known}")
+
+
 def first_line(err: BaseException) -> str:
     """The first line of an exception's message, for one-line error reports."""
     text = str(err).strip()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -13,6 +15,9 @@ from .errors import ReportgenError, first_line
 
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+# The shape of a hub id ("name" or "owner/name"); anything else that does not exist is a missing folder.
+HUB_ID = re.compile(r"\w[\w.-]*(/\w[\w.-]*)?")
+TOKENIZER_FILES = "tokenizer.json, or vocab.txt, or vocab.json and merges.txt, or a sentencepiece model"
 
 
 @dataclass
@@ -89,20 +94,19 @@ def load_classifier(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     source = str(spec)
+    target = resolve_device(device)
     if Path(source).exists():
-        _check_folder(Path(source), allow_pickle)
+        _check_folder(Path(source), allow_pickle, trust_remote_code)
+    elif not HUB_ID.fullmatch(source):
+        raise ReportgenError(f"model folder {source} does not exist")
     kwargs = {"trust_remote_code": trust_remote_code}
-    try:
-        with quiet_transformers():
-            tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                source, attn_implementation="eager", use_safetensors=not allow_pickle or None, **kwargs
-            )
-    except (OSError, ValueError, KeyError) as err:
-        raise ReportgenError(f"cannot load model {source!r}: {first_line(err)}") from None
-    if not getattr(tokenizer, "is_fast", False):
-        raise ReportgenError(f"model {source!r} has no fast tokenizer; reportgen needs token offsets")
-    target = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    with quiet_transformers():
+        tokenizer = _loaded(f"the tokenizer of model {source!r}", AutoTokenizer.from_pretrained, source, **kwargs)
+        _check_tokenizer(tokenizer, source)
+        model = _loaded(
+            f"model {source!r}", AutoModelForSequenceClassification.from_pretrained, source,
+            attn_implementation="eager", use_safetensors=not allow_pickle or None, **kwargs,
+        )
     model.to(target).eval()
     limit = _max_length(model, tokenizer, max_length)
     labels = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
@@ -119,11 +123,60 @@ def load_classifier(
     return Classifier(model, tokenizer, labels, source, target, limit, info)
 
 
-def _check_folder(folder: Path, allow_pickle: bool) -> None:
+def _loaded(what: str, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``load(*args, **kwargs)``, with whatever a damaged folder makes it raise turned into one line."""
+    try:
+        return load(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - corrupt weights, a bad config or tokenizer: the input's fault
+        raise ReportgenError(f"cannot load {what}: {first_line(err).rstrip(': ')}") from None
+
+
+def resolve_device(requested: str | None) -> torch.device:
+    """The torch device to run on, checked before any work: cuda when present, else cpu."""
+    if requested is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, ValueError):
+        raise ReportgenError(f"unknown device {requested!r} given with --device; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ReportgenError(f"--device {requested}: CUDA is not available on this machine; use --device cpu")
+    try:
+        torch.zeros(1, device=device).cpu()  # a round trip: the device exists and holds values
+    except (RuntimeError, AssertionError, NotImplementedError) as err:
+        reason = first_line(err).split(". ")[0]
+        raise ReportgenError(f"--device {requested} cannot be used on this machine: {reason}") from None
+    return device
+
+
+def _check_folder(folder: Path, allow_pickle: bool, trust_remote_code: bool) -> None:
     if folder.is_file():
         raise ReportgenError(f"model {folder} is a file; give the folder that holds config.json")
     if not (folder / "config.json").is_file():
         raise ReportgenError(f"model folder {folder} has no config.json")
+    if not trust_remote_code:
+        _refuse_custom_code(folder)
+    _check_weights(folder, allow_pickle)
+
+
+def _refuse_custom_code(folder: Path) -> None:
+    """A config's ``auto_map`` names Python files of the folder that loading would import and run."""
+    for name in ("config.json", "tokenizer_config.json"):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ReportgenError(f"cannot read {path}: {first_line(err)}") from None
+        if isinstance(config, dict) and config.get("auto_map"):
+            raise ReportgenError(
+                f"model folder {folder} needs its own code ('auto_map' in {name}), which runs when loaded; "
+                "pass --trust-remote-code if you trust the source"
+            )
+
+
+def _check_weights(folder: Path, allow_pickle: bool) -> None:
     if any((folder / name).is_file() for name in SAFE_WEIGHTS):
         return
     if any((folder / name).is_file() for name in PICKLED_WEIGHTS):
@@ -134,6 +187,17 @@ def _check_folder(folder: Path, allow_pickle: bool) -> None:
             "when loaded; convert them to safetensors or pass --allow-pickle if you trust the source"
         )
     raise ReportgenError(f"model folder {folder} has no weights (model.safetensors or pytorch_model.bin)")
+
+
+def _check_tokenizer(tokenizer: Any, source: str) -> None:
+    if not getattr(tokenizer, "is_fast", False):
+        raise ReportgenError(f"model {source!r} has no fast tokenizer; reportgen needs token offsets")
+    # Without its files transformers builds a tokenizer of special tokens only: every word would be unknown.
+    if len(tokenizer) <= len(set(tokenizer.all_special_ids)):
+        raise ReportgenError(
+            f"model {source!r} has no tokenizer vocabulary (only special tokens); "
+            f"the folder needs the tokenizer's files: {TOKENIZER_FILES}"
+        )
 
 
 def _max_length(model: Any, tokenizer: Any, requested: int | None) -> int:

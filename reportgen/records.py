@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from .errors import ReportgenError
+from .errors import ReportgenError, first_line
 
 FORMAT_VERSION = 1
 
@@ -137,25 +137,50 @@ def load(folder: str | Path) -> RunResult:
     run_file = folder / "run.json"
     if not run_file.is_file():
         raise ReportgenError(f"{folder} is not a results folder: run.json is missing")
-    meta = json.loads(run_file.read_text(encoding="utf-8"))
+    meta = _parsed(run_file, _read_json, run_file)
+    if not isinstance(meta, dict):
+        raise ReportgenError(f"cannot read results file {run_file}: it holds no JSON object")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ReportgenError(
             f"{folder} holds results format {meta.get('format_version')!r}; "
             f"this reportgen reads format {FORMAT_VERSION}"
         )
+    run = _parsed(run_file, _run_from_meta, meta)
+    run.examples = _parsed(folder / "examples.jsonl", _read_rows, Example, folder / "examples.jsonl")
+    for path in sorted((folder / "attributions").glob("*.jsonl")):
+        for attribution in _parsed(path, _read_rows, Attribution, path):
+            run.add(attribution)
+    return run
+
+
+def _run_from_meta(meta: dict) -> RunResult:
     run = RunResult(**{name: meta[name] for name in _META_FIELDS})
     run.methods = {m["name"]: _build(MethodInfo, m) for m in meta["methods"]}
     run.failures = [_build(Failure, f) for f in meta["failures"]]
-    run.examples = [_build(Example, row) for row in _read_jsonl(folder / "examples.jsonl")]
-    for path in sorted((folder / "attributions").glob("*.jsonl")):
-        for row in _read_jsonl(path):
-            run.add(_build(Attribution, row))
     return run
+
+
+def _read_rows(cls, path: Path) -> list:
+    return [_build(cls, row) for row in _read_jsonl(path)]
+
+
+def _parsed(path: Path, parse, *args):
+    """``parse(*args)``, with whatever a damaged or foreign ``path`` makes it raise turned into one line."""
+    try:
+        return parse(*args)
+    except KeyError as err:
+        raise ReportgenError(f"cannot read results file {path}: it lacks {err.args[0]!r}") from None
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError) as err:
+        raise ReportgenError(f"cannot read results file {path}: {first_line(err)}") from None
 
 
 def _build(cls, row: dict):
     known = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in row.items() if k in known})
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -1,9 +1,11 @@
 import json
 import re
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from reportgen import records
 from reportgen.cli import cli
 
 
@@ -28,6 +30,15 @@ def test_help_of_every_command():
     for command in ([], ["run"], ["demo"], ["render"], ["methods"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "demo", "render", "methods"])
+def test_every_option_has_help_text(command):
+    options = [param for param in cli.commands[command].params if isinstance(param, click.Option)]
+    assert options and [option.opts for option in options if not option.help] == []
+    result = invoke(command, "--help")
+    for option in options:
+        assert re.search(rf"^  {re.escape(option.opts[0])}\b.*\S", result.output, re.MULTILINE), option.opts
 
 
 def test_run_writes_report_results_and_model_card(bert_dir, csv_file, tmp_path):
@@ -109,3 +120,66 @@ def test_render_of_a_folder_that_is_not_results(tmp_path):
 @pytest.mark.parametrize("kind", ["distilbert", "roberta"])
 def test_other_architectures_run(model_dirs, csv_file, tmp_path, kind):
     assert invoke(*run_args(model_dirs[kind], csv_file, tmp_path)).exit_code == 0
+
+
+@pytest.mark.parametrize("param, pattern", [
+    ("saliency.foo=1", r"method 'saliency' has no parameter 'foo'; it takes no parameters$"),
+    ("attention.lyr=2", r"method 'attention' has no parameter 'lyr'; valid parameters: layer, map_decimals, query$"),
+])
+def test_unknown_method_parameter_names_the_method_and_the_valid_ones(bert_dir, csv_file, tmp_path, param, pattern):
+    assert_one_line_error(invoke(*run_args(bert_dir, csv_file, tmp_path, "--param", param)), pattern)
+
+
+@pytest.fixture
+def results_dir(tmp_path):
+    """A valid (empty) results folder, to damage."""
+    return records.save(records.RunResult(), tmp_path / "results")
+
+
+@pytest.mark.parametrize("name, content, pattern", [
+    ("run.json", "{not json", r"cannot read results file .*run\.json: Expecting property name"),
+    ("run.json", '{"format_version": 1}', r"cannot read results file .*run\.json: it lacks 'config'"),
+    ("run.json", "[1, 2]", r"cannot read results file .*run\.json: it holds no JSON object"),
+    ("run.json", '{"format_version": "\\u001b[2J"}', r"holds results format '\\x1b\[2J'; this reportgen reads"),
+    ("run.json", b"\xff\xfe{", r"cannot read results file .*run\.json: 'utf-8' codec can't decode"),
+    ("examples.jsonl", '{"text": "no index"}\n', r"cannot read results file .*examples\.jsonl: .*'index'"),
+    ("examples.jsonl", '{"index": 0}\n{cut', r"cannot read results file .*examples\.jsonl: Expecting"),
+    ("attributions/saliency.jsonl", "[]\n", r"cannot read results file .*saliency\.jsonl: "),
+])
+def test_render_of_a_damaged_results_folder(results_dir, tmp_path, name, content, pattern):
+    assert invoke("render", results_dir, "--out", tmp_path / "ok.html").exit_code == 0
+    path = results_dir / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert_one_line_error(invoke("render", results_dir, "--out", tmp_path / "r.html"), pattern)
+
+
+def test_render_of_a_file(csv_file, tmp_path):
+    result = invoke("render", csv_file, "--out", tmp_path / "r.html")
+    assert_one_line_error(result, r"data\.csv is not a results folder")
+
+
+@pytest.mark.parametrize("out, pattern", [
+    ("/proc/no_such_folder/r.html", r"cannot write to output folder /proc/no_such_folder: "),
+    ("{csv}/r.html", r"output folder .*data\.csv is a file$"),
+])
+def test_output_folder_that_cannot_be_made_fails_before_any_work(bert_dir, csv_file, tmp_path, monkeypatch, out,
+                                                                   pattern):
+    import reportgen.api
+
+    monkeypatch.setattr(reportgen.api, "load_classifier", lambda *a, **k: pytest.fail("work began"))
+    out = out.format(csv=csv_file)
+    args = run_args(bert_dir, csv_file, tmp_path)
+    args[args.index("--out") + 1] = out
+    assert_one_line_error(invoke(*args), pattern)
+    assert_one_line_error(invoke("render", tmp_path, "--out", out), pattern)
+
+
+def test_os_error_while_writing_is_one_line(results_dir, tmp_path, monkeypatch):
+    import reportgen.render
+
+    def disk_full(run, out):
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr(reportgen.render, "write_report", disk_full)
+    result = invoke("render", results_dir, "--out", tmp_path / "r.html")
+    assert_one_line_error(result, r"^error: .*r\.html: No space left on device$")

@@ -6,14 +6,15 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+import torch
 
 from reportgen import records
 from reportgen.data import Dataset
 from reportgen.engine import Engine, RunConfig
 from reportgen.explainers import explainers
+from reportgen.runner import ModelRunner
 from tiny_models import CORPUS
 
 METHODS = "attention,saliency,grad_x_input,integrated_gradients,occlusion,random"
@@ -91,9 +92,15 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(bert_dir, big_csv, tmp
     assert second == first
 
 
+COUNTED = ["saliency", "occlusion", "random"]
+
+
 class CallCounter:
+    """Examples each explainer was asked to attribute, and examples the model evaluated."""
+
     def __init__(self, monkeypatch, names):
         self.calls = {name: 0 for name in names}
+        self.evaluations = 0
         for name in names:
             cls = explainers.get(name)
             original = cls.attribute
@@ -103,35 +110,75 @@ class CallCounter:
                 return _original(self_, batch)
 
             monkeypatch.setattr(cls, "attribute", counted)
+        forward = ModelRunner.forward
+
+        def counted_forward(runner, ids, mask, **kwargs):
+            self.evaluations += mask.shape[0]
+            return forward(runner, ids, mask, **kwargs)
+
+        monkeypatch.setattr(ModelRunner, "forward", counted_forward)
 
 
-def run_once(classifier, results, **params):
-    data = Dataset(many_texts(12), [i % 2 for i in range(12)], list(range(12)))
-    config = RunConfig(methods=["saliency", "occlusion", "random"], method_params=params, metrics=[],
-                       max_batch_tokens=64)
+def run_once(classifier, results, texts=None, **params):
+    texts = texts or many_texts(12)
+    data = Dataset(texts, [i % 2 for i in range(len(texts))], list(range(len(texts))))
+    config = RunConfig(methods=COUNTED, method_params=params, metrics=[], max_batch_tokens=64)
     return Engine(classifier, config, progress=False, results=results).run(data)
 
 
-def test_stored_work_is_reused_and_a_changed_parameter_redoes_only_its_method(classifier, tmp_path, monkeypatch):
+def test_stored_work_is_reused(classifier, tmp_path, monkeypatch):
     first = run_once(classifier, tmp_path / "r")
-    counter = CallCounter(monkeypatch, ["saliency", "occlusion", "random"])
+    counter = CallCounter(monkeypatch, COUNTED)
     again = run_once(classifier, tmp_path / "r")
-    assert counter.calls == {"saliency": 0, "occlusion": 0, "random": 0}
+    assert counter.calls == {"saliency": 0, "occlusion": 0, "random": 0} and counter.evaluations == 0
     assert again.attributions == first.attributions and again.examples == first.examples
-    run_once(classifier, tmp_path / "r", random={"distribution": "normal"} if "distribution" in
-             explainers.get("random").defaults else {})
-    changed = run_once(classifier, tmp_path / "r", occlusion={})
-    assert counter.calls["saliency"] == 0
-    assert changed.attributions["saliency"] == first.attributions["saliency"]
 
 
-def test_a_changed_model_discards_all_stored_work(model_dirs, tmp_path, monkeypatch):
+def test_a_changed_parameter_redoes_only_its_method(classifier, tmp_path, monkeypatch):
+    first = run_once(classifier, tmp_path / "r")
+    counter = CallCounter(monkeypatch, COUNTED)
+    changed = run_once(classifier, tmp_path / "r", occlusion={"replacement": "pad"})
+    assert counter.calls == {"saliency": 0, "occlusion": 12, "random": 0}
+    # the stored predictions are reused too: every model evaluation is occlusion's own
+    assert counter.evaluations == changed.methods["occlusion"].model_evaluations > 12
+    assert changed.attributions["occlusion"] != first.attributions["occlusion"]
+    for method in ("saliency", "random"):
+        assert changed.attributions[method] == first.attributions[method]
+    assert changed.methods["occlusion"].params == {"replacement": "pad"}
+
+
+def test_a_changed_text_discards_all_stored_work(classifier, tmp_path, monkeypatch):
+    texts = many_texts(12)
+    run_once(classifier, tmp_path / "r", texts)
+    words = texts[5].split()
+    words[0] = "dull" if words[0] != "dull" else "fun"  # one word for another: the same batches
+    texts[5] = " ".join(words)
+    counter = CallCounter(monkeypatch, COUNTED)
+    changed = run_once(classifier, tmp_path / "r", texts)
+    assert counter.calls == {"saliency": 12, "occlusion": 12, "random": 12}
+    assert changed.example(5).text == texts[5] and changed.example(5).tokens[1] == words[0]
+
+
+def nudge_one_weight(classifier):
+    with torch.no_grad():
+        classifier.model.classifier.bias[0] += 0.5
+    return classifier
+
+
+@pytest.mark.parametrize("change", ["other architecture", "one weight nudged"])
+def test_a_changed_model_discards_all_stored_work(model_dirs, tmp_path, monkeypatch, change):
     from reportgen.modeling import load_classifier
 
-    run_once(load_classifier(model_dirs["bert"]), tmp_path / "r")
-    counter = CallCounter(monkeypatch, ["saliency", "occlusion", "random"])
-    run_once(load_classifier(model_dirs["distilbert"]), tmp_path / "r")
-    assert all(count == 12 for count in counter.calls.values())
+    classifier = load_classifier(model_dirs["bert"], device="cpu")
+    first = run_once(classifier, tmp_path / "r")
+    if change == "other architecture":
+        classifier = load_classifier(model_dirs["distilbert"], device="cpu")
+    else:
+        classifier = nudge_one_weight(classifier)
+    counter = CallCounter(monkeypatch, COUNTED)
+    changed = run_once(classifier, tmp_path / "r")
+    assert counter.calls == {"saliency": 12, "occlusion": 12, "random": 12}
+    assert [ex.probabilities for ex in changed.examples] != [ex.probabilities for ex in first.examples]
 
 
 def test_same_seed_gives_identical_scores_metrics_and_report(classifier, tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ..errors import UnknownParameterError
 from ..records import Example
 from ..registry import Registry
 from ..runner import ModelRunner
@@ -104,7 +105,7 @@ class Explainer:
     def __init__(self, seed: int = 0, **params: Any):
         unknown = set(params) - set(self.defaults)
         if unknown:
-            raise TypeError(f"{self.name} takes no parameter {', '.join(sorted(unknown))}")
+            raise UnknownParameterError("method", self.name, sorted(unknown), sorted(self.defaults))
         self.seed = seed
         self.params = {**self.defaults, **params}
 
