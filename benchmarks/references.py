@@ -49,6 +49,24 @@ class References:
                                        n_steps=n_steps, method=method, return_convergence_delta=True)
         return float(delta.abs().item())
 
+    def layer_integrated_gradients(self, sample: Sample, n_steps: int = 50, method: str = "riemann_trapezoid") -> float:
+        """Captum LayerIntegratedGradients on every layer reportgen attributes; the largest |convergence delta|."""
+        from captum.attr import LayerIntegratedGradients
+
+        from reportgen.explainers.integrated import attribution_layers
+
+        ids, mask = self._tensors(sample)
+        baseline = torch.tensor([[i if i in self.special else self.classifier.pad_id for i in sample.ids]],
+                                device=self.device)
+        deltas = []
+        for _, module in attribution_layers(self.model):
+            explainer = LayerIntegratedGradients(self._logit_of_ids, module)
+            _, delta = explainer.attribute(ids, baselines=baseline, target=sample.target,
+                                           additional_forward_args=(mask,), n_steps=n_steps, method=method,
+                                           return_convergence_delta=True)
+            deltas.append(float(delta.abs().item()))
+        return max(deltas)
+
     def saliency(self, sample: Sample) -> np.ndarray:
         from captum.attr import Saliency
 
@@ -95,22 +113,68 @@ class References:
                 out.append(torch.softmax(self.model(**enc).logits, dim=-1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classifier.labels)))
 
-    def shap(self, sample: Sample, max_evals: int = 500) -> float:
-        """shap's Partition explainer with a Text masker and its default batching; returns |additivity error|."""
+    def shap(self, sample: Sample, max_evals: int = 500) -> tuple[float, np.ndarray]:
+        """shap's Partition explainer with a Text masker and its default batching.
+
+        Returns |additivity error| and the token values for the explained class.
+        """
         import shap
 
         masker = shap.maskers.Text(self.tokenizer)
         explainer = shap.Explainer(lambda texts: self.predict_strings(list(texts)), masker, algorithm="partition")
         result = explainer([sample.text], max_evals=max_evals, silent=True)
         output = self.predict_strings([sample.text])[0, sample.target]
-        total = float(result.base_values[0][sample.target] + result.values[0][:, sample.target].sum())
-        return abs(total - float(output))
+        values = np.asarray(result.values[0][:, sample.target], dtype=np.float64)
+        total = float(result.base_values[0][sample.target] + values.sum())
+        return abs(total - float(output)), values
 
-    def lime(self, sample: Sample, num_samples: int = 5000, seed: int = 0) -> float:
-        """lime's LimeTextExplainer with its defaults; returns the local surrogate's score (R^2)."""
-        from lime.lime_text import LimeTextExplainer
+    def lime(self, sample: Sample, num_samples: int = 5000, seed: int = 0) -> "LimeResult":
+        """lime's LimeTextExplainer with its defaults: its explanation and the surrogate's own score."""
+        from lime.lime_text import IndexedString, LimeTextExplainer
 
         explainer = LimeTextExplainer(random_state=seed)
         result = explainer.explain_instance(sample.text, self.predict_strings, labels=(sample.target,),
                                             num_samples=num_samples)
-        return float(result.score)
+        indexed = IndexedString(sample.text, bow=explainer.bow, split_expression=explainer.split_expression,
+                                mask_string=explainer.mask_string)
+        surrogate = (result.intercept[sample.target], dict(result.local_exp[sample.target]))
+        return LimeResult(float(result.score), indexed, surrogate, seed)
+
+    def lime_heldout(self, sample: Sample, result: "LimeResult") -> float:
+        """The reference surrogate's score on fresh samples (see :func:`heldout_surrogate_score`)."""
+        from lime.lime_text import LimeTextExplainer
+
+        fresh = LimeTextExplainer(random_state=result.seed + HELDOUT_SEED_OFFSET)
+        return heldout_surrogate_score(fresh, result.indexed, self.predict_strings, sample.target, result.surrogate)
+
+
+@dataclass
+class LimeResult:
+    score: float
+    indexed: object
+    surrogate: tuple[float, dict[int, float]]
+    seed: int
+
+
+HELDOUT_SEED_OFFSET = 7919
+HELDOUT_SAMPLES = 500
+
+
+def heldout_surrogate_score(explainer, indexed, predict, target: int, surrogate: tuple[float, dict[int, float]],
+                            n_samples: int = HELDOUT_SAMPLES) -> float:
+    """Weighted R^2 of a LIME surrogate on fresh perturbations drawn as lime draws its own.
+
+    The score lime reports is measured on the samples the surrogate was fitted to, so it
+    rises as the budget falls (fewer points are easier to fit); on fresh samples it
+    measures how well the surrogate predicts the model near the text. ``explainer`` is a
+    LimeTextExplainer with the sampling settings of the explanation and another seed.
+    """
+    from sklearn.metrics import r2_score
+
+    draw = getattr(explainer, "_LimeTextExplainer__data_labels_distances")  # lime's own sampler
+    data, outputs, distances = draw(indexed, predict, n_samples)
+    intercept, coefficients = surrogate
+    predicted = np.full(len(data), float(intercept))
+    for feature, weight in coefficients.items():
+        predicted += data[:, int(feature)] * float(weight)
+    return float(r2_score(outputs[:, target], predicted, sample_weight=explainer.base.kernel_fn(distances)))

@@ -15,6 +15,10 @@ from .render import write_report
 from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 
 DEMO_LIMIT = 50
+# The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
+# below their defaults there (the defaults match the reference libraries' quality, benchmarks/RESULTS.md).
+DEMO_BUDGETS = {"layer_integrated_gradients": {"n_steps": 8}, "lime": {"num_samples": 200},
+                "shap": {"max_evals": 128}}
 
 
 def explain(
@@ -58,9 +62,15 @@ def explain(
 
 
 def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 0, progress: bool = True,
-         results: str | Path | None = None, method_params: dict[str, dict[str, Any]] | None = None) -> RunResult:
-    """Fine-tune (once, cached) and explain the embedded default model on held-out reviews."""
+         results: str | Path | None = None, method_params: dict[str, dict[str, Any]] | None = None,
+         default_budgets: bool = False) -> RunResult:
+    """Fine-tune (once, cached) and explain the embedded default model on held-out reviews.
+
+    The demo's budgets (``DEMO_BUDGETS``) apply unless ``default_budgets``; ``method_params`` win over both.
+    """
     from . import default
+
+    method_params = demo_params(methods, method_params or {}, default_budgets)
 
     folder = default.default_model_dir(progress=progress)
     classifier = load_classifier(folder)
@@ -69,6 +79,16 @@ def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 
     held_out = default.load_corpus().held_out
     return explain(classifier, held_out, methods=methods, limit=limit, seed=seed, progress=progress, results=results,
                    method_params=method_params)
+
+
+def demo_params(methods: str | list[str], given: dict[str, dict[str, Any]],
+                default_budgets: bool = False) -> dict[str, dict[str, Any]]:
+    """Each chosen method's parameters in the demo: the demo budgets, overridden by those given."""
+    from .explainers import explainers
+
+    budgets = {} if default_budgets else DEMO_BUDGETS
+    return {name: {**budgets.get(name, {}), **given.get(name, {})}
+            for name in explainers.resolve(methods) if name in budgets or name in given}
 
 
 def write_outputs(run: RunResult, out: str | Path = "report.html", results: str | Path | None = None) -> dict[str, Path]:

@@ -42,7 +42,7 @@ class TrainingSettings:
     warmup_fraction: float = 0.1
     max_length: int = 64
     # One epoch without dropout and with the embedding block frozen: as accurate here (0.80 held out)
-    # and a third faster on 2 cores, since the optimiser skips the 11.7M word-embedding weights.
+    # and faster on 2 cores, since the optimiser skips the 11.7M word-embedding weights.
     dropout: float = 0.0
     train_embeddings: bool = False
 
@@ -103,9 +103,37 @@ def cache_root() -> Path:
     return Path(user_cache_dir("reportgen"))
 
 
-def cache_key(settings: TrainingSettings) -> str:
+@dataclass(frozen=True)
+class Hardware:
+    """Where the fine-tuning runs and in what precision; both change the weights, so both key the cache."""
+
+    device: str
+    precision: str  # "bfloat16": matrix products under autocast (weights and optimiser stay float32)
+
+    @classmethod
+    def detect(cls) -> "Hardware":
+        if torch.cuda.is_available():
+            return cls("cuda", "bfloat16" if torch.cuda.is_bf16_supported() else "float32")
+        return cls("cpu", "bfloat16" if _cpu_has_native_bfloat16() else "float32")
+
+    def autocast(self):
+        return torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+
+
+def _cpu_has_native_bfloat16() -> bool:
+    """True when the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere it is emulated, slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def cache_key(settings: TrainingSettings, hardware: Hardware | None = None) -> str:
+    hardware = hardware or Hardware.detect()
     digest = hashlib.sha256()
     digest.update(json.dumps(asdict(settings), sort_keys=True).encode())
+    digest.update(json.dumps(asdict(hardware), sort_keys=True).encode())
     digest.update(f"code={TRAINING_CODE_VERSION}".encode())
     for path in (base_model_dir() / "model.safetensors", corpus_path()):
         digest.update(_file_digest(path).encode())
@@ -114,13 +142,14 @@ def cache_key(settings: TrainingSettings) -> str:
 
 def default_model_dir(settings: TrainingSettings = TrainingSettings(), progress: bool = True) -> Path:
     """The fine-tuned default classifier's folder, training it on first use."""
-    folder = cache_root() / "default-model" / cache_key(settings)
+    hardware = Hardware.detect()
+    folder = cache_root() / "default-model" / cache_key(settings, hardware)
     if (folder / "training.json").is_file():
         return folder
     corpus = load_corpus(settings)
     staging = folder.with_name(folder.name + f".partial-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    _fine_tune(corpus, settings, staging, progress)
+    _fine_tune(corpus, settings, hardware, staging, progress)
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     return folder
@@ -130,7 +159,7 @@ def training_record(folder: Path) -> dict:
     return json.loads((folder / "training.json").read_text())
 
 
-def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: bool) -> None:
+def _fine_tune(corpus: Corpus, settings: TrainingSettings, hardware: Hardware, out: Path, progress: bool) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
     torch.manual_seed(settings.seed)
@@ -143,6 +172,7 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
             hidden_dropout_prob=settings.dropout, attention_probs_dropout_prob=settings.dropout,
         )
     model.base_model.embeddings.requires_grad_(settings.train_embeddings)
+    model.to(hardware.device)
     started = time.perf_counter()
     batches = _training_batches(corpus.train, settings)
     trained = [parameter for parameter in model.parameters() if parameter.requires_grad]
@@ -153,8 +183,10 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
     with tqdm(total=steps, desc="fine-tuning the default model", unit="step", disable=not progress) as bar:
         for _ in range(settings.epochs):
             for texts, labels in batches:
-                enc = tokenizer(texts, truncation=True, max_length=settings.max_length, padding=True, return_tensors="pt")
-                loss = model(**enc, labels=torch.tensor(labels)).loss
+                enc = tokenizer(texts, truncation=True, max_length=settings.max_length, padding=True,
+                                return_tensors="pt").to(hardware.device)
+                with hardware.autocast():
+                    loss = model(**enc, labels=torch.tensor(labels, device=hardware.device)).loss
                 loss.backward()
                 optimizer.step()
                 schedule.step()
@@ -163,6 +195,7 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
                 bar.update()
     model.eval()
     accuracy = _accuracy(model, tokenizer, corpus.held_out, settings.max_length)
+    model.to("cpu")
     out.mkdir(parents=True)
     with quiet_transformers():
         model.save_pretrained(out, safe_serialization=True)
@@ -171,6 +204,7 @@ def _fine_tune(corpus: Corpus, settings: TrainingSettings, out: Path, progress: 
         "base_model": str(base), "settings": asdict(settings), "train_examples": len(corpus.train),
         "held_out_examples": len(corpus.held_out), "held_out_accuracy": accuracy,
         "seconds": round(time.perf_counter() - started, 1), "torch": torch.__version__,
+        "device": hardware.device, "precision": hardware.precision,
     }
     (out / "training.json").write_text(json.dumps(record, indent=1))
 
@@ -196,7 +230,7 @@ def _accuracy(model, tokenizer, data: Dataset, max_length: int) -> float:
     for start in range(0, len(order), 64):
         chunk = order[start : start + 64]
         enc = tokenizer([data.texts[i] for i in chunk], truncation=True, max_length=max_length, padding=True,
-                        return_tensors="pt")
+                        return_tensors="pt").to(model.device)
         predictions = model(**enc).logits.argmax(-1).tolist()
         correct += sum(p == data.labels[i] for p, i in zip(predictions, chunk))
     return correct / len(data)

@@ -77,7 +77,8 @@ class Engine:
             created=timestamp(),
         )
         run.methods = {
-            name: MethodInfo(name, type(ex).description, dict(ex.params)) for name, ex in self.explainers.items()
+            name: MethodInfo(name, type(ex).description, dict(ex.params), dict(type(ex).defaults))
+            for name, ex in self.explainers.items()
         }
         run.examples = self._examples(dataset, run)
         if self.results is not None:

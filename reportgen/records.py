@@ -66,6 +66,7 @@ class MethodInfo:
     name: str
     description: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)  # the method's own defaults, to show what was changed
     seconds: float = 0.0
     model_evaluations: int = 0
     examples: int = 0

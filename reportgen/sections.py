@@ -1016,6 +1016,8 @@ def methodology(run: RunResult) -> dict[str, Any]:
     methods = [{
         "name": info.name, "description": info.description,
         "params": [(k, value_text(v)) for k, v in sorted(info.params.items())],
+        "changed": [(k, value_text(v), value_text(info.defaults[k])) for k, v in sorted(info.params.items())
+                    if k in info.defaults and info.defaults[k] != v],
         "seconds": seconds(info.seconds), "examples": info.examples, "evaluations": fmt(info.model_evaluations),
     } for info in run.methods.values()]
     metrics = []

@@ -14,10 +14,14 @@ def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
         sys.path.remove(str(BENCHMARKS))
     monkeypatch.setattr(suite, "BATCH_SIZES", (1, 4))
     monkeypatch.setattr(suite, "EQUAL_SETTINGS", {**suite.EQUAL_SETTINGS, "integrated_gradients": {"n_steps": 4},
+                                                  "layer_integrated_gradients": {"n_steps": 2},
                                                   "lime": {"num_samples": 20}, "shap": {"max_evals": 20}})
     monkeypatch.setattr(suite, "BUDGETS", {"integrated_gradients": ("n_steps", (2, 4)),
+                                           "layer_integrated_gradients": ("n_steps", (2, 4)),
                                            "lime": ("num_samples", (10, 20)), "shap": ("max_evals", (10, 20))})
-    monkeypatch.setattr(suite, "REFERENCE_BUDGETS", {"integrated_gradients": 4, "lime": 20, "shap": 20})
+    monkeypatch.setattr(suite, "REFERENCE_BUDGETS", {"integrated_gradients": 4, "layer_integrated_gradients": 4,
+                                                     "lime": 20, "shap": 20})
+    monkeypatch.setattr(suite, "SHAP_CONVERGED", 40)
     out = tmp_path / "RESULTS.md"
     text = suite.main(["--model", str(bert_dir), "--examples", "3", "--quality-examples", "2", "--reps", "1",
                        "--out", str(out)])

@@ -183,3 +183,14 @@ def test_os_error_while_writing_is_one_line(results_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(reportgen.render, "write_report", disk_full)
     result = invoke("render", results_dir, "--out", tmp_path / "r.html")
     assert_one_line_error(result, r"^error: .*r\.html: No space left on device$")
+
+
+def test_demo_budgets_apply_only_to_the_methods_run_and_yield_to_given_parameters():
+    from reportgen.api import DEMO_BUDGETS, demo_params
+
+    assert demo_params("all", {}) == DEMO_BUDGETS
+    assert demo_params("saliency,lime", {}) == {"lime": DEMO_BUDGETS["lime"]}
+    assert demo_params("lime", {"lime": {"num_samples": 50, "kernel_width": 5.0}}) == {
+        "lime": {"num_samples": 50, "kernel_width": 5.0}}
+    assert demo_params("lime,occlusion", {"occlusion": {"replacement": "pad"}}, default_budgets=True) == {
+        "occlusion": {"replacement": "pad"}}

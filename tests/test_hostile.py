@@ -1,8 +1,8 @@
 """Property-based tests: random and hostile texts and tables through loading, the engine and the report.
 
-Hypothesis writes CSV and JSONL files holding control characters, bidi overrides, emoji, U+2028,
-quotes, backslashes, template syntax and HTML/JS break-outs ('</script>', '<!--<script>', ...),
-then checks that
+Hypothesis writes CSV, TSV, JSONL and Parquet files and saved datasets folders holding control
+characters, bidi overrides, emoji, U+2028, quotes, backslashes, template syntax and HTML/JS
+break-outs ('</script>', '<!--<script>', ...), then checks that
 
 * loading keeps every row and every text exactly (nothing dropped, nothing silently changed);
 * the engine accounts for every row: each is explained or a recorded failure, unlabeled rows are
@@ -22,8 +22,10 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+import datasets
+import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
@@ -65,20 +67,37 @@ LABEL = st.sampled_from(["negative", "POSITIVE", " positive ", "0", "1", 0, 1, 1
 EXPECTED_LABEL = {"negative": 0, "positive": 1, "POSITIVE": 1, " positive ": 1, "0": 0, "1": 1, 0: 0, 1: 1, 1.0: 1}
 ROW = st.tuples(HOSTILE_TEXT, LABEL, st.text(ANY_CHAR, max_size=6) | st.sampled_from(FRAGMENTS))
 TABLE = st.lists(ROW, min_size=1, max_size=7)
+FORMATS = ["csv", "tsv", "jsonl", "parquet", "hf"]  # each property runs on every format, with its own seed
 
 
 def write_table(folder: Path, fmt: str, rows, ensure_ascii: bool = False) -> Path:
-    """The rows as a CSV (csv module, minimal quoting) or JSONL file with text, label and group columns."""
+    """The rows with text, label and group columns as a CSV or TSV file (csv module, minimal quoting),
+    a JSONL or Parquet file, or a saved datasets folder ("hf")."""
     path = folder / f"data.{fmt}"
-    if fmt == "csv":
+    if fmt in ("csv", "tsv"):
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv.writer(handle, delimiter="," if fmt == "csv" else "\t")
             writer.writerow(["text", "label", "group"])
             writer.writerows([text, "" if label is None else label, group] for text, label, group in rows)
-    else:
+    elif fmt == "jsonl":
         lines = (json.dumps({"text": t, "label": label, "group": g}, ensure_ascii=ensure_ascii) for t, label, g in rows)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        write_arrow_table(path, fmt, rows)
     return path
+
+
+def write_arrow_table(path: Path, fmt: str, rows) -> None:
+    """Parquet and datasets columns hold one type: labels become text (or stay missing)."""
+    columns = {
+        "text": [text for text, _, _ in rows],
+        "label": [None if label is None else str(label) for _, label, _ in rows],
+        "group": [group for _, _, group in rows],
+    }
+    if fmt == "parquet":
+        pd.DataFrame(columns).to_parquet(path)
+    else:
+        datasets.Dataset.from_dict(columns).save_to_disk(str(path))
 
 
 def count(test: str, rows) -> None:
@@ -103,11 +122,13 @@ def total_tried():
 # ----------------------------------------------------------------------------- loading
 
 
-def test_loading_keeps_every_row_and_every_text_exactly():
-    @settings(max_examples=80, **SETTINGS)
-    @given(rows=TABLE, fmt=st.sampled_from(["csv", "jsonl"]), ensure_ascii=st.booleans())
-    def check(rows, fmt, ensure_ascii):
-        count("loading", rows)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_loading_keeps_every_row_and_every_text_exactly(fmt):
+    @settings(max_examples=40, **SETTINGS)
+    @seed(FORMATS.index(fmt))
+    @given(rows=TABLE, ensure_ascii=st.booleans())
+    def check(rows, ensure_ascii):
+        count(f"loading {fmt}", rows)
         with tempfile.TemporaryDirectory() as folder:
             data = load_dataset(write_table(Path(folder), fmt, rows, ensure_ascii), LABELS, group_column="group")
         assert len(data) == len(rows) and data.rows == list(range(len(rows)))
@@ -118,7 +139,7 @@ def test_loading_keeps_every_row_and_every_text_exactly():
         assert data.info["duplicate_texts"] == len(rows) - len({text for text, _, _ in rows})
 
     check()
-    report_count("loading", 80)
+    report_count(f"loading {fmt}", 40)
 
 
 # ----------------------------------------------------------------------------- engine and report
@@ -233,11 +254,13 @@ def assert_every_row_accounted(run, rows, target: str, html: str) -> None:
     assert balance in html
 
 
-def test_engine_and_report_account_for_every_row_and_escape_every_string(classifier):
-    @settings(max_examples=40, **SETTINGS)
-    @given(rows=TABLE, fmt=st.sampled_from(["csv", "jsonl"]), target=st.sampled_from(["pred", "label"]))
-    def check(rows, fmt, target):
-        count("engine and report", rows)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_engine_and_report_account_for_every_row_and_escape_every_string(classifier, fmt):
+    @settings(max_examples=10, **SETTINGS)
+    @seed(FORMATS.index(fmt))
+    @given(rows=TABLE, target=st.sampled_from(["pred", "label"]))
+    def check(rows, target):
+        count(f"engine and report {fmt}", rows)
         with tempfile.TemporaryDirectory() as folder:
             data = load_dataset(write_table(Path(folder), fmt, rows), LABELS, group_column="group")
             config = RunConfig(methods=METHODS, target=target, seed=0, attention_maps=2, metric_params=METRIC_PARAMS)
@@ -248,7 +271,7 @@ def test_engine_and_report_account_for_every_row_and_escape_every_string(classif
         assert_page_is_safe(html, saved)
 
     check()
-    report_count("engine and report", 40)
+    report_count(f"engine and report {fmt}", 10)
 
 
 def test_allow_lists_cover_a_benign_report(classifier):

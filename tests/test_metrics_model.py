@@ -101,7 +101,7 @@ def test_faithfulness_and_atlas_do_not_depend_on_batching(small_run, classifier)
 
 CHANCE = "random"
 SENSIBLE = ("saliency", "grad_x_input", "occlusion", "integrated_gradients", "lime", "shap")
-# lime and shap on budgets well below their defaults (200, 128), to keep the test fast.
+# lime and shap on budgets well below their defaults (500 each), to keep the test fast.
 SENSIBLE_PARAMS = {"lime": {"num_samples": 64}, "shap": {"max_evals": 48}}
 
 

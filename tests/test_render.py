@@ -288,3 +288,10 @@ def test_the_page_is_split_into_partials():
 def test_bidi_controls_are_shown_as_markers():
     assert sections.shown("a\u202eb\u2066c\u200fd") == "a⟨U+202E⟩b⟨U+2066⟩c⟨U+200F⟩d"
     assert sections.shown("plain עברית text") == "plain עברית text"  # right-to-left letters stay as they are
+
+
+def test_methodology_names_the_parameters_changed_from_the_defaults(demo_html):
+    text = " ".join(" ".join(parts(demo_html).text).split())
+    # the demo-like run gives lime fewer samples than its default and leaves occlusion alone
+    assert "changed from the method's defaults in this run: num_samples 40 (default 500)" in text
+    assert text.count("changed from the method's defaults") == 3  # lime, integrated and layer gradients

@@ -221,7 +221,8 @@ class LayerIntegratedGradients(_PathExplainer):
         "names the rows, extra['deltas'] holds each row's convergence delta); the token score is the "
         "column total over all layers. Special tokens keep their (non-zero) scores."
     )
-    defaults = {"n_steps": 16, "method": "gausslegendre"}
+    # 24 Gauss-Legendre steps match the largest per-layer convergence delta of Captum's 50 Riemann steps
+    defaults = {"n_steps": 24, "method": "gausslegendre"}
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         runner, targets = batch.runner, batch.targets
