@@ -17,7 +17,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import torch
 
@@ -65,8 +65,8 @@ class Checkpoint:
             if self.method_keys.get(method) != key:
                 (self.folder / f"{method}.jsonl").unlink(missing_ok=True)
         _write_json(self.folder / "fingerprint.json", {"run": self.run_key, "methods": self.method_keys})
-        self.predictions = _by_batch(self.folder / "predictions.jsonl")
-        self.units = {method: _by_batch(self.folder / f"{method}.jsonl") for method in self.method_keys}
+        self.predictions = _Rows(self.folder / "predictions.jsonl")
+        self.units = {method: _Rows(self.folder / f"{method}.jsonl") for method in self.method_keys}
 
     def outcomes(self, batch: int) -> list[dict[str, Any]] | None:
         """Stored predictions of a batch: per example its probabilities or its error."""
@@ -74,23 +74,67 @@ class Checkpoint:
         return row["examples"] if row else None
 
     def save_outcomes(self, batch: int, outcomes: list[dict[str, Any]]) -> None:
-        self._append("predictions.jsonl", {"batch": batch, "examples": outcomes})
-        self.predictions[batch] = {"batch": batch, "examples": outcomes}
+        self.predictions.append({"batch": batch, "examples": outcomes})
 
     def unit(self, method: str, batch: int) -> Unit | None:
         row = self.units[method].get(batch)
         return Unit.from_json(row) if row else None
 
     def save_unit(self, method: str, batch: int, unit: Unit) -> None:
-        row = unit.to_json(batch)
-        self._append(f"{method}.jsonl", row)
-        self.units[method][batch] = row
+        self.units[method].append(unit.to_json(batch))
 
-    def _append(self, name: str, row: dict[str, Any]) -> None:
-        with (self.folder / name).open("a", encoding="utf-8") as out:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+class _Rows:
+    """One append-only JSON-lines file of per-batch rows.
+
+    Only the byte offset of each batch's row is kept in memory, so a long run holds none of
+    its stored work twice; a row is read back when a resumed run asks for it. A line cut
+    short by a kill (and anything after it) is cut off the file when it is opened, so the
+    rows appended next start on a line of their own.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offsets = _index_and_repair(path)
+
+    def get(self, batch: int) -> dict[str, Any] | None:
+        offset = self.offsets.get(batch)
+        if offset is None:
+            return None
+        with self.path.open("rb") as rows:
+            rows.seek(offset)
+            return json.loads(rows.readline())
+
+    def append(self, row: dict[str, Any]) -> None:
+        line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.path.open("ab") as out:
+            offset = out.tell()
+            out.write(line)
             out.flush()
             os.fsync(out.fileno())
+        self.offsets[row["batch"]] = offset
+
+
+def _index_and_repair(path: Path) -> dict[int, int]:
+    """Byte offset of each batch's last complete row; the file is truncated after the last good line."""
+    offsets: dict[int, int] = {}
+    if not path.is_file():
+        return offsets
+    good_end = 0
+    with path.open("rb") as rows:
+        for line in iter(rows.readline, b""):
+            if not line.endswith(b"\n"):
+                break  # the tail of a line cut short by a kill
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                break
+            offsets[row["batch"]] = good_end
+            good_end += len(line)
+    if good_end < path.stat().st_size:
+        with path.open("r+b") as rows:
+            rows.truncate(good_end)
+    return offsets
 
 
 def fingerprint(*parts: Any) -> str:
@@ -109,28 +153,6 @@ def model_fingerprint(model) -> str:
         raw = tensor.detach().cpu().contiguous().view(-1).view(torch.uint8)
         digest.update(raw.numpy().tobytes())
     return digest.hexdigest()
-
-
-def _by_batch(path: Path) -> dict[int, dict[str, Any]]:
-    rows = {}
-    for row in _complete_lines(path):
-        rows[row["batch"]] = row
-    return rows
-
-
-def _complete_lines(path: Path) -> Iterable[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    rows = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            if not line.endswith("\n"):
-                break  # the tail of a line cut short by a kill
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
-    return rows
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -192,3 +192,37 @@ def test_same_seed_gives_identical_scores_metrics_and_report(classifier, tmp_pat
     assert one.attributions == two.attributions
     assert comparable(one).metrics == comparable(two).metrics
     assert render_html(comparable(one)) == render_html(comparable(two))
+
+
+def test_a_line_torn_by_a_kill_is_cut_off_so_later_rows_stay_readable(tmp_path):
+    from reportgen.checkpoint import Checkpoint, Unit
+    from reportgen.records import Attribution
+
+    def unit(batch):
+        return Unit([Attribution("saliency", batch, [0.5, float(batch)], [0.5])], [], 0.1, 2)
+
+    first = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    first.save_unit("saliency", 0, unit(0))
+    first.save_unit("saliency", 1, unit(1))
+    stored = tmp_path / "partial" / "saliency.jsonl"
+    with stored.open("a") as out:
+        out.write('{"batch": 2, "seconds": 0.1, "attribu')  # the kill hit mid-write
+    resumed = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    assert resumed.unit("saliency", 2) is None
+    assert resumed.unit("saliency", 1) == unit(1)
+    resumed.save_unit("saliency", 2, unit(2))
+    resumed.save_unit("saliency", 3, unit(3))
+    again = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    assert [again.unit("saliency", b) for b in range(4)] == [unit(b) for b in range(4)]
+    assert len(stored.read_text().splitlines()) == 4
+
+
+def test_the_checkpoint_keeps_no_stored_rows_in_memory(tmp_path):
+    from reportgen.checkpoint import Checkpoint, Unit
+    from reportgen.records import Attribution
+
+    checkpoint = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    for batch in range(50):
+        checkpoint.save_unit("saliency", batch, Unit([Attribution("saliency", batch, [1.0] * 100, [1.0])]))
+    rows = checkpoint.units["saliency"]
+    assert set(vars(rows)) == {"path", "offsets"} and all(isinstance(v, int) for v in rows.offsets.values())
