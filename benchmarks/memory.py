@@ -29,12 +29,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_MODEL = "/tmp/rgcache/default-model/c68f80795b0cfe69"
+DEFAULT_MODEL = "default"  # the embedded default, fine-tuned (or found in the cache) by the child
 METHODS = ["attention", "saliency", "grad_x_input", "random"]
 METRICS = ["performance", "calibration"]
 DEFAULT_MAX_BATCH_TOKENS = 8192  # reportgen.runner.DEFAULT_MAX_BATCH_TOKENS, not imported: the parent stays light
-# glibc: a fixed mmap threshold sends every block over 64 KiB (tensors) to mmap, returned to the system on free
-FIXED_MMAP = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+NO_TRIM = {"REPORTGEN_BENCH_NO_TRIM": "1"}  # the child never hands freed memory back (Engine.trim_heap off)
 
 
 # ----------------------------------------------------------------------------- the child: one run
@@ -75,14 +74,14 @@ def deep_size(obj, seen: set[int] | None = None) -> int:
 
 
 def _count_floats(run) -> dict[str, int]:
-    """How many Python floats the run keeps per kind (each costs 24 bytes plus an 8-byte list slot)."""
-    counts = {"attribution token/word scores": 0, "attention maps": 0, "probabilities": 0}
+    """How many Python numbers the run keeps per kind (a float costs 24 bytes plus an 8-byte list slot)."""
+    counts = {"attribution token/word scores": 0, "attention map weights (ints)": 0, "probabilities": 0}
     for by_example in run.attributions.values():
         for attribution in by_example.values():
             counts["attribution token/word scores"] += len(attribution.tokens) + len(attribution.words)
             maps = attribution.extra.get("maps")
             if maps:
-                counts["attention maps"] += sum(len(row) for heads in maps for matrix in heads for row in matrix)
+                counts["attention map weights (ints)"] += sum(len(row["weights"]) for row in maps)
     counts["probabilities"] = sum(len(ex.probabilities) for ex in run.examples)
     return counts
 
@@ -95,8 +94,8 @@ def _trace_batches(engine_class) -> list[tuple[int, float, float]]:
     trace: list[tuple[int, float, float]] = []
     original = engine_class._run_batch
 
-    def traced(self, number, examples, run):
-        original(self, number, examples, run)
+    def traced(self, number, examples, run, *rest):
+        original(self, number, examples, run, *rest)
         done = (trace[-1][0] if trace else 0) + len(examples)
         trace.append((done, _proc_status_mb("VmRSS"), _proc_status_mb("VmHWM")))
 
@@ -145,10 +144,11 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
         source_texts, source_labels = list(CORPUS), [i % 2 for i in range(len(CORPUS))]
         info = {"name": "tiny corpus"}
     else:
-        from reportgen.default import load_corpus
+        from reportgen.default import default_model_dir, load_corpus
         from reportgen.modeling import load_classifier
 
-        classifier = load_classifier(model, device="cpu")
+        classifier = load_classifier(default_model_dir(progress=False) if model == DEFAULT_MODEL else model,
+                                     device="cpu")
         held = load_corpus().held_out
         source_texts, source_labels, info = held.texts, held.labels, dict(held.info)
     n = len(source_texts)
@@ -159,8 +159,12 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
     trace = _trace_batches(Engine)
     started = time.perf_counter()
     config = RunConfig(methods=METHODS, metrics=METRICS, seed=0, max_batch_tokens=max_batch_tokens)
-    run = Engine(classifier, config, progress=False).run(dataset)
+    checkpoint_folder = tempfile.TemporaryDirectory()  # the command line always writes its work as it goes
+    engine = Engine(classifier, config, progress=False, results=checkpoint_folder.name)
+    engine.trim_heap = not os.environ.get("REPORTGEN_BENCH_NO_TRIM")
+    run = engine.run(dataset)
     engine_seconds = time.perf_counter() - started
+    checkpoint_folder.cleanup()
     after_engine_peak = _proc_status_mb("VmHWM")
     after_engine_rss = _proc_status_mb("VmRSS")
     gc.collect()
@@ -222,8 +226,8 @@ def header(model: str) -> list[str]:
         "reportgen peak memory: one child process per size (python benchmarks/memory.py)",
         "model: " + ("the tiny 2-layer test BERT" if model == "tiny"
                      else f"embedded default, all-MiniLM-L6-v2 fine-tuned ({model})"),
-        f"methods: {', '.join(METHODS)}; statistics: {', '.join(METRICS)}; no checkpoint folder; full attention maps "
-        "kept for 10 examples (RunConfig default)",
+        f"methods: {', '.join(METHODS)}; statistics: {', '.join(METRICS)}; work written to a results folder as it "
+        "finishes (as the command line does); full attention maps kept for 10 examples (RunConfig default)",
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, torch "
         f"{torch.__version__}, {torch.get_num_threads()} torch threads; CPU",
     ]
@@ -275,31 +279,30 @@ def describe(results: list[dict], title: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder, or 'tiny' for the test model")
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help="model folder, 'default' (the embedded default) or 'tiny' (the test model)")
     parser.add_argument("--out", type=Path, default=HERE / "memory.txt")
     parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_MAX_BATCH_TOKENS)
     parser.add_argument("--diagnose", action="store_true",
-                        help="also run with a fixed glibc mmap threshold, and with a quarter of the batch budget")
+                        help="also run without handing freed memory back to the system, to show what that saves")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         args.child_out.write_text(json.dumps(child(args.child, args.model, args.max_batch_tokens)))
         return
-    if args.model != "tiny" and not Path(args.model).is_dir():
-        raise SystemExit(f"{args.model} is not a model folder: run `reportgen demo` once, or pass --model tiny")
+    if args.model not in ("tiny", DEFAULT_MODEL) and not Path(args.model).is_dir():
+        raise SystemExit(f"{args.model} is not a model folder (use 'default' or 'tiny')")
     sizes = sorted(args.sizes)
     text = "\n".join(header(args.model)) + "\n"
     text += describe([measure(size, args.model, args.max_batch_tokens) for size in sizes],
-                     f"1. as shipped (glibc malloc defaults, --max-batch-tokens {args.max_batch_tokens})")
+                     f"1. as shipped (--max-batch-tokens {args.max_batch_tokens}; freed heap memory handed back to "
+                     "the system after a batch, at most every 5 s: runner.HeapTrimmer)")
     print(text, end="", flush=True)
     if args.diagnose:
-        more = describe([measure(size, args.model, args.max_batch_tokens, FIXED_MMAP) for size in sizes],
-                        "2. diagnosis: the same runs with MALLOC_MMAP_THRESHOLD_=65536 (freed tensors go back "
-                        "to the system at once)")
-        more += describe([measure(sizes[0], args.model, args.max_batch_tokens // 4, FIXED_MMAP)],
-                         f"3. diagnosis: the smallest size with --max-batch-tokens {args.max_batch_tokens // 4} "
-                         "and MALLOC_MMAP_THRESHOLD_=65536 (the in-batch peak follows the batch budget)")
+        more = describe([measure(size, args.model, args.max_batch_tokens, NO_TRIM) for size in sizes],
+                        "2. diagnosis: the same runs without handing freed memory back (glibc keeps the freed "
+                        "activations of each batch in a heap that fragments as the run goes on)")
         print(more, end="")
         text += more
     args.out.write_text(text)

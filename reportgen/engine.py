@@ -18,7 +18,7 @@ from .metrics import compute_metrics
 from .modeling import Classifier
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, ModelRunner
+from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, HeapTrimmer, ModelRunner
 from .versions import package_versions, timestamp
 from .words import fold_to_words, spread_to_tokens
 
@@ -60,6 +60,7 @@ class Engine:
         self.checkpoint: Checkpoint | None = None
         self.config = config
         self.progress = progress
+        self.trim_heap = True  # see runner.HeapTrimmer
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
         self._keep_maps: set[int] = set()
         self.explainers = {
@@ -154,9 +155,12 @@ class Engine:
     def _explain_all(self, examples: list[Example], run: RunResult) -> None:
         self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
+        trimmer = HeapTrimmer()
         with _ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
             for number, positions in enumerate(plan):
                 self._run_batch(number, [examples[i] for i in positions], run, bars)
+                if self.trim_heap:
+                    trimmer.after_batch()
 
     def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: "_ProgressBars") -> None:
         batch = self._batch(examples)

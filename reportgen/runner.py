@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import time
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -98,3 +102,38 @@ class ModelRunner:
             return np.zeros((0, len(self.classifier.labels)))
         encoded = self.classifier.tokenizer(list(texts), truncation=True, max_length=self.classifier.max_length)
         return self.predict_ids(encoded["input_ids"])
+
+
+class HeapTrimmer:
+    """Hands memory freed by finished batches back to the system, at most once every ``interval`` seconds.
+
+    Activations of different sizes, freed batch after batch between long-lived Python objects,
+    fragment glibc's heap: left alone, the peak resident size creeps up with the length of a run
+    (by 70 to 90 MiB per 1,000 examples, benchmarks/memory.txt) while the memory in use does not.
+    Each trim costs page faults in the next batch (up to about 0.3 s after a full batch of 8,192
+    tokens here), so trimming after every batch made runs of cheap methods 15% slower; the
+    interval bounds that cost to a few per cent.
+    A no-op where glibc's malloc_trim is missing.
+    """
+
+    def __init__(self, interval: float = 5.0):
+        self.interval = interval
+        self.last = time.monotonic()
+
+    def after_batch(self) -> bool:
+        """Trim if the interval has passed; True if it trimmed."""
+        trim = _malloc_trim()
+        if trim is None or time.monotonic() - self.last < self.interval:
+            return False
+        trim(0)
+        self.last = time.monotonic()
+        return True
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim():
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None

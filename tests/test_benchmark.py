@@ -30,3 +30,14 @@ def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
         assert heading in text
     for method in ("integrated_gradients", "saliency", "occlusion", "lime", "shap", "layer_integrated_gradients"):
         assert f"| {method} |" in text
+
+
+def test_memory_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path):
+    import subprocess
+
+    out = tmp_path / "memory.txt"
+    subprocess.run([sys.executable, str(BENCHMARKS / "memory.py"), "--model", "tiny", "--sizes", "20", "60",
+                    "--diagnose", "--out", str(out)], check=True, capture_output=True, timeout=600)
+    text = out.read_text()
+    assert "1. as shipped" in text and "2. diagnosis" in text
+    assert text.count("growth of peak RSS") == 2 and "what the RunResult holds at 60 examples" in text

@@ -226,3 +226,29 @@ def test_the_checkpoint_keeps_no_stored_rows_in_memory(tmp_path):
         checkpoint.save_unit("saliency", batch, Unit([Attribution("saliency", batch, [1.0] * 100, [1.0])]))
     rows = checkpoint.units["saliency"]
     assert set(vars(rows)) == {"path", "offsets"} and all(isinstance(v, int) for v in rows.offsets.values())
+
+
+def test_the_heap_trimmer_trims_at_most_once_per_interval(monkeypatch):
+    from reportgen import runner
+
+    calls, clock = [], [100.0]
+    monkeypatch.setattr(runner, "_malloc_trim", lambda: calls.append)
+    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
+    trimmer = runner.HeapTrimmer(interval=5.0)
+    trimmed = []
+    for step in (1.0, 1.0, 3.5, 1.0, 5.0, 0.5):
+        clock[0] += step
+        trimmed.append(trimmer.after_batch())
+    assert trimmed == [False, False, True, False, True, False] and calls == [0, 0]
+
+
+def test_the_engine_hands_freed_memory_back_during_a_run(classifier, monkeypatch):
+    from reportgen import runner
+
+    calls = []
+    monkeypatch.setattr(runner, "_malloc_trim", lambda: calls.append)
+    monkeypatch.setattr(runner.HeapTrimmer, "__init__", lambda self, interval=0.0: setattr(self, "interval", 0.0)
+                        or setattr(self, "last", 0.0))
+    dataset = Dataset(texts=many_texts(12), labels=[i % 2 for i in range(12)], rows=list(range(12)))
+    Engine(classifier, RunConfig(methods=["saliency"], metrics=[], max_batch_tokens=40), progress=False).run(dataset)
+    assert len(calls) >= 2
