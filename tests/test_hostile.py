@@ -33,7 +33,7 @@ from reportgen import records
 from reportgen.data import load_dataset
 from reportgen.engine import Engine, RunConfig
 from reportgen.render import render_html
-from reportgen.sections import row_accounting
+from reportgen.sections import BIDI_CONTROLS, row_accounting, shown
 from tiny_models import WORDS
 
 LABELS = ["negative", "positive"]
@@ -217,9 +217,11 @@ def assert_page_is_safe(html: str, run) -> None:
         assert not set(body) & set("<>&'"), body[:200]  # |tojson escaped them all
         json.loads(body)
     text = "".join(page.text)
+    assert not BIDI_CONTROLS.search(text)  # no control character can reorder what follows it
     for ex in run.examples:
-        assert str(escape(ex.text)) in html  # autoescaped in the markup
-        assert ex.text in text  # and shown unchanged
+        displayed = shown(ex.text)  # the text with bidi controls as visible markers such as ⟨U+202E⟩
+        assert str(escape(displayed)) in html  # autoescaped in the markup
+        assert displayed in text  # and shown otherwise unchanged
         if ex.ok and f"ex{ex.index}-data" in blocks:
             row = json.loads(blocks[f"ex{ex.index}-data"])["tok"][0]
             assert row["t"] == ex.tokens and row["W"] == ex.words  # round-trips through the JSON block

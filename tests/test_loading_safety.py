@@ -75,16 +75,26 @@ def test_unknown_device(bert_dir, csv_file, tmp_path):
     assert_one_line_error(result, r"unknown device 'foo' given with --device; use cpu, cuda or cuda:N")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-def test_cuda_on_a_machine_without_cuda(bert_dir, csv_file, tmp_path):
+def test_cuda_on_a_machine_without_cuda(bert_dir, csv_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     result = invoke(*run_args(bert_dir, csv_file, tmp_path, "--device", "cuda"))
     assert_one_line_error(result, r"--device cuda: CUDA is not available on this machine; use --device cpu")
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_device_that_does_not_exist(bert_dir, csv_file, tmp_path):
+def test_cuda_device_that_does_not_exist(bert_dir, csv_file, tmp_path, monkeypatch):
+    """With CUDA (or a CPU-only torch told it has CUDA) a device number that is not there is refused."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     result = invoke(*run_args(bert_dir, csv_file, tmp_path, "--device", "cuda:999"))
     assert_one_line_error(result, r"--device cuda:999 cannot be used on this machine")
+
+
+def test_cuda_is_used_when_present_and_cpu_otherwise(monkeypatch):
+    from reportgen.modeling import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device(None) == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device(None) == torch.device("cpu")
 
 
 def test_device_is_checked_before_the_model_loads(bert_dir, monkeypatch):
