@@ -3,27 +3,17 @@ import re
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from reportgen import records
 from reportgen.cli import cli
+from cli_helpers import assert_one_line_error, invoke
+from cli_helpers import run_args as cli_run_args
 
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def run_args(model, data, tmp_path, *extra):
-    return ["run", "--model", model, "--data", data, "--out", tmp_path / "report.html",
-            "--methods", "attention,saliency,grad_x_input", "--quiet", *extra]
+    return cli_run_args(model, data, tmp_path / "report.html", "attention,saliency,grad_x_input", *extra)
 
-
-def assert_one_line_error(result, pattern):
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def test_help_of_every_command():

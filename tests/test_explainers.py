@@ -27,7 +27,6 @@ from reportgen.errors import ReportgenError
 from reportgen.explainers import Batch, Explainer, Explanation, explainers
 from reportgen.explainers.integrated import quadrature
 from reportgen.explainers.pooling import example_seed
-from reportgen.modeling import load_classifier
 from reportgen.runner import ModelRunner
 from reportgen.words import fold_to_words
 from tiny_models import CORPUS

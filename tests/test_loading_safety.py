@@ -11,29 +11,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from click.testing import CliRunner
 
-from reportgen.cli import cli
 from reportgen.errors import ReportgenError
 from reportgen.modeling import load_classifier
+from cli_helpers import assert_one_line_error, invoke
+from cli_helpers import run_args as cli_run_args
 
-
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def run_args(model, data, tmp_path, *extra):
-    return ["run", "--model", model, "--data", data, "--out", tmp_path / "out" / "report.html",
-            "--methods", "attention", "--quiet", *extra]
+    return cli_run_args(model, data, tmp_path / "out" / "report.html", "attention", *extra)
 
-
-def assert_one_line_error(result, pattern):
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    assert lines[0].startswith("error: ") and lines[0].isprintable(), lines[0]
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 @pytest.fixture

@@ -16,29 +16,17 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from reportgen.cli import cli
+from cli_helpers import assert_one_line_error, invoke
+from cli_helpers import run_args as cli_run_args
 
 METHODS = "attention,saliency,random"
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
 
 def run_args(model, data, tmp_path, *extra):
-    return ["run", "--model", model, "--data", data, "--out", tmp_path / "report.html", "--methods", METHODS,
-            "--quiet", *extra]
+    return cli_run_args(model, data, tmp_path / "report.html", METHODS, *extra)
 
-
-def assert_one_line_error(result, pattern):
-    assert result.exit_code == 2, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    assert lines[0].startswith("error: ") and lines[0].isprintable(), lines[0]
-    assert re.search(pattern, lines[0]), lines[0]
 
 
 def write_csv(path, rows, header=("text", "label")):

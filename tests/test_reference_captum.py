@@ -18,7 +18,6 @@ import torch
 from captum.attr import FeatureAblation, InputXGradient, LayerIntegratedGradients, Saliency
 
 from reportgen.explainers import Batch, explainers
-from reportgen.modeling import load_classifier
 from reportgen.records import Example
 from reportgen.runner import ModelRunner
 from tiny_models import CORPUS
