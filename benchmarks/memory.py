@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = "default"  # the embedded default, fine-tuned (or found in the cache) by the child
 METHODS = ["attention", "saliency", "grad_x_input", "random"]
 METRICS = ["performance", "calibration"]
-DEFAULT_MAX_BATCH_TOKENS = 8192  # reportgen.runner.DEFAULT_MAX_BATCH_TOKENS, not imported: the parent stays light
+DEFAULT_MAX_BATCH_TOKENS = 2048  # reportgen.runner.DEFAULT_MAX_BATCH_TOKENS["cpu"], not imported: the parent stays light
 NO_TRIM = {"REPORTGEN_BENCH_NO_TRIM": "1"}  # the child never hands freed memory back (Engine.trim_heap off)
 
 

@@ -12,7 +12,7 @@ from .model_card import write_model_card
 from .modeling import Classifier, load_classifier
 from .records import RunResult
 from .render import write_report
-from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
+from .runner import DEFAULT_MAX_BATCH_SIZE
 
 DEMO_LIMIT = 50
 # The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
@@ -32,7 +32,7 @@ def explain(
     limit: int | None = None,
     seed: int = 0,
     target: str = "pred",
-    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+    max_batch_tokens: int | None = None,
     batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     method_params: dict[str, dict[str, Any]] | None = None,
     allow_pickle: bool = False,

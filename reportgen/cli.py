@@ -118,8 +118,9 @@ def demo(out, results, limit, methods, seed, default_budgets, params, quiet):
               help="Explain a seeded, class-stratified sample of this many rows.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_SIZE, show_default=True,
               help="Most sequences in one model batch.")
-@click.option("--max-batch-tokens", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_TOKENS,
-              show_default=True, help="Most padded tokens in one model batch.")
+@click.option("--max-batch-tokens", type=click.IntRange(min=1), default=None,
+              help="Most padded tokens in one model batch [default: "
+                   f"{DEFAULT_MAX_BATCH_TOKENS['cpu']:,} on CPU, {DEFAULT_MAX_BATCH_TOKENS['cuda']:,} on CUDA].")
 @click.option("--target", type=click.Choice(["pred", "label"]), default="pred", show_default=True,
               help="Explain the predicted class or the true label.")
 @click.option("--seed", type=int, default=0, show_default=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from .metrics import compute_metrics
 from .modeling import Classifier
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, HeapTrimmer, ModelRunner
+from .runner import DEFAULT_MAX_BATCH_SIZE, HeapTrimmer, ModelRunner, default_max_batch_tokens
 from .versions import package_versions, timestamp
 from .words import fold_to_words, spread_to_tokens
 
@@ -32,7 +32,7 @@ class RunConfig:
     methods: list[str] = field(default_factory=lambda: explainers.names())
     target: str = "pred"
     seed: int = 0
-    max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS
+    max_batch_tokens: int | None = None  # None: the device's default (runner.DEFAULT_MAX_BATCH_TOKENS)
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
     method_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     attention_maps: int = 10
@@ -40,7 +40,7 @@ class RunConfig:
     metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.max_batch_tokens < 1 or self.max_batch_size < 1:
+        if (self.max_batch_tokens is not None and self.max_batch_tokens < 1) or self.max_batch_size < 1:
             raise ReportgenError("batch limits must be at least 1")
         if self.target not in TARGETS:
             raise ReportgenError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
@@ -58,6 +58,8 @@ class Engine:
         self.classifier = classifier
         self.results = results
         self.checkpoint: Checkpoint | None = None
+        if config.max_batch_tokens is None:
+            config = replace(config, max_batch_tokens=default_max_batch_tokens(classifier.device))
         self.config = config
         self.progress = progress
         self.trim_heap = True  # see runner.HeapTrimmer

@@ -13,7 +13,10 @@ import torch
 
 from .modeling import Classifier
 
-DEFAULT_MAX_BATCH_TOKENS = 8192
+# Padded tokens per model batch. On CPU, batches past about 2,048 tokens outgrow the caches and
+# run slower per token (IG 0.19 s/example at 8,192 against 0.14 at 2,048 on the demo model);
+# on CUDA larger batches keep the device busy.
+DEFAULT_MAX_BATCH_TOKENS = {"cpu": 2048, "cuda": 8192}
 DEFAULT_MAX_BATCH_SIZE = 512
 MIN_FILL = 16
 MAX_PADDING = 0.15
@@ -42,19 +45,25 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFA
     return batches
 
 
+def default_max_batch_tokens(device: torch.device | str) -> int:
+    """The token budget per model batch for a device type (CUDA's for other accelerators)."""
+    kind = torch.device(device).type
+    return DEFAULT_MAX_BATCH_TOKENS.get(kind, DEFAULT_MAX_BATCH_TOKENS["cuda"])
+
+
 class ModelRunner:
     """Runs a classifier on lists of token ids and counts the sequences it evaluates."""
 
     def __init__(
         self,
         classifier: Classifier,
-        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+        max_batch_tokens: int | None = None,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     ):
         self.classifier = classifier
         self.model = classifier.model
         self.device = classifier.device
-        self.max_batch_tokens = max_batch_tokens
+        self.max_batch_tokens = max_batch_tokens or default_max_batch_tokens(self.device)
         self.max_batch_size = max_batch_size
         self.evaluations = 0
         self.real_tokens = {"forward": 0, "gradient": 0}

@@ -27,7 +27,7 @@ from reportgen.errors import ReportgenError
 from reportgen.explainers import Batch, Explainer, Explanation, explainers
 from reportgen.explainers.integrated import quadrature
 from reportgen.explainers.pooling import example_seed
-from reportgen.runner import ModelRunner
+from reportgen.runner import ModelRunner, default_max_batch_tokens
 from reportgen.words import fold_to_words
 from tiny_models import CORPUS
 
@@ -429,6 +429,18 @@ def test_batching_does_not_change_scores(classifiers, method):
     assert sorted(one_by_one.attributions[method]) == sorted(reference) == sorted(data.rows)
     for index, attribution in one_by_one.attributions[method].items():
         np.testing.assert_allclose(attribution.tokens, reference[index].tokens, rtol=0, atol=1e-4 * scale + 1e-9)
+
+
+def test_token_budget_defaults_to_the_devices_and_is_recorded(classifiers):
+    classifier = classifiers["bert"]
+    data = dataset_for(classifier).subset([0, 1])
+    engine = Engine(classifier, config(["saliency"]), progress=False)
+    budget = default_max_batch_tokens(classifier.device)
+    assert engine.runner.max_batch_tokens == budget
+    assert engine.run(data).config["max_batch_tokens"] == budget
+    assert (default_max_batch_tokens("cpu"), default_max_batch_tokens("cuda:0")) == (2048, 8192)
+    explicit = Engine(classifier, config(["saliency"], max_batch_tokens=300), progress=False)
+    assert explicit.runner.max_batch_tokens == 300
 
 
 # (d) a failing example is recorded, the rest are explained ------------------------------
