@@ -118,7 +118,7 @@ class HeapTrimmer:
 
     Activations of different sizes, freed batch after batch between long-lived Python objects,
     fragment glibc's heap: left alone, the peak resident size creeps up with the length of a run
-    (by 70 to 90 MiB per 1,000 examples, benchmarks/memory.txt) while the memory in use does not.
+    (by about 40 MiB per 1,000 examples at the CPU default budget, benchmarks/memory.txt) while the memory in use does not.
     Each trim costs page faults in the next batch (up to about 0.3 s after a full batch of 8,192
     tokens here), so trimming after every batch made runs of cheap methods 15% slower; the
     interval bounds that cost to a few per cent.
