@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_MODEL = "default"  # the embedded default, fine-tuned (or found in the cache) by the child
 METHODS = ["attention", "saliency", "grad_x_input", "random"]
 METRICS = ["performance", "calibration"]
-DEFAULT_MAX_BATCH_TOKENS = 2048  # reportgen.runner.DEFAULT_MAX_BATCH_TOKENS["cpu"], not imported: the parent stays light
 NO_TRIM = {"REPORTGEN_BENCH_NO_TRIM": "1"}  # the child never hands freed memory back (Engine.trim_heap off)
 
 
@@ -112,18 +111,7 @@ def _quantiles(trace: list[tuple[int, float, float]]) -> list[tuple[int, float, 
     return [list(t) for t in dict.fromkeys(picks)]
 
 
-def _malloc_trim() -> bool:
-    """Ask glibc to return freed heap pages to the system (so RSS shows what is still in use)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-        return True
-    except (OSError, AttributeError):
-        return False
-
-
-def child(size: int, model: str, max_batch_tokens: int) -> dict:
+def child(size: int, model: str, max_batch_tokens: int | None) -> dict:
     import resource
 
     import torch
@@ -131,6 +119,7 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
     from reportgen import records
     from reportgen.data import Dataset
     from reportgen.engine import Engine, RunConfig
+    from reportgen.runner import _malloc_trim
 
     torch.manual_seed(0)
     if model == "tiny":
@@ -168,7 +157,10 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
     after_engine_peak = _proc_status_mb("VmHWM")
     after_engine_rss = _proc_status_mb("VmRSS")
     gc.collect()
-    trimmed_rss = _malloc_trim() and _proc_status_mb("VmRSS")
+    malloc_trim = _malloc_trim()
+    if malloc_trim is not None:
+        malloc_trim(0)  # glibc hands freed heap pages back, so RSS shows what is still in use
+    trimmed_rss = malloc_trim is not None and _proc_status_mb("VmRSS")
     parts = {
         "examples (text, tokens, ids, word ids, words, probabilities)": deep_size(run.examples),
         "attributions (per-token and per-word float lists, extras)": deep_size(run.attributions),
@@ -183,7 +175,7 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
         results_mb = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 2**20
     return {
         "size": size,
-        "max_batch_tokens": max_batch_tokens,
+        "max_batch_tokens": engine.config.max_batch_tokens,
         "explained": sum(ex.ok for ex in run.examples),
         "tokens": sum(len(ex.tokens) for ex in run.examples),
         "rss_before_engine_mb": before,
@@ -203,13 +195,14 @@ def child(size: int, model: str, max_batch_tokens: int) -> dict:
 # ----------------------------------------------------------------------------- the parent
 
 
-def measure(size: int, model: str, max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+def measure(size: int, model: str, max_batch_tokens: int | None = None,
             env: dict[str, str] | None = None) -> dict:
     """Run one size in a child process; add the kernel's peak RSS of that child."""
     env = dict(os.environ, TOKENIZERS_PARALLELISM="false", **(env or {}))
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
-        process = subprocess.Popen([sys.executable, __file__, "--child", str(size), "--model", model,
-                                    "--max-batch-tokens", str(max_batch_tokens), "--child-out", out.name], env=env)
+        budget = [] if max_batch_tokens is None else ["--max-batch-tokens", str(max_batch_tokens)]
+        process = subprocess.Popen([sys.executable, __file__, "--child", str(size), "--model", model, *budget,
+                                    "--child-out", out.name], env=env)
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode != 0:
@@ -282,7 +275,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model folder, 'default' (the embedded default) or 'tiny' (the test model)")
     parser.add_argument("--out", type=Path, default=HERE / "memory.txt")
-    parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_MAX_BATCH_TOKENS)
+    parser.add_argument("--max-batch-tokens", type=int, default=None, help="default: reportgen's for the CPU")
     parser.add_argument("--diagnose", action="store_true",
                         help="also run without handing freed memory back to the system, to show what that saves")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
@@ -295,9 +288,9 @@ def main() -> None:
         raise SystemExit(f"{args.model} is not a model folder (use 'default' or 'tiny')")
     sizes = sorted(args.sizes)
     text = "\n".join(header(args.model)) + "\n"
-    text += describe([measure(size, args.model, args.max_batch_tokens) for size in sizes],
-                     f"1. as shipped (--max-batch-tokens {args.max_batch_tokens}; freed heap memory handed back to "
-                     "the system after a batch, at most every 5 s: runner.HeapTrimmer)")
+    shipped = [measure(size, args.model, args.max_batch_tokens) for size in sizes]
+    text += describe(shipped, f"1. as shipped (--max-batch-tokens {shipped[0]['max_batch_tokens']}; freed heap "
+                     "memory handed back to the system after a batch, at most every 5 s: runner.HeapTrimmer)")
     print(text, end="", flush=True)
     if args.diagnose:
         more = describe([measure(size, args.model, args.max_batch_tokens, NO_TRIM) for size in sizes],

@@ -18,7 +18,7 @@ from .metrics import compute_metrics
 from .modeling import Classifier
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_SIZE, HeapTrimmer, ModelRunner, default_max_batch_tokens
+from .runner import DEFAULT_MAX_BATCH_SIZE, HeapTrimmer, ModelRunner
 from .versions import package_versions, timestamp
 from .words import fold_to_words, spread_to_tokens
 
@@ -58,12 +58,10 @@ class Engine:
         self.classifier = classifier
         self.results = results
         self.checkpoint: Checkpoint | None = None
-        if config.max_batch_tokens is None:
-            config = replace(config, max_batch_tokens=default_max_batch_tokens(classifier.device))
-        self.config = config
+        self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
+        self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
         self.progress = progress
         self.trim_heap = True  # see runner.HeapTrimmer
-        self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
         self._keep_maps: set[int] = set()
         self.explainers = {
             name: explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))

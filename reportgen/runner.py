@@ -63,7 +63,9 @@ class ModelRunner:
         self.classifier = classifier
         self.model = classifier.model
         self.device = classifier.device
-        self.max_batch_tokens = max_batch_tokens or default_max_batch_tokens(self.device)
+        if max_batch_tokens is None:
+            max_batch_tokens = default_max_batch_tokens(self.device)
+        self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
         self.evaluations = 0
         self.real_tokens = {"forward": 0, "gradient": 0}
@@ -118,7 +120,8 @@ class HeapTrimmer:
 
     Activations of different sizes, freed batch after batch between long-lived Python objects,
     fragment glibc's heap: left alone, the peak resident size creeps up with the length of a run
-    (by about 40 MiB per 1,000 examples at the CPU default budget, benchmarks/memory.txt) while the memory in use does not.
+    (by about 40 MiB per 1,000 examples at the CPU default budget, benchmarks/memory.txt) while the
+    memory in use does not.
     Each trim costs page faults in the next batch (up to about 0.3 s after a full batch of 8,192
     tokens here), so trimming after every batch made runs of cheap methods 15% slower; the
     interval bounds that cost to a few per cent.

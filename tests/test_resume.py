@@ -247,8 +247,7 @@ def test_the_engine_hands_freed_memory_back_during_a_run(classifier, monkeypatch
 
     calls = []
     monkeypatch.setattr(runner, "_malloc_trim", lambda: calls.append)
-    monkeypatch.setattr(runner.HeapTrimmer, "__init__", lambda self, interval=0.0: setattr(self, "interval", 0.0)
-                        or setattr(self, "last", 0.0))
+    monkeypatch.setattr(runner.HeapTrimmer.__init__, "__defaults__", (0.0,))  # trim after every batch
     dataset = Dataset(texts=many_texts(12), labels=[i % 2 for i in range(12)], rows=list(range(12)))
     Engine(classifier, RunConfig(methods=["saliency"], metrics=[], max_batch_tokens=40), progress=False).run(dataset)
     assert len(calls) >= 2
