@@ -6,12 +6,17 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
+def _suite():
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import suite
     finally:
         sys.path.remove(str(BENCHMARKS))
+    return suite
+
+
+def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
+    suite = _suite()
     monkeypatch.setattr(suite, "BATCH_SIZES", (1, 4))
     monkeypatch.setattr(suite, "EQUAL_SETTINGS", {**suite.EQUAL_SETTINGS, "integrated_gradients": {"n_steps": 4},
                                                   "layer_integrated_gradients": {"n_steps": 2},
@@ -30,6 +35,23 @@ def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
         assert heading in text
     for method in ("integrated_gradients", "saliency", "occlusion", "lime", "shap", "layer_integrated_gradients"):
         assert f"| {method} |" in text
+
+
+def test_the_limit_batches_the_examples_themselves(classifier, monkeypatch):
+    """Batch sizes stop at the number of examples, and repeating the examples packs lengths densely."""
+    suite = _suite()
+    from references import Sample
+
+    monkeypatch.setattr(suite, "BATCH_SIZES", (1, 2, 8))
+    lengths = (3, 5, 9)
+    samples = [Sample("", [1] * n, 0) for n in lengths]
+    limit = suite.model_limit(classifier, samples, reps=1, passes=2)
+    assert [(r["kind"], r["batch"]) for r in limit.rows] == [(k, b) for k in suite.PASSES for b in (1, 2, 3)]
+    padding = {r["batch"]: r["padding"] for r in limit.rows if r["kind"] == "forward"}
+    assert padding == {1: 0.0, 2: 1 - 17 / 19, 3: 1 - 17 / 27}
+    dense = suite.model_limit(classifier, samples, reps=1, copies=2, passes=1)
+    assert {r["batch"]: r["padding"] for r in dense.rows if r["kind"] == "forward"}[2] == 0.0
+    assert limit.tokens_per_s["forward"] == max(r["tok_s"] for r in limit.rows if r["kind"] == "forward")
 
 
 def test_memory_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path):
