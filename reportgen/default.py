@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from .data import Dataset
 from .errors import ReportgenError
 from .modeling import quiet_transformers
+from .runner import autocast
 
 LABELS = ("rotten", "fresh")
 CORPUS_FILE = "rotten_tomatoes_corpus.csv.bz2"
@@ -117,7 +118,7 @@ class Hardware:
         return cls("cpu", "bfloat16" if _cpu_has_native_bfloat16() else "float32")
 
     def autocast(self):
-        return torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
+        return autocast(self.device, self.precision)
 
 
 def _cpu_has_native_bfloat16() -> bool:

@@ -18,7 +18,7 @@ from .metrics import compute_metrics
 from .modeling import Classifier
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_SIZE, HeapTrimmer, ModelRunner
+from .runner import DEFAULT_MAX_BATCH_SIZE, PRECISIONS, HeapTrimmer, ModelRunner
 from .versions import package_versions, timestamp
 from .words import fold_to_words, spread_to_tokens
 
@@ -34,6 +34,7 @@ class RunConfig:
     seed: int = 0
     max_batch_tokens: int | None = None  # None: the device's default (runner.DEFAULT_MAX_BATCH_TOKENS)
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    precision: str = "float32"  # runner.PRECISIONS: "bfloat16" runs the model under bfloat16 autocast
     method_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     attention_maps: int = 10
     metrics: list[str] | str = "all"
@@ -44,6 +45,8 @@ class RunConfig:
             raise ReportgenError("batch limits must be at least 1")
         if self.target not in TARGETS:
             raise ReportgenError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
+        if self.precision not in PRECISIONS:
+            raise ReportgenError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         self.methods = explainers.resolve(self.methods)
         for name in self.method_params:
             if name not in self.methods:
@@ -58,7 +61,7 @@ class Engine:
         self.classifier = classifier
         self.results = results
         self.checkpoint: Checkpoint | None = None
-        self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size)
+        self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size, config.precision)
         self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
         self.progress = progress
         self.trim_heap = True  # see runner.HeapTrimmer
@@ -97,7 +100,7 @@ class Engine:
         """Fingerprint of everything that decides batches and predictions."""
         data = [(ex.index, ex.text, ex.label, ex.group) for ex in run.examples]
         settings = {key: run.config[key] for key in ("target", "seed", "max_batch_tokens", "max_batch_size",
-                                                      "attention_maps")}
+                                                      "precision", "attention_maps")}
         return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings)
 
     def _method_keys(self) -> dict[str, str]:

@@ -20,6 +20,9 @@ DEFAULT_MAX_BATCH_TOKENS = {"cpu": 2048, "cuda": 8192}
 DEFAULT_MAX_BATCH_SIZE = 512
 MIN_FILL = 16
 MAX_PADDING = 0.15
+# "bfloat16": model calls run under bfloat16 autocast (matrix products in bfloat16; the weights, and
+# everything reportgen computes from the outputs, stay float32).
+PRECISIONS = ("float32", "bfloat16")
 
 
 def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFAULT_MAX_BATCH_SIZE) -> list[list[int]]:
@@ -45,6 +48,11 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFA
     return batches
 
 
+def autocast(device: torch.device | str, precision: str):
+    """The context that runs model calls in ``precision`` on ``device``."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
+
+
 def default_max_batch_tokens(device: torch.device | str) -> int:
     """The token budget per model batch for a device type (CUDA's for other accelerators)."""
     kind = torch.device(device).type
@@ -59,7 +67,10 @@ class ModelRunner:
         classifier: Classifier,
         max_batch_tokens: int | None = None,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        precision: str = "float32",
     ):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.classifier = classifier
         self.model = classifier.model
         self.device = classifier.device
@@ -67,6 +78,7 @@ class ModelRunner:
             max_batch_tokens = default_max_batch_tokens(self.device)
         self.max_batch_tokens = max_batch_tokens
         self.max_batch_size = max_batch_size
+        self.precision = precision
         self.evaluations = 0
         self.real_tokens = {"forward": 0, "gradient": 0}
         self.batch_sizes: list[int] = []
@@ -92,7 +104,8 @@ class ModelRunner:
         self.evaluations += mask.shape[0]
         self.real_tokens["gradient" if torch.is_grad_enabled() else "forward"] += int(mask.sum())
         self.batch_sizes.append(mask.shape[0])
-        return self.model(input_ids=ids, attention_mask=mask, **kwargs)
+        with autocast(self.device, self.precision):
+            return self.model(input_ids=ids, attention_mask=mask, **kwargs)
 
     @torch.no_grad()
     def predict_ids(self, id_lists: Sequence[Sequence[int]]) -> np.ndarray:

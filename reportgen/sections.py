@@ -1010,6 +1010,15 @@ DISPLAY_NOTES = (
 )
 
 
+PRECISION_NOTE = (
+    "The model ran under PyTorch's bfloat16 autocast (precision bfloat16): its matrix products compute in "
+    "bfloat16 and autocast's rules decide the other operations; the weights stay float32, and the model's "
+    "outputs are turned to float32 before reportgen computes any probability, gradient product, score or "
+    "statistic from them. Scores differ slightly from a float32 run of the same configuration; reportgen's "
+    "benchmark (benchmarks/RESULTS.md) measures by how much on the demo model."
+)
+
+
 def methodology(run: RunResult) -> dict[str, Any]:
     from .render import javascript_notice
 
@@ -1035,12 +1044,13 @@ def methodology(run: RunResult) -> dict[str, Any]:
     attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
                  "(RunConfig.attention_maps), the first explained ones; other examples have no attention "
                  "heatmap in the explorer." if keep is not None else "")
+    precision = (PRECISION_NOTE if run.config.get("precision") == "bfloat16" else "")
     return {
         "methods": methods,
         "metrics": metrics,
         "normalisation": [("Tokens x methods", TOKEN_NOTE), ("Words x methods", WORD_NOTE),
                           ("Layers x tokens", LAYER_NOTE), ("Attention, query x key", ATTENTION_NOTE)],
-        "display": list(DISPLAY_NOTES) + ([attention] if attention else []) + [
+        "display": list(DISPLAY_NOTES) + [note for note in (attention, precision) if note] + [
             "Accuracy on the explained examples comes with a 95% Wilson score interval: (p + z²/2n ± "
             "z·sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n) with p = correct / n, n the labeled explained examples and "
             "z = 1.96. When the "
