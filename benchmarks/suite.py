@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from references import HELDOUT_SEED_OFFSET, References, Sample, heldout_surrogate_score  # noqa: E402
@@ -31,7 +32,7 @@ from references import HELDOUT_SEED_OFFSET, References, Sample, heldout_surrogat
 from reportgen.data import Dataset, stratified_sample  # noqa: E402
 from reportgen.engine import Engine, RunConfig  # noqa: E402
 from reportgen.modeling import Classifier, load_classifier  # noqa: E402
-from reportgen.runner import ModelRunner  # noqa: E402
+from reportgen.runner import ModelRunner, autocast  # noqa: E402
 from reportgen.versions import package_versions  # noqa: E402
 
 BATCH_SIZES = (1, 8, 16, 32, 64, 128)
@@ -62,6 +63,8 @@ REFERENCE_DEFAULTS = {
 }
 LIME_SCORE_TOLERANCE = 0.01  # about the sampling error of a weighted R^2 on 500 fresh samples
 SHAP_CONVERGED = 4000
+BF16_MIN_SPEARMAN = 0.95  # the stated tolerance of --precision bfloat16 (README)
+BF16_MAX_PROBABILITY_GAP = 0.02
 DENSE_COPIES = 4
 
 
@@ -117,13 +120,13 @@ class Limit:
 
 
 def model_limit(classifier: Classifier, samples: list[Sample], reps: int, copies: int = 1,
-                passes: int = 4) -> Limit:
+                passes: int = 4, precision: str = "float32") -> Limit:
     """The model alone on the samples, length-sorted, in fixed batch sizes; each timing is ``passes`` passes.
 
     With ``copies`` > 1 every sample is repeated, which packs the lengths more densely than the
     samples themselves allow: batches then carry less padding than any run on these samples can.
     """
-    runner = ModelRunner(classifier)
+    runner = ModelRunner(classifier, precision=precision)
     ids = [s.ids for s in samples] * copies
     targets = [s.target for s in samples] * copies
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
@@ -145,11 +148,12 @@ def _pass(runner: ModelRunner, ids, targets, chunks, kind: str) -> None:
     for chunk in chunks:
         batch_ids, mask = runner.pad([ids[i] for i in chunk])
         if kind == "forward":
-            with torch.no_grad():
+            with torch.no_grad(), autocast(runner.device, runner.precision):
                 model(input_ids=batch_ids, attention_mask=mask)
             continue
         embeds = model.get_input_embeddings()(batch_ids).detach().requires_grad_(True)
-        logits = model(inputs_embeds=embeds, attention_mask=mask).logits
+        with autocast(runner.device, runner.precision):
+            logits = model(inputs_embeds=embeds, attention_mask=mask).logits
         chosen = logits.gather(1, torch.tensor([targets[i] for i in chunk])[:, None].to(logits.device))
         torch.autograd.grad(chosen.sum(), embeds)
 
@@ -165,11 +169,12 @@ class MethodRun:
     run: object
 
 
-def run_reportgen(classifier, data: Dataset, method: str, params: dict, reps: int) -> MethodRun:
+def run_reportgen(classifier, data: Dataset, method: str, params: dict, reps: int,
+                  precision: str = "float32") -> MethodRun:
     timing, last = Timing(), None
     for _ in range(reps):
-        engine = Engine(classifier, RunConfig(methods=[method], method_params={method: params}, metrics=[]),
-                        progress=False)
+        config = RunConfig(methods=[method], method_params={method: params}, metrics=[], precision=precision)
+        engine = Engine(classifier, config, progress=False)
         run = engine.run(data)
         timing.values.append(run.timings["explain"])
         last = MethodRun(timing, engine.runner.evaluations, dict(engine.runner.real_tokens), run)
@@ -338,11 +343,89 @@ def _budget_search(classifier, data, method, reference_seconds, criteria, measur
     return QualityRow(method, REFERENCE_DEFAULTS[method], reference_seconds, criteria, budget_rows, chosen)
 
 
+# ---------------------------------------------------------------- 5. bfloat16
+
+
+@dataclass
+class Fidelity:
+    """How far one method's bfloat16 word scores lie from its float32 ones, over the examples."""
+
+    spearman: list[float]
+    relative_l1: list[float]
+
+    @classmethod
+    def of(cls, half, full, method: str) -> "Fidelity":
+        pairs = [(np.asarray(half.attributions[method][i].words), np.asarray(a.words))
+                 for i, a in full.attributions[method].items()]
+        rhos = [float(spearmanr(h, f).statistic) for h, f in pairs if len(f) > 2 and np.ptp(h) > 0 and np.ptp(f) > 0]
+        return cls(rhos, [relative_l1(h, f) for h, f in pairs])
+
+    @property
+    def within_tolerance(self) -> bool:
+        return bool(self.spearman) and float(np.median(self.spearman)) >= BF16_MIN_SPEARMAN
+
+
+@dataclass
+class HalfPrecision:
+    """Every method again under bfloat16 autocast, at the settings of sections 2 and 3."""
+
+    limit: Limit
+    runs: dict[str, MethodRun]
+
+
+def bfloat16_runs(classifier, data: Dataset, samples: list[Sample], methods: list[str], reps: int) -> HalfPrecision:
+    limit = model_limit(classifier, samples, reps, precision="bfloat16")
+    runs = {m: run_reportgen(classifier, data, m, EQUAL_SETTINGS.get(m, {}), reps, precision="bfloat16")
+            for m in methods}
+    return HalfPrecision(limit, runs)
+
+
+def bfloat16_section(half: HalfPrecision | None, ours: dict, theirs: dict, n: int, skipped: str) -> list[str]:
+    lines = ["## 5. bfloat16 autocast (`--precision bfloat16`)", ""]
+    if half is None:
+        return lines + [f"Not measured: {skipped}.", ""]
+    first = next(iter(ours))
+    full_probs, half_probs = (np.array([ex.probabilities for ex in r.run.examples]) for r in (ours[first], half.runs[first]))
+    agree = float(np.mean(full_probs.argmax(1) == half_probs.argmax(1)))
+    gap = float(np.abs(full_probs - half_probs).max())
+    lines += [
+        f"The same examples and settings as sections 2 and 3, the model under bfloat16 autocast. Limit in bfloat16: "
+        f"forward {half.limit.tokens_per_s['forward']:.0f} tokens/s, forward+backward "
+        f"{half.limit.tokens_per_s['gradient']:.0f} tokens/s (float32: see section 1). Predictions: the same class "
+        f"on {agree:.0%} of examples, class probabilities at most {gap:.4f} apart.", "",
+        f"Tolerance: the same prediction on every example, probabilities within {BF16_MAX_PROBABILITY_GAP}, and for "
+        f"every method a median Spearman correlation of at least {BF16_MIN_SPEARMAN} between an example's bfloat16 "
+        "and float32 word scores (relative L1 = sum |bfloat16 - float32| / sum |float32|).", "",
+        "| method | bfloat16 s/example | speed-up over float32 | efficiency (bfloat16 limit) | median Spearman "
+        "(min) | median relative L1 | within tolerance |", "|---|---|---|---|---|---|---|"]
+    for method, result in half.runs.items():
+        fidelity = Fidelity.of(result.run, ours[method].run, method)
+        rho = (f"{np.median(fidelity.spearman):.3f} ({min(fidelity.spearman):.3f})" if fidelity.spearman else "-")
+        ok = fidelity.within_tolerance and agree == 1.0 and gap <= BF16_MAX_PROBABILITY_GAP
+        lines.append(f"| {method} | {result.timing.spread(1 / n)} | "
+                     f"{ours[method].timing.median / result.timing.median:.2f}x | {efficiency(result, half.limit):.2f} | "
+                     f"{rho} | {np.median(fidelity.relative_l1):.4f} | {'yes' if ok else '**no**'} |")
+    lines.append("")
+    if "integrated_gradients" in half.runs:
+        deltas = [float(np.median([abs(a.extra["delta"]) for a in r.run.attributions["integrated_gradients"].values()]))
+                  for r in (ours["integrated_gradients"], half.runs["integrated_gradients"])]
+        lines += [f"Integrated gradients' median |convergence delta|: float32 {deltas[0]:.4g}, bfloat16 "
+                  f"{deltas[1]:.4g} (bfloat16 logits carry about 3 significant digits).", ""]
+    compared = [m for m in half.runs if m in theirs]
+    total_half = sum(half.runs[m].timing.median for m in compared)
+    total_full = sum(ours[m].timing.median for m in compared)
+    total_theirs = sum(theirs[m].median for m in compared)
+    lines += [f"Whole suite at equal settings in bfloat16: reportgen {total_half / n:.3f} s/example, "
+              f"{total_full / total_half:.2f}x faster than reportgen in float32 and **{total_theirs / total_half:.2f}x "
+              "faster** than the references (in float32).", ""]
+    return lines
+
+
 # ---------------------------------------------------------------- the report
 
 
 def markdown(args, classifier, limits: tuple[Limit, Limit], ours: dict, theirs: dict,
-             quality: list[QualityRow], n: int, wall: float) -> str:
+             quality: list[QualityRow], n: int, wall: float, more: list[str]) -> str:
     limit, dense = limits
     versions = package_versions()
     lines = [
@@ -396,7 +479,7 @@ def markdown(args, classifier, limits: tuple[Limit, Limit], ours: dict, theirs: 
         lines += [f"Whole suite at equal quality (the budgets above, plus {', '.join(cheap)} at equal settings): "
                   f"reportgen {saved_ours:.3f} s/example, references at their defaults {saved_theirs:.3f} "
                   f"s/example: **{saved_theirs / saved_ours:.2f}x faster**.", ""]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + more) + "\n"
 
 
 def limit_section(limit: Limit, dense: Limit, n: int) -> list[str]:
@@ -444,6 +527,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md")
+    parser.add_argument("--bfloat16", choices=("auto", "on", "off"), default="auto",
+                        help="measure --precision bfloat16 too [auto: where the hardware multiplies bfloat16 natively]")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     classifier = _classifier(args.model)
@@ -464,7 +549,12 @@ def main(argv: list[str] | None = None) -> str:
         ours[method] = run_reportgen(classifier, data, method, {}, args.reps)
     _step("equal quality")
     quality = equal_quality(classifier, refs, quality_data, args.quality_samples)
-    text = markdown(args, classifier, limits, ours, theirs, quality, len(data), time.perf_counter() - started)
+    half, skipped = None, _bfloat16_skipped(args.bfloat16, classifier)
+    if not skipped:
+        _step("bfloat16")
+        half = bfloat16_runs(classifier, data, args.samples, list(ours), args.reps)
+    more = bfloat16_section(half, ours, theirs, len(data), skipped)
+    text = markdown(args, classifier, limits, ours, theirs, quality, len(data), time.perf_counter() - started, more)
     args.out.write_text(text)
     print(text)
     return text
@@ -479,6 +569,18 @@ def _classifier(model: str | None) -> Classifier:
     classifier = load_classifier(folder)
     classifier.info["display_name"] = "all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes (the demo model)"
     return classifier
+
+
+def _bfloat16_skipped(choice: str, classifier: Classifier) -> str:
+    """Why the bfloat16 section is not measured, or '' when it is."""
+    from reportgen.default import Hardware
+
+    if choice == "off":
+        return "--bfloat16 off"
+    native = Hardware.detect().precision == "bfloat16" and Hardware.detect().device == classifier.device.type
+    if choice == "auto" and not native:
+        return f"this {classifier.device.type} emulates bfloat16, which is slower than float32 (--bfloat16 on measures it)"
+    return ""
 
 
 def _step(name: str) -> None:

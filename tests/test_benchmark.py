@@ -29,9 +29,10 @@ def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(suite, "SHAP_CONVERGED", 40)
     out = tmp_path / "RESULTS.md"
     text = suite.main(["--model", str(bert_dir), "--examples", "3", "--quality-examples", "2", "--reps", "1",
-                       "--out", str(out)])
+                       "--bfloat16", "on", "--out", str(out)])
     assert out.read_text() == text
-    for heading in ("## 1. The limit", "## 2 and 3.", "## 4. Equal quality", "Whole suite at equal settings"):
+    for heading in ("## 1. The limit", "## 2 and 3.", "## 4. Equal quality", "Whole suite at equal settings",
+                    "## 5. bfloat16 autocast", "Whole suite at equal settings in bfloat16"):
         assert heading in text
     for method in ("integrated_gradients", "saliency", "occlusion", "lime", "shap", "layer_integrated_gradients"):
         assert f"| {method} |" in text
