@@ -5,7 +5,8 @@
 
 Writes a Markdown report (default benchmarks/RESULTS.md). Efficiency of a method is the time the
 model alone would need for the real (unpadded) tokens the method evaluated, at the limit's
-tokens/s (forward-only or forward+backward as the call was), divided by the method's wall time.
+tokens/s for each kind of call (forward only, forward returning attention weights, or
+forward+backward), divided by the method's wall time.
 The limit is the model on the benchmark's own examples in length-sorted batches of the best
 fixed size: the padding those examples force on any batching is in the limit too.
 """
@@ -36,7 +37,7 @@ from reportgen.runner import ModelRunner, autocast  # noqa: E402
 from reportgen.versions import package_versions  # noqa: E402
 
 BATCH_SIZES = (1, 8, 16, 32, 64, 128)
-PASSES = ("forward", "gradient")
+PASSES = ("forward", "attention", "gradient")  # the kinds of model call ModelRunner counts tokens for
 # Settings shared by reportgen and the references in the side-by-side comparison.
 EQUAL_SETTINGS = {
     "integrated_gradients": {"n_steps": 50, "method": "gausslegendre"},
@@ -147,9 +148,9 @@ def _pass(runner: ModelRunner, ids, targets, chunks, kind: str) -> None:
     model = runner.model
     for chunk in chunks:
         batch_ids, mask = runner.pad([ids[i] for i in chunk])
-        if kind == "forward":
+        if kind != "gradient":
             with torch.no_grad(), autocast(runner.device, runner.precision):
-                model(input_ids=batch_ids, attention_mask=mask)
+                model(input_ids=batch_ids, attention_mask=mask, output_attentions=kind == "attention")
             continue
         embeds = model.get_input_embeddings()(batch_ids).detach().requires_grad_(True)
         with autocast(runner.device, runner.precision):
@@ -390,8 +391,7 @@ def bfloat16_section(half: HalfPrecision | None, ours: dict, theirs: dict, n: in
     gap = float(np.abs(full_probs - half_probs).max())
     lines += [
         f"The same examples and settings as sections 2 and 3, the model under bfloat16 autocast. Limit in bfloat16: "
-        f"forward {half.limit.tokens_per_s['forward']:.0f} tokens/s, forward+backward "
-        f"{half.limit.tokens_per_s['gradient']:.0f} tokens/s (float32: see section 1). Predictions: the same class "
+        f"{best_rates(half.limit)} (float32: see section 1). Predictions: the same class "
         f"on {agree:.0%} of examples, class probabilities at most {gap:.4f} apart.", "",
         f"Tolerance: the same prediction on every example, probabilities within {BF16_MAX_PROBABILITY_GAP}, and for "
         f"every method a median Spearman correlation of at least {BF16_MIN_SPEARMAN} between an example's bfloat16 "
@@ -482,15 +482,23 @@ def markdown(args, classifier, limits: tuple[Limit, Limit], ours: dict, theirs: 
     return "\n".join(lines + more) + "\n"
 
 
+def best_rates(limit: Limit) -> str:
+    rates = limit.tokens_per_s
+    return (f"forward {rates['forward']:.0f} tokens/s, forward returning attention weights {rates['attention']:.0f} "
+            f"tokens/s, forward+backward {rates['gradient']:.0f} tokens/s")
+
+
 def limit_section(limit: Limit, dense: Limit, n: int) -> list[str]:
     lines = ["## 1. The limit: the model alone, length-sorted, dynamically padded", "",
              f"The {n} examples themselves, sorted by length and cut into batches of a fixed size; padding is the "
-             "share of padded positions. Efficiency below is measured against the best of these rows.", "",
+             "share of padded positions. Three kinds of call: forward, forward returning every layer's attention "
+             "weights (what the attention methods ask of the model) and forward+backward (the gradient of the target "
+             "logit with respect to the word embeddings). Efficiency below is measured against the best row of each "
+             "kind, for the tokens each method evaluated in calls of that kind.", "",
              "| pass | batch | sequences/s | real tokens/s | padding |", "|---|---|---|---|---|"]
     lines += [f"| {row['kind']} | {row['batch']} | {row['seq_s']:.0f} | {row['tok_s']:.0f} | {row['padding']:.1%} |"
               for row in limit.rows]
-    lines += ["", f"Best: forward {limit.tokens_per_s['forward']:.0f} tokens/s, forward+backward "
-              f"{limit.tokens_per_s['gradient']:.0f} tokens/s.", ""]
+    lines += ["", f"Best: {best_rates(limit)}.", ""]
     forward, gradient = dense.best("forward"), dense.best("gradient")
     lines += [f"For comparison, the same model on every example repeated {DENSE_COPIES} times (lengths "
               f"{DENSE_COPIES}x denser than these examples allow, so batches hold less padding than any run on them "

@@ -80,7 +80,7 @@ class ModelRunner:
         self.max_batch_size = max_batch_size
         self.precision = precision
         self.evaluations = 0
-        self.real_tokens = {"forward": 0, "gradient": 0}
+        self.real_tokens = {"forward": 0, "attention": 0, "gradient": 0}  # per kind of call, see forward()
         self.batch_sizes: list[int] = []
 
     def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
@@ -102,7 +102,7 @@ class ModelRunner:
     def forward(self, ids: torch.Tensor | None, mask: torch.Tensor, **kwargs):
         """One model call; ``kwargs`` may carry inputs_embeds or output_attentions."""
         self.evaluations += mask.shape[0]
-        self.real_tokens["gradient" if torch.is_grad_enabled() else "forward"] += int(mask.sum())
+        self.real_tokens[_call_kind(kwargs)] += int(mask.sum())
         self.batch_sizes.append(mask.shape[0])
         with autocast(self.device, self.precision):
             return self.model(input_ids=ids, attention_mask=mask, **kwargs)
@@ -126,6 +126,13 @@ class ModelRunner:
             return np.zeros((0, len(self.classifier.labels)))
         encoded = self.classifier.tokenizer(list(texts), truncation=True, max_length=self.classifier.max_length)
         return self.predict_ids(encoded["input_ids"])
+
+
+def _call_kind(kwargs: dict) -> str:
+    """A model call's kind, for throughput: with gradients, returning attention weights, or plain."""
+    if torch.is_grad_enabled():
+        return "gradient"
+    return "attention" if kwargs.get("output_attentions") else "forward"
 
 
 class HeapTrimmer:

@@ -64,3 +64,19 @@ def test_memory_benchmark_runs_end_to_end_on_the_tiny_model(tmp_path):
     text = out.read_text()
     assert "1. as shipped" in text and "2. diagnosis" in text
     assert text.count("growth of peak RSS") == 2 and "what the RunResult holds at 60 examples" in text
+
+
+def test_the_runner_counts_real_tokens_by_kind_of_call(classifier):
+    """Efficiency divides each kind's tokens by that kind's limit, so every call must land in its own kind."""
+    import torch
+
+    from reportgen.runner import ModelRunner
+
+    runner = ModelRunner(classifier)
+    ids, mask = runner.pad([[1, 5, 6, 2], [1, 7, 2]])
+    with torch.no_grad():
+        runner.forward(ids, mask)
+        runner.forward(ids, mask, output_attentions=True)
+    with torch.enable_grad():
+        runner.forward(ids, mask, output_attentions=True)
+    assert runner.real_tokens == {"forward": 7, "attention": 7, "gradient": 7}
