@@ -80,7 +80,8 @@ def _count_floats(run) -> dict[str, int]:
             counts["attribution token/word scores"] += len(attribution.tokens) + len(attribution.words)
             maps = attribution.extra.get("maps")
             if maps:
-                counts["attention map weights (ints)"] += sum(len(row["weights"]) for row in maps)
+                counts["attention map weights (ints)"] += sum(len(row["weights"]) for row in maps
+                                                              if isinstance(row["weights"], list))
     counts["probabilities"] = sum(len(ex.probabilities) for ex in run.examples)
     return counts
 

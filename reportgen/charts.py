@@ -16,6 +16,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numpy as np
+
+from .maps import row_weights
+
 DIVERGING = {"scheme": "redblue", "reverse": True, "domain": [-1, 1], "domainMid": 0}
 SEPARATOR = " "  # between a position and its token in axis keys; the label shows what follows it
 LABEL_AFTER_SEPARATOR = "slice(datum.label, indexof(datum.label, ' ') + 1)"
@@ -664,13 +668,14 @@ def compact_row(strings: Sequence[str], arrays: dict[str, Sequence[float]], digi
 
 
 def attention_rows(maps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored attention maps (one row per layer and head, weights in units of 1/scale, see
-    :mod:`reportgen.explainers.attention`) as the page's rows: ``l``, ``h``, ``n`` and ``a`` in thousandths."""
+    """Stored attention maps (one row per layer and head, see :mod:`reportgen.maps`) as the page's rows:
+    ``l``, ``h``, ``n`` and ``a``, the weights in thousandths."""
     rows = []
     for row in maps:
-        factor = 1000 / row["scale"]
-        weights = row["weights"] if factor == 1 else [int(round(w * factor)) for w in row["weights"]]
-        rows.append({"l": row["layer"], "h": row["head"], "n": row["n"], "a": weights})
+        weights = row_weights(row)
+        if row["scale"] != 1000:
+            weights = np.rint(weights * (1000 / row["scale"])).astype(np.int64)
+        rows.append({"l": row["layer"], "h": row["head"], "n": row["n"], "a": weights.tolist()})
     return rows
 
 

@@ -939,9 +939,9 @@ def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
         if layers:
             chart_list.append(Chart(f"ex{ex.index}-layers", f"layer by token attribution matrix, {size}",
                                     template="tpl-layers", data=data_id, css="layers"))
-    maps = _attention_maps(run, ex, layout)
-    if maps is not None:
-        data["att"] = charts.attention_rows(maps)
+    attention = _attention_rows(run, ex, layout)
+    if attention is not None:
+        data["att"] = attention
         data["pos"] = [{"i": i, "t": shown(token)} for i, token in enumerate(ex.tokens)]
         chart_list.append(Chart(f"ex{ex.index}-attention", f"query by key attention heatmap, {size}",
                                 template="tpl-attention", data=data_id, css="attention"))
@@ -982,17 +982,20 @@ def stored_maps(extra: dict[str, Any]) -> list[dict[str, Any]] | None:
     return maps if isinstance(maps[0], dict) else charts.nested_maps_as_rows(maps)
 
 
-def _attention_maps(run: RunResult, ex: Example, layout: _Layout) -> list[dict[str, Any]] | None:
+def _attention_rows(run: RunResult, ex: Example, layout: _Layout) -> list[dict[str, Any]] | None:
+    """The page's attention rows of one example, or None where it has no readable maps of the layout's shape."""
     if not layout.attention_method or not layout.attention_shape:
         return None
     attribution = run.attributions[layout.attention_method].get(ex.index)
     maps = stored_maps(attribution.extra) if attribution else None
     if not maps or len(maps) != layout.attention_shape[0] * layout.attention_shape[1]:
         return None
-    n = len(ex.tokens)
-    if any(r["n"] != n or len(r["weights"]) != n * n for r in maps):
+    try:
+        rows = charts.attention_rows(maps)
+    except ValueError:  # a damaged results folder: this example has no attention heatmap
         return None
-    return maps
+    n = len(ex.tokens)
+    return None if any(r["n"] != n or len(r["a"]) != n * n for r in rows) else rows
 
 
 # ----------------------------------------------------------------------------- 7. methodology

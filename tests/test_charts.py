@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 
 from browser import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run
 from reportgen import charts, sections
-from reportgen.explainers.attention import maps_array
+from reportgen.maps import maps_array, row_weights
 from reportgen.render import render_html
 
 SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
@@ -109,7 +109,8 @@ def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
     nested = [[[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.0004, 0.9996]]]]
     assert charts.nested_maps_as_rows(nested) == [{**stored[0]}, {"layer": 0, "head": 1, "n": 2, "scale": 1000,
                                                                    "weights": [1000, 0, 0, 1000]}]
-    # What the attention explainer keeps: one flattened row per layer and head, whole thousandths.
+    # What the attention explainer keeps: one flattened row per layer and head, whole thousandths as
+    # base64 of 16-bit integers.
     run = demo_like_run(classifier)
     kept = [a for a in run.attributions["attention"].values() if a.extra.get("maps")]
     assert len(kept) == ATTENTION_MAPS
@@ -118,8 +119,9 @@ def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
         rows, n = attribution.extra["maps"], len(attribution.tokens)
         assert [(r["layer"], r["head"]) for r in rows] == [(layer, head) for layer in range(config.num_hidden_layers)
                                                            for head in range(config.num_attention_heads)]
-        assert all(r["n"] == n and r["scale"] == 1000 and len(r["weights"]) == n * n for r in rows)
-        assert all(isinstance(w, int) for r in rows for w in r["weights"])
+        assert all(r["n"] == n and r["scale"] == 1000 and isinstance(r["weights"], str) for r in rows)
+        assert all(len(row_weights(r)) == n * n and 0 <= row_weights(r).min() <= row_weights(r).max() <= 1000
+                   for r in rows)
         array = maps_array(rows)
         assert array.shape == (config.num_hidden_layers, config.num_attention_heads, n, n)
         assert array[-1, :, 0, :].mean(axis=0) == pytest.approx(attribution.tokens, abs=1e-3)
@@ -128,6 +130,37 @@ def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
         if attribution.extra.get("maps"):
             attribution.extra["maps"] = maps_array(attribution.extra["maps"]).tolist()
     assert render_html(old) == render_html(run)
+
+
+def test_stored_attention_maps_round_trip_and_a_damaged_one_is_left_out(classifier):
+    import numpy as np
+
+    from reportgen.maps import encode_rows
+
+    weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(2, 3, 5))  # [layer, head, query, key]
+    rows = encode_rows(weights, 1000)
+    assert len(rows) == 6 and maps_array(rows) == pytest.approx(weights, abs=0.0005)
+    with pytest.raises(ValueError, match="scale at most 65535"):
+        encode_rows(weights, 100000)
+    run = demo_like_run(classifier)
+    damaged = next(a for a in run.attributions["attention"].values() if a.extra.get("maps"))
+    damaged.extra["maps"][3]["weights"] = "not base64!"
+    with pytest.raises(ValueError, match="unreadable attention map weights"):
+        row_weights(damaged.extra["maps"][3])
+    page = render_html(run)
+    assert f"ex{damaged.example}-attention" not in page
+    kept = [a.example for a in run.attributions["attention"].values() if a.extra.get("maps")]
+    assert all(f"ex{index}-attention" in page for index in kept if index != damaged.example)
+
+
+def test_map_decimals_must_fit_the_stored_integers():
+    from reportgen.errors import ReportgenError
+    from reportgen.explainers import explainers
+
+    assert explainers.get("attention")(map_decimals=4).params["map_decimals"] == 4
+    for bad in (5, -1, 2.5):
+        with pytest.raises(ReportgenError, match="map_decimals must be a whole number from 0 to 4"):
+            explainers.get("attention")(map_decimals=bad)
 
 
 def test_token_heatmaps_are_scaled_by_the_real_tokens_and_clamp_special_ones():

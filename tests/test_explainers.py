@@ -27,6 +27,7 @@ from reportgen.errors import ReportgenError
 from reportgen.explainers import Batch, Explainer, Explanation, explainers
 from reportgen.explainers.integrated import quadrature
 from reportgen.explainers.pooling import example_seed
+from reportgen.maps import row_weights
 from reportgen.runner import ModelRunner, default_max_batch_tokens
 from reportgen.words import fold_to_words
 from tiny_models import CORPUS
@@ -136,7 +137,7 @@ def stored_maps(maps: list) -> np.ndarray:
     layers, heads = 1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps)
     array = np.full((layers, heads, maps[0]["n"], maps[0]["n"]), np.nan)
     for r in maps:
-        array[r["layer"], r["head"]] = np.reshape(r["weights"], (r["n"], r["n"])) / r["scale"]
+        array[r["layer"], r["head"]] = np.reshape(row_weights(r), (r["n"], r["n"])) / r["scale"]
     return array
 
 

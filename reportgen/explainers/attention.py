@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
+from ..errors import ReportgenError
+from ..maps import MAX_SCALE, encode_rows
 from .base import Batch, Explainer, Explanation, explainers
 
 
@@ -14,6 +15,12 @@ class LastLayerAttention(Explainer):
     description = "Last-layer attention from the first token to every token, mean over heads."
     defaults = {"layer": -1, "query": 0, "map_decimals": 3}
     needs_attentions = True
+
+    def __init__(self, seed: int = 0, **params):
+        super().__init__(seed, **params)
+        decimals = self.params["map_decimals"]
+        if not isinstance(decimals, int) or not 0 <= decimals or 10 ** decimals > MAX_SCALE:
+            raise ReportgenError(f"attention: map_decimals must be a whole number from 0 to 4, not {decimals!r}")
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         attentions = batch.attentions()
@@ -25,25 +32,10 @@ class LastLayerAttention(Explainer):
         return explanations
 
     def _maps(self, attentions, row: int, length: int) -> list[dict]:
-        """Full attention of one example for storage: one row per (layer, head), the query x key matrix
-        flattened query by query, as whole numbers of 10^-map_decimals (``scale``) to stay compact."""
-        scale = 10 ** self.params["map_decimals"]
+        """Full attention of one example for storage (see :mod:`reportgen.maps`), in whole units of
+        10^-map_decimals."""
         stacked = torch.stack([layer[row, :, :length, :length] for layer in attentions])
-        weights = (stacked.cpu().double().numpy() * scale).round().astype(np.int64)
-        return [{"layer": layer, "head": head, "n": length, "scale": scale,
-                 "weights": weights[layer, head].ravel().tolist()}
-                for layer in range(weights.shape[0]) for head in range(weights.shape[1])]
-
-
-def maps_array(maps: list) -> np.ndarray:
-    """Stored attention maps as a [layer, head, query, key] array of weights (old nested lists too)."""
-    if not maps or not isinstance(maps[0], dict):
-        return np.asarray(maps, dtype=float)
-    layers, heads, n = 1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps), maps[0]["n"]
-    array = np.zeros((layers, heads, n, n))
-    for r in maps:
-        array[r["layer"], r["head"]] = np.asarray(r["weights"], dtype=float).reshape(n, n) / r["scale"]
-    return array
+        return encode_rows(stacked.cpu().double().numpy(), 10 ** self.params["map_decimals"])
 
 
 @explainers.register
