@@ -109,8 +109,29 @@ def benchmark_data(classifier: Classifier, n: int, seed: int) -> tuple[Dataset, 
 
 
 @dataclass
+class Probe:
+    """Times the model alone on fixed batches of the samples (length-sorted), ``passes`` passes per timing."""
+
+    runner: ModelRunner
+    ids: list[list[int]]
+    targets: list[int]
+    passes: int
+
+    def rate(self, kind: str, size: int, reps: int) -> dict:
+        order = sorted(range(len(self.ids)), key=lambda i: len(self.ids[i]))
+        chunks = [order[s : s + size] for s in range(0, len(order), size)]
+        timing = repeat(lambda: [_pass(self.runner, self.ids, self.targets, chunks, kind)
+                                 for _ in range(self.passes)], reps)
+        real = sum(len(i) for i in self.ids) * self.passes
+        padded = sum(max(len(self.ids[i]) for i in chunk) * len(chunk) for chunk in chunks) * self.passes
+        return {"kind": kind, "batch": size, "seq_s": len(self.ids) * self.passes / timing.median,
+                "tok_s": real / timing.median, "padding": 1 - real / padded, "timing": timing}
+
+
+@dataclass
 class Limit:
     rows: list[dict]
+    probe: Probe
 
     def best(self, kind: str) -> dict:
         return max((row for row in self.rows if row["kind"] == kind), key=lambda row: row["tok_s"])
@@ -119,29 +140,22 @@ class Limit:
     def tokens_per_s(self) -> dict[str, float]:
         return {kind: self.best(kind)["tok_s"] for kind in PASSES}
 
+    def again(self) -> dict[str, float]:
+        """Tokens/s of every kind at its best batch size, timed once more now."""
+        return {kind: self.probe.rate(kind, self.best(kind)["batch"], 1)["tok_s"] for kind in PASSES}
+
 
 def model_limit(classifier: Classifier, samples: list[Sample], reps: int, copies: int = 1,
                 passes: int = 4, precision: str = "float32") -> Limit:
-    """The model alone on the samples, length-sorted, in fixed batch sizes; each timing is ``passes`` passes.
+    """The model alone on the samples in every fixed batch size of ``BATCH_SIZES``.
 
     With ``copies`` > 1 every sample is repeated, which packs the lengths more densely than the
     samples themselves allow: batches then carry less padding than any run on these samples can.
     """
-    runner = ModelRunner(classifier, precision=precision)
-    ids = [s.ids for s in samples] * copies
-    targets = [s.target for s in samples] * copies
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    real = sum(len(i) for i in ids) * passes
-    sizes = sorted({min(size, len(ids)) for size in BATCH_SIZES})
-    rows = []
-    for kind in PASSES:
-        for size in sizes:
-            chunks = [order[s : s + size] for s in range(0, len(order), size)]
-            timing = repeat(lambda: [_pass(runner, ids, targets, chunks, kind) for _ in range(passes)], reps)
-            padded = sum(max(len(ids[i]) for i in chunk) * len(chunk) for chunk in chunks) * passes
-            rows.append({"kind": kind, "batch": size, "seq_s": len(ids) * passes / timing.median,
-                         "tok_s": real / timing.median, "padding": 1 - real / padded, "timing": timing})
-    return Limit(rows)
+    probe = Probe(ModelRunner(classifier, precision=precision), [s.ids for s in samples] * copies,
+                  [s.target for s in samples] * copies, passes)
+    sizes = sorted({min(size, len(probe.ids)) for size in BATCH_SIZES})
+    return Limit([probe.rate(kind, size, reps) for kind in PASSES for size in sizes], probe)
 
 
 def _pass(runner: ModelRunner, ids, targets, chunks, kind: str) -> None:
@@ -168,22 +182,30 @@ class MethodRun:
     evaluations: int
     tokens: dict[str, int]
     run: object
+    beside: list[dict[str, float]] = field(default_factory=list)  # the limit timed again before each repetition
 
 
 def run_reportgen(classifier, data: Dataset, method: str, params: dict, reps: int,
-                  precision: str = "float32") -> MethodRun:
-    timing, last = Timing(), None
+                  precision: str = "float32", limit: Limit | None = None) -> MethodRun:
+    """``reps`` runs of one method; with ``limit``, the limit is timed again before each run."""
+    timing, beside, last = Timing(), [], None
     for _ in range(reps):
+        if limit is not None:
+            beside.append(limit.again())
         config = RunConfig(methods=[method], method_params={method: params}, metrics=[], precision=precision)
         engine = Engine(classifier, config, progress=False)
         run = engine.run(data)
         timing.values.append(run.timings["explain"])
-        last = MethodRun(timing, engine.runner.evaluations, dict(engine.runner.real_tokens), run)
+        last = MethodRun(timing, engine.runner.evaluations, dict(engine.runner.real_tokens), run, beside)
     return last
 
 
 def efficiency(method_run: MethodRun, limit: Limit) -> float:
-    ideal = sum(method_run.tokens[kind] / limit.tokens_per_s[kind] for kind in method_run.tokens)
+    """Model-alone time for the method's tokens over its time; against the limit timed beside it when it was."""
+    rates = limit.tokens_per_s
+    if method_run.beside:
+        rates = {kind: statistics.median(b[kind] for b in method_run.beside) for kind in rates}
+    ideal = sum(method_run.tokens[kind] / rates[kind] for kind in method_run.tokens)
     return ideal / method_run.timing.median
 
 
@@ -376,7 +398,7 @@ class HalfPrecision:
 
 def bfloat16_runs(classifier, data: Dataset, samples: list[Sample], methods: list[str], reps: int) -> HalfPrecision:
     limit = model_limit(classifier, samples, reps, precision="bfloat16")
-    runs = {m: run_reportgen(classifier, data, m, EQUAL_SETTINGS.get(m, {}), reps, precision="bfloat16")
+    runs = {m: run_reportgen(classifier, data, m, EQUAL_SETTINGS.get(m, {}), reps, "bfloat16", limit)
             for m in methods}
     return HalfPrecision(limit, runs)
 
@@ -494,7 +516,10 @@ def limit_section(limit: Limit, dense: Limit, n: int) -> list[str]:
              "share of padded positions. Three kinds of call: forward, forward returning every layer's attention "
              "weights (what the attention methods ask of the model) and forward+backward (the gradient of the target "
              "logit with respect to the word embeddings). Efficiency below is measured against the best row of each "
-             "kind, for the tokens each method evaluated in calls of that kind.", "",
+             "kind, for the tokens each method evaluated in calls of that kind; the best rows are timed again right "
+             "before each repetition of a method, and the method is measured against the median of those timings, so "
+             "that drifts of the machine's speed during the benchmark (several per cent over minutes on a shared "
+             "virtual machine) cancel out.", "",
              "| pass | batch | sequences/s | real tokens/s | padding |", "|---|---|---|---|---|"]
     lines += [f"| {row['kind']} | {row['batch']} | {row['seq_s']:.0f} | {row['tok_s']:.0f} | {row['padding']:.1%} |"
               for row in limit.rows]
@@ -550,11 +575,11 @@ def main(argv: list[str] | None = None) -> str:
     ours, theirs = {}, {}
     for method, settings in EQUAL_SETTINGS.items():
         _step(method)
-        ours[method] = run_reportgen(classifier, data, method, settings, args.reps)
+        ours[method] = run_reportgen(classifier, data, method, settings, args.reps, limit=limits[0])
         theirs[method] = reference_timing(refs, method, args.samples, args.reps)
     _step("attention, attention_rollout, random (no reference)")
     for method in ("attention", "attention_rollout", "random"):
-        ours[method] = run_reportgen(classifier, data, method, {}, args.reps)
+        ours[method] = run_reportgen(classifier, data, method, {}, args.reps, limit=limits[0])
     _step("equal quality")
     quality = equal_quality(classifier, refs, quality_data, args.quality_samples)
     half, skipped = None, _bfloat16_skipped(args.bfloat16, classifier)
