@@ -80,7 +80,7 @@ class ModelRunner:
         self.max_batch_size = max_batch_size
         self.precision = precision
         self.evaluations = 0
-        self.real_tokens = {"forward": 0, "attention": 0, "gradient": 0}  # per kind of call, see forward()
+        self.real_tokens = {"forward": 0, "attention": 0, "gradient": 0}  # per kind of call (_call_kind)
         self.batch_sizes: list[int] = []
 
     def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
