@@ -67,6 +67,7 @@ SHAP_CONVERGED = 4000
 BF16_MIN_SPEARMAN = 0.95  # the stated tolerance of --precision bfloat16 (README)
 BF16_MAX_PROBABILITY_GAP = 0.02
 DENSE_COPIES = 4
+IG = "integrated_gradients"
 
 
 @dataclass
@@ -380,8 +381,8 @@ class Fidelity:
     def of(cls, half, full, method: str) -> "Fidelity":
         pairs = [(np.asarray(half.attributions[method][i].words), np.asarray(a.words))
                  for i, a in full.attributions[method].items()]
-        rhos = [float(spearmanr(h, f).statistic) for h, f in pairs if len(f) > 2 and np.ptp(h) > 0 and np.ptp(f) > 0]
-        return cls(rhos, [relative_l1(h, f) for h, f in pairs])
+        ranked = [(h, f) for h, f in pairs if len(f) > 2 and np.ptp(h) > 0 and np.ptp(f) > 0]
+        return cls([float(spearmanr(h, f).statistic) for h, f in ranked], [relative_l1(h, f) for h, f in pairs])
 
     @property
     def within_tolerance(self) -> bool:
@@ -403,14 +404,18 @@ def bfloat16_runs(classifier, data: Dataset, samples: list[Sample], methods: lis
     return HalfPrecision(limit, runs)
 
 
+def prediction_change(full, half) -> tuple[float, float]:
+    """The share of examples with the same predicted class in two runs, and the largest probability gap."""
+    full_probs, half_probs = (np.array([ex.probabilities for ex in run.examples]) for run in (full, half))
+    return float(np.mean(full_probs.argmax(1) == half_probs.argmax(1))), float(np.abs(full_probs - half_probs).max())
+
+
 def bfloat16_section(half: HalfPrecision | None, ours: dict, theirs: dict, n: int, skipped: str) -> list[str]:
     lines = ["## 5. bfloat16 autocast (`--precision bfloat16`)", ""]
     if half is None:
         return lines + [f"Not measured: {skipped}.", ""]
     first = next(iter(ours))
-    full_probs, half_probs = (np.array([ex.probabilities for ex in r.run.examples]) for r in (ours[first], half.runs[first]))
-    agree = float(np.mean(full_probs.argmax(1) == half_probs.argmax(1)))
-    gap = float(np.abs(full_probs - half_probs).max())
+    agree, gap = prediction_change(ours[first].run, half.runs[first].run)
     lines += [
         f"The same examples and settings as sections 2 and 3, the model under bfloat16 autocast. Limit in bfloat16: "
         f"{best_rates(half.limit)} (float32: see section 1). Predictions: the same class "
@@ -424,13 +429,14 @@ def bfloat16_section(half: HalfPrecision | None, ours: dict, theirs: dict, n: in
         fidelity = Fidelity.of(result.run, ours[method].run, method)
         rho = (f"{np.median(fidelity.spearman):.3f} ({min(fidelity.spearman):.3f})" if fidelity.spearman else "-")
         ok = fidelity.within_tolerance and agree == 1.0 and gap <= BF16_MAX_PROBABILITY_GAP
-        lines.append(f"| {method} | {result.timing.spread(1 / n)} | "
-                     f"{ours[method].timing.median / result.timing.median:.2f}x | {efficiency(result, half.limit):.2f} | "
-                     f"{rho} | {np.median(fidelity.relative_l1):.4f} | {'yes' if ok else '**no**'} |")
+        speedup = ours[method].timing.median / result.timing.median
+        lines.append(f"| {method} | {result.timing.spread(1 / n)} | {speedup:.2f}x | "
+                     f"{efficiency(result, half.limit):.2f} | {rho} | {np.median(fidelity.relative_l1):.4f} | "
+                     f"{'yes' if ok else '**no**'} |")
     lines.append("")
-    if "integrated_gradients" in half.runs:
-        deltas = [float(np.median([abs(a.extra["delta"]) for a in r.run.attributions["integrated_gradients"].values()]))
-                  for r in (ours["integrated_gradients"], half.runs["integrated_gradients"])]
+    if IG in half.runs:
+        deltas = [float(np.median([abs(a.extra["delta"]) for a in r.run.attributions[IG].values()]))
+                  for r in (ours[IG], half.runs[IG])]
         lines += [f"Integrated gradients' median |convergence delta|: float32 {deltas[0]:.4g}, bfloat16 "
                   f"{deltas[1]:.4g} (bfloat16 logits carry about 3 significant digits).", ""]
     compared = [m for m in half.runs if m in theirs]
@@ -612,7 +618,8 @@ def _bfloat16_skipped(choice: str, classifier: Classifier) -> str:
         return "--bfloat16 off"
     native = Hardware.detect().precision == "bfloat16" and Hardware.detect().device == classifier.device.type
     if choice == "auto" and not native:
-        return f"this {classifier.device.type} emulates bfloat16, which is slower than float32 (--bfloat16 on measures it)"
+        return (f"this {classifier.device.type} emulates bfloat16, which is slower than float32 "
+                "(--bfloat16 on measures it)")
     return ""
 
 

@@ -93,8 +93,12 @@ def test_a_changed_precision_discards_stored_work(classifier, tmp_path, monkeypa
     full = run(classifier, "float32", ["saliency"], results=tmp_path / "r")
     calls = []
     forward = ModelRunner.forward
-    monkeypatch.setattr(ModelRunner, "forward", lambda runner, *a, **k: calls.append(runner.precision)
-                        or forward(runner, *a, **k))
+
+    def recorded(runner, *args, **kwargs):
+        calls.append(runner.precision)
+        return forward(runner, *args, **kwargs)
+
+    monkeypatch.setattr(ModelRunner, "forward", recorded)
     half = run(classifier, "bfloat16", ["saliency"], results=tmp_path / "r")
     assert calls and set(calls) == {"bfloat16"}  # predictions and gradients computed again, in bfloat16
     assert half.attributions["saliency"] != full.attributions["saliency"]
