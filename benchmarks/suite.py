@@ -201,13 +201,24 @@ def run_reportgen(classifier, data: Dataset, method: str, params: dict, reps: in
     return last
 
 
+def limit_rates(method_run: MethodRun, limit: Limit) -> dict[str, float]:
+    """Tokens/s per kind the method is measured against: the limit timed beside it, when it was."""
+    if not method_run.beside:
+        return limit.tokens_per_s
+    return {kind: statistics.median(b[kind] for b in method_run.beside) for kind in PASSES}
+
+
 def efficiency(method_run: MethodRun, limit: Limit) -> float:
-    """Model-alone time for the method's tokens over its time; against the limit timed beside it when it was."""
-    rates = limit.tokens_per_s
-    if method_run.beside:
-        rates = {kind: statistics.median(b[kind] for b in method_run.beside) for kind in rates}
-    ideal = sum(method_run.tokens[kind] / rates[kind] for kind in method_run.tokens)
+    """Model-alone time for the method's tokens, over the method's time."""
+    rates = limit_rates(method_run, limit)
+    ideal = sum(count / rates[kind] for kind, count in method_run.tokens.items() if count)
     return ideal / method_run.timing.median
+
+
+def used_rates(method_run: MethodRun, limit: Limit) -> str:
+    """The limit's tokens/s for the kinds of call the method made, as table text."""
+    rates = limit_rates(method_run, limit)
+    return "; ".join(f"{kind} {rates[kind]:.0f}" for kind in PASSES if method_run.tokens.get(kind))
 
 
 # ---------------------------------------------------------------- 3. references
@@ -477,15 +488,16 @@ def markdown(args, classifier, limits: tuple[Limit, Limit], ours: dict, theirs: 
               "layer_integrated_gradients), Saliency, InputXGradient and FeatureAblation (one perturbed input per call, its default); shap's "
               "Partition explainer with its default batching; lime with a classifier function that predicts its "
               "strings in order in chunks of 64.", "",
-              "| method | reportgen s/example | model evaluations/example | efficiency | reference s/example | "
-              "reportgen / reference time |", "|---|---|---|---|---|---|"]
+              "| method | reportgen s/example | model evaluations/example | limit beside it, tokens/s | efficiency | "
+              "reference s/example | reportgen / reference time |", "|---|---|---|---|---|---|---|"]
     total_ours = total_theirs = 0.0
     for method, result in ours.items():
         reference = theirs.get(method)
         ratio = result.timing.median / reference.median if reference else None
         lines.append(
             f"| {method} | {result.timing.spread(1 / n)} | {result.evaluations / n:.1f} | "
-            f"{efficiency(result, limit):.2f} | {reference.spread(1 / n) if reference else '-'} | "
+            f"{used_rates(result, limit)} | {efficiency(result, limit):.2f} | "
+            f"{reference.spread(1 / n) if reference else '-'} | "
             f"{f'{ratio:.2f}' if ratio else '-'} |")
         if reference:
             total_ours += result.timing.median

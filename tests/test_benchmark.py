@@ -80,3 +80,20 @@ def test_the_runner_counts_real_tokens_by_kind_of_call(classifier):
     with torch.enable_grad():
         runner.forward(ids, mask, output_attentions=True)
     assert runner.real_tokens == {"forward": 7, "attention": 7, "gradient": 7}
+
+
+def test_efficiency_uses_the_limit_timed_beside_the_method():
+    suite = _suite()
+    rows = [{"kind": kind, "batch": 16, "tok_s": rate} for kind, rate in
+            (("forward", 1000.0), ("attention", 900.0), ("gradient", 500.0))]
+    limit = suite.Limit(rows, probe=None)
+    timing = suite.Timing([2.0, 1.0, 3.0])
+    tokens = {"forward": 400, "attention": 0, "gradient": 500}
+    alone = suite.MethodRun(timing, 2, tokens, run=None)
+    assert suite.efficiency(alone, limit) == (400 / 1000 + 500 / 500) / 2.0
+    beside = [{"forward": 800.0, "attention": 0.0, "gradient": 400.0}, {"forward": 600.0, "attention": 0.0,
+                                                                         "gradient": 250.0},
+              {"forward": 1000.0, "attention": 0.0, "gradient": 600.0}]
+    measured = suite.MethodRun(timing, 2, tokens, run=None, beside=beside)
+    assert suite.efficiency(measured, limit) == (400 / 800 + 500 / 400) / 2.0  # medians of the beside timings
+    assert suite.used_rates(measured, limit) == "forward 800; gradient 400"
