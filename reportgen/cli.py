@@ -49,7 +49,7 @@ def _precision_option(command):
     return click.option(
         "--precision", type=click.Choice(PRECISIONS), default="float32", show_default=True,
         help="bfloat16 runs the model under bfloat16 autocast: scores within the tolerance the README states, "
-             "1.75x faster for all methods on a 2-core CPU with AMX, slower where bfloat16 is emulated.",
+             "1.77x faster for all methods on a 2-core CPU with AMX, slower where bfloat16 is emulated.",
     )(command)
 
 
