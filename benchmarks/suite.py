@@ -628,7 +628,8 @@ def _bfloat16_skipped(choice: str, classifier: Classifier) -> str:
 
     if choice == "off":
         return "--bfloat16 off"
-    native = Hardware.detect().precision == "bfloat16" and Hardware.detect().device == classifier.device.type
+    hardware = Hardware.detect()
+    native = hardware.precision == "bfloat16" and hardware.device == classifier.device.type
     if choice == "auto" and not native:
         return (f"this {classifier.device.type} emulates bfloat16, which is slower than float32 "
                 "(--bfloat16 on measures it)")

@@ -1047,7 +1047,7 @@ def methodology(run: RunResult) -> dict[str, Any]:
     attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
                  "(RunConfig.attention_maps), the first explained ones; other examples have no attention "
                  "heatmap in the explorer." if keep is not None else "")
-    precision = (PRECISION_NOTE if run.config.get("precision") == "bfloat16" else "")
+    precision = PRECISION_NOTE if run.config.get("precision") == "bfloat16" else ""
     return {
         "methods": methods,
         "metrics": metrics,
