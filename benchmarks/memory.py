@@ -6,7 +6,7 @@
 Each size runs in a child process of its own (a fresh interpreter, so no size inherits another's
 heap). The child loads the model and the texts, runs the engine (methods attention, saliency,
 grad_x_input, random; statistics performance and calibration only), then writes the results folder
-(records.save). The parent reads the child's peak resident set size from the kernel with os.wait4
+(store.save). The parent reads the child's peak resident set size from the kernel with os.wait4
 (``ru_maxrss``); the child also reports its resident size before the engine starts (VmRSS), its peak
 after the engine (VmHWM) and a deep size of what the RunResult holds, by part, to show what grows.
 
@@ -117,25 +117,28 @@ def child(size: int, model: str, max_batch_tokens: int | None) -> dict:
 
     import torch
 
-    from reportgen import records
-    from reportgen.data import Dataset
-    from reportgen.engine import Engine, RunConfig
-    from reportgen.runner import _malloc_trim
+    from reportgen.explain.checkpoint import Checkpoint
+    from reportgen.explain.engine import Engine
+    from reportgen.explain.memory import malloc_trim as glibc_trim
+    from reportgen.load.data import Dataset
+    from reportgen.measure import compute_metrics
+    from reportgen.options import RunConfig
+    from reportgen.results import store
 
     torch.manual_seed(0)
     if model == "tiny":
         sys.path.insert(0, str(HERE.parent / "tests"))
-        from tiny_models import CORPUS, build_model_folder
+        from support.tiny_models import CORPUS, build_model_folder
 
-        from reportgen.modeling import load_classifier
+        from reportgen.load.model import load_classifier
 
         folder = build_model_folder(Path(tempfile.mkdtemp()) / "tiny")
         classifier = load_classifier(folder, device="cpu")
         source_texts, source_labels = list(CORPUS), [i % 2 for i in range(len(CORPUS))]
         info = {"name": "tiny corpus"}
     else:
-        from reportgen.default import default_model_dir, load_corpus
-        from reportgen.modeling import load_classifier
+        from reportgen.load.demo import default_model_dir, load_corpus
+        from reportgen.load.model import load_classifier
 
         classifier = load_classifier(default_model_dir(progress=False) if model == DEFAULT_MODEL else model,
                                      device="cpu")
@@ -150,15 +153,16 @@ def child(size: int, model: str, max_batch_tokens: int | None) -> dict:
     started = time.perf_counter()
     config = RunConfig(methods=METHODS, metrics=METRICS, seed=0, max_batch_tokens=max_batch_tokens)
     checkpoint_folder = tempfile.TemporaryDirectory()  # the command line always writes its work as it goes
-    engine = Engine(classifier, config, progress=False, results=checkpoint_folder.name)
+    engine = Engine(classifier, config, checkpoint=Checkpoint(checkpoint_folder.name), progress=False)
     engine.trim_heap = not os.environ.get("REPORTGEN_BENCH_NO_TRIM")
     run = engine.run(dataset)
+    compute_metrics(run, engine.runner, config.metrics, config.metric_params)
     engine_seconds = time.perf_counter() - started
     checkpoint_folder.cleanup()
     after_engine_peak = _proc_status_mb("VmHWM")
     after_engine_rss = _proc_status_mb("VmRSS")
     gc.collect()
-    malloc_trim = _malloc_trim()
+    malloc_trim = glibc_trim()
     if malloc_trim is not None:
         malloc_trim(0)  # glibc hands freed heap pages back, so RSS shows what is still in use
     trimmed_rss = malloc_trim is not None and _proc_status_mb("VmRSS")
@@ -171,7 +175,7 @@ def child(size: int, model: str, max_batch_tokens: int | None) -> dict:
     }
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        records.save(run, folder)
+        store.save(run, folder)
         save_seconds = time.perf_counter() - started
         results_mb = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 2**20
     return {
@@ -241,7 +245,7 @@ def describe(results: list[dict], title: str) -> str:
                      f" {r['results_mb']:>5.1f} MiB")
     lines.append("")
     lines.append("RSS before: after importing, loading the model and the texts. peak engine: VmHWM after Engine.run.")
-    lines.append("peak total: ru_maxrss of the child from os.wait4, after records.save too.")
+    lines.append("peak total: ru_maxrss of the child from os.wait4, after store.save too.")
     if len(results) >= 2:
         small, big = results[0], results[-1]
         per_k = 1000 / (big["size"] - small["size"])

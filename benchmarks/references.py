@@ -91,7 +91,7 @@ class References:
 
         ids, mask = self._tensors(sample)
         keep = torch.tensor([[i in self.special for i in sample.ids]], device=self.device)
-        baseline = torch.where(keep, ids, torch.full_like(ids, self.classifier.mask_id))
+        baseline = torch.where(keep, ids, torch.full_like(ids, self.classifier.task.replacement_id(self.classifier)))
 
         def probability(input_ids, attention_mask):
             return torch.softmax(self._logit_of_ids(input_ids, attention_mask), dim=-1)

@@ -26,9 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-from reportgen import records
-from reportgen.records import Attribution, RunResult
-from reportgen.render import write_report
+from reportgen.report.render import write_report
+from reportgen.results import store
+from reportgen.results.records import Attribution, RunResult
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -90,13 +90,13 @@ def source_run(results: Path | None, folder: Path) -> tuple[RunResult, str, Path
     """The run to repeat, how it was made and its results folder: a fresh demo run saved to ``folder``,
     or the saved ``results``."""
     if results is not None:
-        return records.load(results), f"saved results {results}", results
+        return store.load(results), f"saved results {results}", results
     from reportgen import api
 
     started = time.perf_counter()
     run = api.demo(progress=False)
-    records.save(run, folder)
-    return records.load(folder), f"fresh demo run with the current code ({time.perf_counter() - started:.0f} s)", folder
+    store.save(run, folder)
+    return store.load(folder), f"fresh demo run with the current code ({time.perf_counter() - started:.0f} s)", folder
 
 
 def main(argv: list[str] | None = None) -> int:

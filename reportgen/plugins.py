@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import ReportgenError, first_line
+from .errors import ReportgenError, first_line, reason
 from .explainers import Explainer, explainers
 
 ENTRY_POINT_GROUP = "reportgen.explainers"
@@ -80,9 +80,9 @@ def _import_module(name: str) -> ModuleType:
     except ModuleNotFoundError as err:
         if err.name and (name == err.name or name.startswith(err.name + ".")):
             raise ReportgenError(f"plugin module {name!r} not found (is it installed or on PYTHONPATH?)") from None
-        raise ReportgenError(f"plugin module {name!r} failed to import: {_reason(err)}") from None
+        raise ReportgenError(f"plugin module {name!r} failed to import: {reason(err)}") from None
     except Exception as err:  # noqa: BLE001
-        raise ReportgenError(f"plugin module {name!r} failed to import: {_reason(err)}") from None
+        raise ReportgenError(f"plugin module {name!r} failed to import: {reason(err)}") from None
 
 
 def _import_file(source: str) -> ModuleType:
@@ -104,7 +104,7 @@ def _import_file(source: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as err:  # noqa: BLE001
         del sys.modules[name]
-        raise ReportgenError(f"plugin file {source} failed to import: {_reason(err)}") from None
+        raise ReportgenError(f"plugin file {source} failed to import: {reason(err)}") from None
     return module
 
 
@@ -154,7 +154,3 @@ def _check(cls: type[Explainer], origin: str) -> None:
             raise ReportgenError(
                 f"{origin}: explainer name {name!r} is already taken by {current.__module__}.{current.__qualname__}"
             )
-
-
-def _reason(err: BaseException) -> str:
-    return f"{type(err).__name__}: {first_line(err)}"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tiny_models import CORPUS, build_keyword_model, build_model_folder
+from support.tiny_models import CORPUS, build_keyword_model, build_model_folder
 
 MODEL_KINDS = ("bert", "distilbert", "roberta")
 
@@ -40,7 +40,7 @@ def one_torch_thread():
 @pytest.fixture(scope="session")
 def classifiers(model_dirs, three_class_dir):
     """Every tiny architecture loaded, plus the three-class BERT as "bert3"."""
-    from reportgen.modeling import load_classifier
+    from reportgen.load.model import load_classifier
 
     loaded = {kind: load_classifier(folder, device="cpu") for kind, folder in model_dirs.items()}
     loaded["bert3"] = load_classifier(three_class_dir, device="cpu")
@@ -49,7 +49,7 @@ def classifiers(model_dirs, three_class_dir):
 
 @pytest.fixture(scope="session")
 def classifier(bert_dir):
-    from reportgen.modeling import load_classifier
+    from reportgen.load.model import load_classifier
 
     return load_classifier(bert_dir, device="cpu")
 
@@ -57,7 +57,7 @@ def classifier(bert_dir):
 @pytest.fixture(scope="session")
 def keyword_classifier(tmp_path_factory):
     """A tiny BERT trained so that one known word ('great' / 'awful') decides the class."""
-    from reportgen.modeling import load_classifier
+    from reportgen.load.model import load_classifier
 
     return load_classifier(build_keyword_model(tmp_path_factory.mktemp("keyword") / "bert"), device="cpu")
 

@@ -70,7 +70,7 @@ def test_the_runner_counts_real_tokens_by_kind_of_call(classifier):
     """Efficiency divides each kind's tokens by that kind's limit, so every call must land in its own kind."""
     import torch
 
-    from reportgen.runner import ModelRunner
+    from reportgen.explain.batching import ModelRunner
 
     runner = ModelRunner(classifier)
     ids, mask = runner.pad([[1, 5, 6, 2], [1, 7, 2]])

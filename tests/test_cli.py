@@ -4,11 +4,11 @@ import re
 import click
 import pytest
 
-from reportgen import records
 from reportgen.cli import cli
-from cli_helpers import assert_one_line_error, invoke
-from cli_helpers import run_args as cli_run_args
+from reportgen.results import RunResult, store
 
+from support.cli import assert_one_line_error, invoke
+from support.cli import run_args as cli_run_args
 
 
 def run_args(model, data, tmp_path, *extra):
@@ -123,7 +123,7 @@ def test_unknown_method_parameter_names_the_method_and_the_valid_ones(bert_dir, 
 @pytest.fixture
 def results_dir(tmp_path):
     """A valid (empty) results folder, to damage."""
-    return records.save(records.RunResult(), tmp_path / "results")
+    return store.save(RunResult(), tmp_path / "results")
 
 
 @pytest.mark.parametrize("name, content, pattern", [
@@ -165,12 +165,12 @@ def test_output_folder_that_cannot_be_made_fails_before_any_work(bert_dir, csv_f
 
 
 def test_os_error_while_writing_is_one_line(results_dir, tmp_path, monkeypatch):
-    import reportgen.render
+    import reportgen.report.render
 
     def disk_full(run, out):
         raise OSError(28, "No space left on device", str(out))
 
-    monkeypatch.setattr(reportgen.render, "write_report", disk_full)
+    monkeypatch.setattr(reportgen.report.render, "write_report", disk_full)
     result = invoke("render", results_dir, "--out", tmp_path / "r.html")
     assert_one_line_error(result, r"^error: .*r\.html: No space left on device$")
 

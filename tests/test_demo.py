@@ -7,8 +7,9 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from reportgen.cli import cli
+
+from support.browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 
 
 @pytest.mark.slow

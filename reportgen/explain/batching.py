@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import time
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from .modeling import Classifier
+from ..load.model import PRECISIONS, Classifier, autocast
 
-# Padded tokens per model batch. On CPU, batches past about 2,048 tokens outgrow the caches and
-# run slower per token (IG 0.19 s/example at 8,192 against 0.14 at 2,048 on the demo model);
-# on CUDA larger batches keep the device busy.
+# Padded tokens per model batch. On CPU, larger batches outgrow the caches and run slower per token;
+# on CUDA they keep the device busy (benchmarks/RESULTS.md measures both).
 DEFAULT_MAX_BATCH_TOKENS = {"cpu": 2048, "cuda": 8192}
 DEFAULT_MAX_BATCH_SIZE = 512
 MIN_FILL = 16
 MAX_PADDING = 0.15
-# "bfloat16": model calls run under bfloat16 autocast (matrix products in bfloat16; the weights, and
-# everything reportgen computes from the outputs, stay float32).
-PRECISIONS = ("float32", "bfloat16")
 
 
 def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFAULT_MAX_BATCH_SIZE) -> list[list[int]]:
@@ -48,11 +40,6 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_size: int = DEFA
     return batches
 
 
-def autocast(device: torch.device | str, precision: str):
-    """The context that runs model calls in ``precision`` on ``device``."""
-    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
-
-
 def default_max_batch_tokens(device: torch.device | str) -> int:
     """The token budget per model batch for a device type (CUDA's for other accelerators)."""
     kind = torch.device(device).type
@@ -60,7 +47,7 @@ def default_max_batch_tokens(device: torch.device | str) -> int:
 
 
 class ModelRunner:
-    """Runs a classifier on lists of token ids and counts the sequences it evaluates."""
+    """Runs a model on lists of token ids and counts the sequences it evaluates."""
 
     def __init__(
         self,
@@ -72,6 +59,7 @@ class ModelRunner:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.classifier = classifier
+        self.task = classifier.task
         self.model = classifier.model
         self.device = classifier.device
         if max_batch_tokens is None:
@@ -109,7 +97,7 @@ class ModelRunner:
 
     @torch.no_grad()
     def predict_ids(self, id_lists: Sequence[Sequence[int]]) -> np.ndarray:
-        """Class probabilities for each id list; identical inputs are evaluated once."""
+        """The task's class probabilities for each id list; identical inputs are evaluated once."""
         unique: dict[tuple[int, ...], int] = {}
         keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
         distinct = list(unique)
@@ -117,8 +105,15 @@ class ModelRunner:
         for batch in self.batches([len(ids) for ids in distinct]):
             ids, mask = self.pad([distinct[i] for i in batch])
             logits = self.forward(ids, mask).logits
-            probs[batch] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            probs[batch] = self.task.probabilities(logits).cpu().numpy()
         return probs[keys] if keys else probs
+
+    def batch_size_summary(self) -> dict[str, float]:
+        """How many model calls were made and how many sequences they held: mean, largest, smallest."""
+        sizes = self.batch_sizes
+        if not sizes:
+            return {}
+        return {"calls": len(sizes), "mean": float(np.mean(sizes)), "max": int(max(sizes)), "min": int(min(sizes))}
 
     def predict_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities for raw strings (tokenised with truncation)."""
@@ -133,39 +128,3 @@ def _call_kind(kwargs: dict) -> str:
     if torch.is_grad_enabled():
         return "gradient"
     return "attention" if kwargs.get("output_attentions") else "forward"
-
-
-class HeapTrimmer:
-    """Hands memory freed by finished batches back to the system, at most once every ``interval`` seconds.
-
-    Activations of different sizes, freed batch after batch between long-lived Python objects,
-    fragment glibc's heap: left alone, the peak resident size creeps up with the length of a run
-    (by about 40 MiB per 1,000 examples at the CPU default budget, benchmarks/memory.txt) while the
-    memory in use does not.
-    Each trim costs page faults in the next batch (up to about 0.3 s after a full batch of 8,192
-    tokens here), so trimming after every batch made runs of cheap methods 15% slower; the
-    interval bounds that cost to a few per cent.
-    A no-op where glibc's malloc_trim is missing.
-    """
-
-    def __init__(self, interval: float = 5.0):
-        self.interval = interval
-        self.last = time.monotonic()
-
-    def after_batch(self) -> bool:
-        """Trim if the interval has passed; True if it trimmed."""
-        trim = _malloc_trim()
-        if trim is None or time.monotonic() - self.last < self.interval:
-            return False
-        trim(0)
-        self.last = time.monotonic()
-        return True
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    try:
-        return ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        return None

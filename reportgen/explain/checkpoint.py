@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from .records import Attribution, Failure
+from ..results.files import write_json
+from ..results.records import Attribution, Failure
 
 
 @dataclass
@@ -47,15 +48,19 @@ FOLDER = "partial"
 
 
 class Checkpoint:
-    """Appends finished units under ``results/partial`` and reads them back on resume."""
+    """Appends finished units under ``results/partial`` and reads them back on resume.
 
-    def __init__(self, results: str | Path, run_key: str, method_keys: dict[str, str]):
+    Made with the results folder; :meth:`open` then keeps the stored work that is still valid
+    for the run and the methods the fingerprints describe.
+    """
+
+    def __init__(self, results: str | Path):
         self.folder = Path(results) / FOLDER
-        self.run_key = run_key
-        self.method_keys = method_keys
-        self._open()
+        self.run_key = ""
+        self.method_keys: dict[str, str] = {}
 
-    def _open(self) -> None:
+    def open(self, run_key: str, method_keys: dict[str, str]) -> "Checkpoint":
+        self.run_key, self.method_keys = run_key, method_keys
         stored = _read_json(self.folder / "fingerprint.json")
         if stored.get("run") != self.run_key:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -64,9 +69,10 @@ class Checkpoint:
         for method, key in stored.get("methods", {}).items():
             if self.method_keys.get(method) != key:
                 (self.folder / f"{method}.jsonl").unlink(missing_ok=True)
-        _write_json(self.folder / "fingerprint.json", {"run": self.run_key, "methods": self.method_keys})
+        write_json(self.folder / "fingerprint.json", {"run": self.run_key, "methods": self.method_keys}, sort_keys=True)
         self.predictions = _Rows(self.folder / "predictions.jsonl")
         self.units = {method: _Rows(self.folder / f"{method}.jsonl") for method in self.method_keys}
+        return self
 
     def outcomes(self, batch: int) -> list[dict[str, Any]] | None:
         """Stored predictions of a batch: per example its probabilities or its error."""
@@ -160,9 +166,3 @@ def _read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
-    tmp.replace(path)

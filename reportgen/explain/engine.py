@@ -3,68 +3,46 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from .data import Dataset, clean_text
-from .errors import ReportgenError, first_line
-from .explainers import Batch, Explainer, Explanation, explainers
-from .metrics import compute_metrics
-from .modeling import Classifier
+from ..errors import reason
+from ..load.data import Dataset, clean_text
+from ..load.model import Classifier
+from ..ops.words import fold_to_words, spread_to_tokens
+from ..results.provenance import package_versions, timestamp
+from ..results.records import Attribution, Example, Failure, MethodInfo, RunResult
+from .batch import Batch
+from .batching import ModelRunner
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
-from .records import Attribution, Example, Failure, MethodInfo, RunResult
-from .runner import DEFAULT_MAX_BATCH_SIZE, PRECISIONS, HeapTrimmer, ModelRunner
-from .versions import package_versions, timestamp
-from .words import fold_to_words, spread_to_tokens
+from .explainer import Explainer, Explanation, explainers
+from .isolate import isolate
+from .memory import HeapTrimmer
+from .progress import ProgressBars
 
-TARGETS = ("pred", "label")
-
-
-@dataclass
-class RunConfig:
-    """Everything that decides the scores of a run."""
-
-    methods: list[str] = field(default_factory=lambda: explainers.names())
-    target: str = "pred"
-    seed: int = 0
-    max_batch_tokens: int | None = None  # None: the device's default (runner.DEFAULT_MAX_BATCH_TOKENS)
-    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
-    precision: str = "float32"  # runner.PRECISIONS: "bfloat16" runs the model under bfloat16 autocast
-    method_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    attention_maps: int = 10
-    metrics: list[str] | str = "all"
-    metric_params: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __post_init__(self):
-        if (self.max_batch_tokens is not None and self.max_batch_tokens < 1) or self.max_batch_size < 1:
-            raise ReportgenError("batch limits must be at least 1")
-        if self.target not in TARGETS:
-            raise ReportgenError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
-        if self.precision not in PRECISIONS:
-            raise ReportgenError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        self.methods = explainers.resolve(self.methods)
-        for name in self.method_params:
-            if name not in self.methods:
-                raise ReportgenError(f"parameters given for {name!r}, which is not among the methods run")
+KEYED_SETTINGS = ("target", "seed", "max_batch_tokens", "max_batch_size", "precision", "attention_maps")
 
 
 class Engine:
-    """Turns a classifier and a dataset into a :class:`RunResult` of attributions."""
+    """Explains a dataset: a :class:`RunResult` with every example's prediction and attributions.
 
-    def __init__(self, classifier: Classifier, config: RunConfig, progress: bool = True,
-                 results: str | Path | None = None):
+    ``config`` is a :class:`reportgen.options.RunConfig`. The statistics are a later step
+    (:mod:`reportgen.measure`). With a ``checkpoint``, finished work is stored as it is done and
+    a run started again on the same folder computes only what is missing.
+    """
+
+    def __init__(self, classifier: Classifier, config: Any, checkpoint: Checkpoint | None = None,
+                 progress: bool = True):
         self.classifier = classifier
-        self.results = results
-        self.checkpoint: Checkpoint | None = None
+        self.task = classifier.task
+        self.checkpoint = checkpoint
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size, config.precision)
         self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
         self.progress = progress
-        self.trim_heap = True  # see runner.HeapTrimmer
+        self.trim_heap = True  # see memory.HeapTrimmer
         self._keep_maps: set[int] = set()
         self.explainers = {
             name: explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))
@@ -85,22 +63,17 @@ class Engine:
             for name, ex in self.explainers.items()
         }
         run.examples = self._examples(dataset, run)
-        if self.results is not None:
-            self.checkpoint = Checkpoint(self.results, self._run_key(run), self._method_keys())
+        if self.checkpoint is not None:
+            self.checkpoint.open(self._run_key(run), self._method_keys())
         started = time.perf_counter()
         self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
-        started = time.perf_counter()
-        compute_metrics(run, self.runner, self.config.metrics, self.config.metric_params)
-        run.timings["metrics"] = time.perf_counter() - started
-        run.timings["model_batch_sizes"] = _size_summary(self.runner.batch_sizes)
         return run
 
     def _run_key(self, run: RunResult) -> str:
         """Fingerprint of everything that decides batches and predictions."""
         data = [(ex.index, ex.text, ex.label, ex.group) for ex in run.examples]
-        settings = {key: run.config[key] for key in ("target", "seed", "max_batch_tokens", "max_batch_size",
-                                                      "precision", "attention_maps")}
+        settings = {key: run.config[key] for key in KEYED_SETTINGS}
         return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings)
 
     def _method_keys(self) -> dict[str, str]:
@@ -110,7 +83,8 @@ class Engine:
     def _examples(self, dataset: Dataset, run: RunResult) -> list[Example]:
         """One Example per input row, in order; a row that cannot be explained is a recorded failure."""
         texts = [clean_text("" if text is None else str(text)) for text in dataset.texts]
-        encoded = self._encode([text if text.strip() else "" for text in texts])
+        encoded = isolate([text if text.strip() else "" for text in texts], self.classifier.encode,
+                          lambda text, err: reason(err))
         problems = getattr(dataset, "problems", None) or {}
         examples = []
         for i, enc in enumerate(encoded):
@@ -119,9 +93,9 @@ class Engine:
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated = enc.words, enc.truncated
-            reason = self._unexplainable(ex, enc, problems.get(ex.index))
-            if reason is not None:
-                self._fail(run, ex, reason)
+            problem = self._unexplainable(ex, enc, problems.get(ex.index))
+            if problem is not None:
+                self._fail(run, ex, problem)
             examples.append(ex)
         run.dataset["truncated"] = sum(ex.truncated for ex in examples)
         return examples
@@ -140,32 +114,17 @@ class Engine:
             return "no label to explain"
         return None
 
-    def _encode(self, texts: list[str]) -> list[Any]:
-        """Each text's encoding, or for a text the tokenizer refuses, the reason (one line)."""
-        try:
-            return self.classifier.encode(texts)
-        except Exception as err:  # noqa: BLE001 - find the text at fault, keep the others
-            if len(texts) == 1:
-                return [_reason(err)]
-        encoded: list[Any] = []
-        for text in texts:
-            try:
-                encoded.extend(self.classifier.encode([text]))
-            except Exception as err:  # noqa: BLE001
-                encoded.append(_reason(err))
-        return encoded
-
     def _explain_all(self, examples: list[Example], run: RunResult) -> None:
         self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
         trimmer = HeapTrimmer()
-        with _ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
+        with ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
             for number, positions in enumerate(plan):
                 self._run_batch(number, [examples[i] for i in positions], run, bars)
                 if self.trim_heap:
                     trimmer.after_batch()
 
-    def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: "_ProgressBars") -> None:
+    def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: ProgressBars) -> None:
         batch = self._batch(examples)
         stored = self.checkpoint.outcomes(number) if self.checkpoint else None
         if stored is None:
@@ -189,43 +148,35 @@ class Engine:
 
     def _predict(self, batch: Batch) -> list[dict[str, Any]]:
         """Per example its class probabilities, or the error that stopped the model."""
-        try:
+        def work(examples: list[Example]) -> list[dict[str, Any]]:
+            part = self._part(batch, examples)
             return [{"example": ex.index, "probabilities": probs.tolist()}
-                    for ex, probs in zip(batch.examples, batch.predict())]
-        except Exception as err:  # noqa: BLE001 - one bad example must not end the run
-            if len(batch.examples) == 1:
-                return [{"example": batch.examples[0].index, "error": _reason(err)}]
-            return [outcome for ex in batch.examples for outcome in self._predict(self._batch([ex]))]
+                    for ex, probs in zip(part.examples, part.predict())]
+
+        return isolate(batch.examples, work, lambda ex, err: {"example": ex.index, "error": reason(err)})
 
     def _absorb_outcome(self, ex: Example, outcome: dict[str, Any], run: RunResult) -> bool:
         if "error" in outcome:
             self._fail(run, ex, outcome["error"])
             return False
         ex.probabilities = outcome["probabilities"]
-        ex.prediction = int(np.argmax(ex.probabilities))
-        ex.target = ex.prediction if self.config.target == "pred" else ex.label
+        ex.prediction = self.task.prediction(ex.probabilities)
+        ex.target = self.task.target(ex, self.config.target)
         return True
 
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:
         started, evaluations = time.perf_counter(), self.runner.evaluations
+        outcomes = isolate(batch.examples, lambda examples: explainer.attribute(self._part(batch, examples)),
+                           lambda ex, err: Failure(ex.index, reason(err), explainer.name))
         unit = Unit()
-        self._attribute(batch, explainer, unit)
+        for ex, outcome in zip(batch.examples, outcomes):
+            if isinstance(outcome, Failure):
+                unit.failures.append(outcome)
+            else:
+                unit.attributions.append(_attribution(explainer.name, ex, outcome))
         unit.seconds = time.perf_counter() - started
         unit.evaluations = self.runner.evaluations - evaluations
         return unit
-
-    def _attribute(self, batch: Batch, explainer: Explainer, unit: Unit) -> None:
-        try:
-            explanations = explainer.attribute(batch)
-        except Exception as err:  # noqa: BLE001 - isolate the failing example, keep the rest
-            if len(batch.examples) == 1:
-                unit.failures.append(Failure(batch.examples[0].index, _reason(err), explainer.name))
-                return
-            for ex in batch.examples:
-                self._attribute(self._batch([ex]), explainer, unit)
-            return
-        for ex, explanation in zip(batch.examples, explanations):
-            unit.attributions.append(_attribution(explainer.name, ex, explanation))
 
     @staticmethod
     def _absorb_unit(run: RunResult, name: str, unit: Unit) -> None:
@@ -241,40 +192,14 @@ class Engine:
         want = any(ex.needs_attentions for ex in self.explainers.values())
         return Batch(self.runner, examples, want_attentions=want, keep_maps=self._keep_maps)
 
+    def _part(self, batch: Batch, examples: list[Example]) -> Batch:
+        """The batch itself for all of its examples (its shared outputs are reused), else a new one."""
+        return batch if examples is batch.examples else self._batch(examples)
+
     @staticmethod
-    def _fail(run: RunResult, ex: Example, reason: str) -> None:
-        ex.error = reason
-        run.failures.append(Failure(example=ex.index, reason=reason))
-
-
-class _ProgressBars:
-    """An overall bar (examples/s and time left), then one bar per method.
-
-    Methods take turns on every batch, so a method's bar moves when it finishes its share
-    of a batch, and its rate is its own: examples done / seconds spent in that method.
-    """
-
-    def __init__(self, methods: list[str], total: int, enabled: bool):
-        self.overall = tqdm(total=total, desc=f"{'all methods':>26}", unit="ex", position=0, disable=not enabled)
-        self.bars = {name: tqdm(total=total, desc=f"{name:>26}", position=i + 1, disable=not enabled,
-                                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
-                     for i, name in enumerate(methods)}
-
-    def __enter__(self) -> "_ProgressBars":
-        return self
-
-    def advance(self, method: str, count: int, seconds: float) -> None:
-        bar = self.bars[method]
-        done = bar.n + count
-        rate = f"{done / seconds:.1f} ex/s, " if seconds > 0 else ""
-        bar.set_postfix_str(f"{rate}{seconds:.1f} s in this method", refresh=False)
-        bar.update(count)
-        if method == list(self.bars)[-1]:
-            self.overall.update(count)
-
-    def __exit__(self, *exc) -> None:
-        for bar in [self.overall, *self.bars.values()]:
-            bar.close()
+    def _fail(run: RunResult, ex: Example, why: str) -> None:
+        ex.error = why
+        run.failures.append(Failure(example=ex.index, reason=why))
 
 
 def _attribution(method: str, ex: Example, explanation: Explanation) -> Attribution:
@@ -289,13 +214,3 @@ def _attribution(method: str, ex: Example, explanation: Explanation) -> Attribut
 
 def _floats(values: np.ndarray) -> list[float]:
     return np.asarray(values, dtype=np.float64).tolist()
-
-
-def _reason(err: BaseException) -> str:
-    return f"{type(err).__name__}: {first_line(err)}"
-
-
-def _size_summary(sizes: list[int]) -> dict[str, float]:
-    if not sizes:
-        return {}
-    return {"calls": len(sizes), "mean": float(np.mean(sizes)), "max": int(max(sizes)), "min": int(min(sizes))}

@@ -35,8 +35,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..records import Example
-from .base import Batch, Explainer, Explanation
+from ..results.records import Example
+from .batch import Batch
+from .explainer import Explainer, Explanation
+from .isolate import isolate
 
 Predict = Callable[[Sequence[str]], np.ndarray]
 Job = Callable[[Predict], Any]
@@ -187,18 +189,8 @@ class Pool:
     def _answer(self, waiting: list[_Worker]) -> None:
         """One pooled evaluation for every pending request; errors go to their own request."""
         requests = [w.request or [] for w in waiting]
-        try:
-            replies = self._split(self._evaluate([t for r in requests for t in r]), requests)
-        except Exception as err:  # noqa: BLE001 - find the request that fails
-            if len(requests) == 1:
-                replies = [err]
-            else:
-                replies = []
-                for request in requests:
-                    try:
-                        replies.append(self._evaluate(request))
-                    except Exception as single:  # noqa: BLE001 - this example's error
-                        replies.append(single)
+        replies = isolate(requests, lambda some: self._split(self._evaluate([t for r in some for t in r]), some),
+                          lambda request, err: err)
         for worker, reply in zip(waiting, replies):
             worker.reply = reply
 

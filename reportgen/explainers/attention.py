@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from ..errors import ReportgenError
-from ..maps import MAX_SCALE, encode_rows
-from .base import Batch, Explainer, Explanation, explainers
+from ..explain.batch import Batch
+from ..explain.explainer import Explainer, Explanation, explainers
+from ..ops.rollout import rollout
+from ..results.maps import MAX_SCALE, encode_rows
 
 
 @explainers.register
@@ -15,24 +16,24 @@ class LastLayerAttention(Explainer):
     description = "Last-layer attention from the first token to every token, mean over heads."
     defaults = {"layer": -1, "query": 0, "map_decimals": 3}
     needs_attentions = True
+    order = 10
 
-    def __init__(self, seed: int = 0, **params):
-        super().__init__(seed, **params)
+    def problems(self) -> list[str | None]:
         decimals = self.params["map_decimals"]
-        if not isinstance(decimals, int) or not 0 <= decimals or 10 ** decimals > MAX_SCALE:
-            raise ReportgenError(f"attention: map_decimals must be a whole number from 0 to 4, not {decimals!r}")
+        fits = isinstance(decimals, int) and 0 <= decimals and 10 ** decimals <= MAX_SCALE
+        return [None if fits else f"map_decimals must be a whole number from 0 to 4, not {decimals!r}"]
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         attentions = batch.attentions()
-        scores = attentions[self.params["layer"]][:, :, self.params["query"], :].mean(dim=1)
-        explanations = [Explanation(row) for row in batch.per_example(scores)]
+        rows = batch.query_rows(attentions[self.params["layer"]], self.params["query"], dim=2)
+        explanations = [Explanation(row) for row in batch.per_example(rows.mean(dim=1))]
         for row, (ex, explanation) in enumerate(zip(batch.examples, explanations)):
             if ex.index in batch.keep_maps:
                 explanation.extra["maps"] = self._maps(attentions, row, batch.lengths[row])
         return explanations
 
     def _maps(self, attentions, row: int, length: int) -> list[dict]:
-        """Full attention of one example for storage (see :mod:`reportgen.maps`), in whole units of
+        """Full attention of one example for storage (see :mod:`reportgen.results.maps`), in whole units of
         10^-map_decimals."""
         stacked = torch.stack([layer[row, :, :length, :length] for layer in attentions])
         return encode_rows(stacked.cpu().double().numpy(), 10 ** self.params["map_decimals"])
@@ -47,24 +48,8 @@ class AttentionRollout(Explainer):
     )
     defaults = {"residual_weight": 0.5, "query": 0}
     needs_attentions = True
+    order = 11
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         flow = rollout(batch.attentions(), self.params["residual_weight"])
-        return [Explanation(row) for row in batch.per_example(flow[:, self.params["query"], :])]
-
-
-def rollout(attentions: tuple[torch.Tensor, ...], residual_weight: float) -> torch.Tensor:
-    """Rolled-out attention [batch, query, key] through all layers."""
-    *_, flow = rollout_steps(attentions, residual_weight)
-    return flow
-
-
-def rollout_steps(attentions: tuple[torch.Tensor, ...], residual_weight: float):
-    """Rolled-out attention [batch, query, key] after each layer, first layer first."""
-    identity = torch.eye(attentions[0].shape[-1], device=attentions[0].device)
-    flow = None
-    for layer in attentions:
-        mixed = (1 - residual_weight) * layer.mean(dim=1) + residual_weight * identity
-        mixed = mixed / mixed.sum(dim=-1, keepdim=True)
-        flow = mixed if flow is None else mixed @ flow
-        yield flow
+        return [Explanation(row) for row in batch.per_example(batch.query_rows(flow, self.params["query"], dim=1))]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Batch, Explainer, Explanation, explainers
+from ..explain.batch import Batch
+from ..explain.explainer import Explainer, Explanation, explainers
 
 
 @explainers.register
@@ -16,6 +17,7 @@ class RandomScores(Explainer):
         "tokens score 0. Any method should beat it on faithfulness."
     )
     defaults: dict = {}
+    order = 90
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         return [Explanation(self.scores(ex.index, ex.word_ids)) for ex in batch.examples]

@@ -11,58 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
-from ..errors import ReportgenError
-from .base import Batch, Explainer, Explanation, explainers
-
-RIEMANN_RULES = ("riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
-METHODS = ("gausslegendre",) + RIEMANN_RULES
-
-
-def quadrature(method: str, n_steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes in [0, 1] and their weights (summing to 1) for integrating over the path.
-
-    ``gausslegendre`` is exact for polynomials of degree 2n-1. The Riemann rules use n
-    equal cells (left/right/middle point of each); ``riemann_trapezoid`` is the composite
-    trapezoid rule on n evenly spaced points including both ends.
-    """
-    if isinstance(n_steps, bool) or int(n_steps) != n_steps:
-        raise ValueError(f"n_steps must be a whole number, not {n_steps!r}")
-    n = int(n_steps)
-    if method not in METHODS:
-        raise ValueError(f"unknown integration method {method!r}; use one of {', '.join(METHODS)}")
-    if method == "gausslegendre":
-        if n < 1:
-            raise ValueError("gausslegendre needs n_steps >= 1")
-        nodes, weights = np.polynomial.legendre.leggauss(n)
-        return (nodes + 1.0) / 2.0, weights / 2.0
-    if n < 2:
-        raise ValueError(f"{method} needs n_steps >= 2")
-    if method == "riemann_trapezoid":
-        weights = np.full(n, 1.0 / (n - 1))
-        weights[[0, -1]] /= 2.0
-        return np.linspace(0.0, 1.0, n), weights
-    offset = {"riemann_left": 0.0, "riemann_middle": 0.5, "riemann_right": 1.0}[method]
-    return (np.arange(n) + offset) / n, np.full(n, 1.0 / n)
+from ..explain.batch import Batch
+from ..explain.explainer import Explainer, Explanation, explainers
+from ..ops.quadrature import quadrature
 
 
 class _PathExplainer(Explainer):
     """Shared parameter check: the integration rule and its number of steps."""
 
-    def __init__(self, seed: int = 0, **params: Any):
-        super().__init__(seed, **params)
+    def problems(self) -> list[str | None]:
         try:
             quadrature(self.params["method"], self.params["n_steps"])
         except (TypeError, ValueError) as err:
-            raise ReportgenError(f"{self.name}: {err}") from None
+            return [str(err)]
+        return []
 
 
 def baseline_ids(batch: Batch) -> torch.Tensor:
-    """The batch's ids with every non-special token replaced by the pad id (specials kept)."""
-    pad = torch.full_like(batch.input_ids, batch.classifier.pad_id)
-    return torch.where(batch.special_mask, batch.input_ids, pad)
+    """The batch's ids with every non-special token replaced by the task's baseline id (specials kept)."""
+    baseline = torch.full_like(batch.input_ids, batch.task.baseline_id(batch.classifier))
+    return torch.where(batch.special_mask, batch.input_ids, baseline)
 
 
 @dataclass
@@ -89,10 +59,6 @@ def path_points(batch: Batch, method: str, n_steps: int, layers: int = 1) -> lis
     ]
 
 
-def target_logits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return logits.gather(1, targets[:, None])[:, 0]
-
-
 @explainers.register
 class IntegratedGradients(_PathExplainer):
     name = "integrated_gradients"
@@ -105,6 +71,7 @@ class IntegratedGradients(_PathExplainer):
     )
     # 16 Gauss-Legendre steps match the convergence delta of Captum's 50 Riemann steps (benchmarks/RESULTS.md)
     defaults = {"n_steps": 16, "method": "gausslegendre"}
+    order = 30
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         runner, embed = batch.runner, batch.classifier.embeddings()
@@ -124,7 +91,7 @@ class IntegratedGradients(_PathExplainer):
                 start = starts[rows, :length]
                 path = (start + alpha[:, None, None] * (inputs[rows, :length] - start)).requires_grad_(True)
                 logits = runner.forward(None, batch.attention_mask[rows, :length], inputs_embeds=path).logits
-                chosen = target_logits(logits, targets[rows])
+                chosen = batch.task.target_logits(logits, targets[rows])
                 (grads,) = torch.autograd.grad(chosen.sum(), path)
                 weight = torch.tensor([p.weight for p in picked], dtype=torch.float32, device=inputs.device)
                 gradients[:, :length].index_add_(0, rows, grads.float() * weight[:, None, None])
@@ -222,7 +189,8 @@ class LayerIntegratedGradients(_PathExplainer):
         "column total over all layers. Special tokens keep their (non-zero) scores."
     )
     # 24 Gauss-Legendre steps match the largest per-layer convergence delta of Captum's 50 Riemann steps
-    defaults = {"n_steps": 24, "method": "gausslegendre"}
+    defaults = dict(IntegratedGradients.defaults, n_steps=24)
+    order = 31
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         runner, targets = batch.runner, batch.targets
@@ -267,7 +235,7 @@ class LayerIntegratedGradients(_PathExplainer):
             mask = batch.attention_mask[rows % count, :length]
             hooks.start()
             logits = runner.forward(ids[rows, :length], mask).logits
-            chosen = target_logits(logits, targets[rows % count]).cpu().double()
+            chosen = batch.task.target_logits(logits, targets[rows % count]).cpu().double()
             for position, value in zip(chunk, chosen):
                 ends[position % count, 0 if position >= count else 1] = value
             stacked = torch.stack(hooks.captured, dim=1)  # [chunk, layers, length, hidden]
@@ -298,7 +266,7 @@ class LayerIntegratedGradients(_PathExplainer):
             logits = batch.runner.forward(batch.input_ids[rows, :length], batch.attention_mask[rows, :length]).logits
         finally:
             hooks.start()
-        chosen = target_logits(logits, targets[rows]).sum()
+        chosen = batch.task.target_logits(logits, targets[rows]).sum()
         grads = torch.autograd.grad(chosen, [leaf for _, leaf in leaves.values()])
         for (layer, (at, _)), grad in zip(leaves.items(), grads):
             weight = torch.tensor([points[i].weight for i in at.tolist()], dtype=torch.float32, device=device)

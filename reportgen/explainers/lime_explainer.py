@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ReportgenError
-from ..records import Example
-from .base import Batch, Explanation, explainers
-from .pooling import Job, PooledExplainer, Predict, example_seed, visible_text
+from ..explain.batch import Batch
+from ..explain.explainer import Explanation, explainers, whole_number_problem
+from ..explain.pooling import Job, PooledExplainer, Predict, example_seed, visible_text
+from ..ops.numbers import is_whole
+from ..results.records import Example
 
 FEATURE_SELECTION = ("none", "auto", "forward_selection", "highest_weights", "lasso_path")
 
@@ -32,6 +33,7 @@ class Lime(PooledExplainer):
         "after the last token the model sees. The perturbed texts of all examples of a batch are "
         "evaluated together in pooled model batches."
     )
+    order = 50
     defaults = {
         # the surrogate's fit on fresh samples matches lime's at its default 5,000 (benchmarks/RESULTS.md)
         "num_samples": 500,
@@ -42,22 +44,19 @@ class Lime(PooledExplainer):
         "mask_string": "",
     }
 
-    def __init__(self, seed: int = 0, **params: Any):
-        super().__init__(seed, **params)
+    def problems(self) -> list[str | None]:
         p = self.params
-        problems = []
-        if not _whole(p["num_samples"]) or p["num_samples"] < 2:
-            problems.append(f"num_samples must be a whole number >= 2, not {p['num_samples']!r}")
-        if not isinstance(p["kernel_width"], (int, float)) or not p["kernel_width"] > 0:
-            problems.append(f"kernel_width must be a positive number, not {p['kernel_width']!r}")
-        if p["feature_selection"] not in FEATURE_SELECTION:
-            problems.append(f"feature_selection must be one of {', '.join(FEATURE_SELECTION)}")
-        if p["num_features"] is not None and (not _whole(p["num_features"]) or p["num_features"] < 1):
-            problems.append(f"num_features must be None (all words) or a whole number >= 1, not {p['num_features']!r}")
-        if not isinstance(p["mask_string"], str):
-            problems.append("mask_string must be a string ('' deletes the removed words)")
-        if problems:
-            raise ReportgenError(f"{self.name}: {problems[0]}")
+        return [
+            whole_number_problem("num_samples", p["num_samples"], 2),
+            None if isinstance(p["kernel_width"], (int, float)) and p["kernel_width"] > 0
+            else f"kernel_width must be a positive number, not {p['kernel_width']!r}",
+            None if p["feature_selection"] in FEATURE_SELECTION
+            else f"feature_selection must be one of {', '.join(FEATURE_SELECTION)}",
+            None if p["num_features"] is None or (is_whole(p["num_features"]) and p["num_features"] >= 1)
+            else f"num_features must be None (all words) or a whole number >= 1, not {p['num_features']!r}",
+            None if isinstance(p["mask_string"], str)
+            else "mask_string must be a string ('' deletes the removed words)",
+        ]
 
     def lime_explainer(self, words: list[str], seed: int):
         """The package's LimeTextExplainer configured as reportgen runs it (also used by tests)."""
@@ -94,10 +93,6 @@ class Lime(PooledExplainer):
             return _explanation(result, target, len(words))
 
         return run
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _explanation(result: Any, target: int, n_words: int) -> Explanation:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ReportgenError
-from .base import Batch, Explainer, Explanation, explainers
+from ..explain.batch import Batch
+from ..explain.explainer import Explainer, Explanation, explainers
 
 REPLACEMENTS = ("mask", "pad", "unk")
 
@@ -19,13 +19,11 @@ class Occlusion(Explainer):
         "that token replaced), one model call per non-special token. Special tokens score 0."
     )
     defaults = {"replacement": "mask"}
+    order = 40
 
-    def __init__(self, seed: int = 0, **params):
-        super().__init__(seed, **params)
-        if self.params["replacement"] not in REPLACEMENTS:
-            raise ReportgenError(
-                f"occlusion: replacement must be one of {', '.join(REPLACEMENTS)}, not {self.params['replacement']!r}"
-            )
+    def problems(self) -> list[str | None]:
+        choice = self.params["replacement"]
+        return [None if choice in REPLACEMENTS else f"replacement must be one of {', '.join(REPLACEMENTS)}, not {choice!r}"]
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         replacement = self._replacement_id(batch)
@@ -52,7 +50,7 @@ class Occlusion(Explainer):
         choice = self.params["replacement"]
         classifier = batch.classifier
         if choice == "mask":
-            return classifier.mask_id
+            return batch.task.replacement_id(classifier)
         if choice == "unk" and classifier.tokenizer.unk_token_id is not None:
             return classifier.tokenizer.unk_token_id
         return classifier.pad_id

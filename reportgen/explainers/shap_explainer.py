@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 
-from ..errors import ReportgenError
-from ..records import Example
-from ..words import fold_to_words
-from .base import Batch, Explanation, explainers
-from .pooling import Job, PooledExplainer, Predict, visible_text
+from ..explain.batch import Batch
+from ..explain.explainer import Explanation, explainers, whole_number_problem
+from ..explain.pooling import Job, PooledExplainer, Predict, visible_text
+from ..ops.numbers import is_whole
+from ..ops.words import fold_to_words
+from ..results.records import Example
 
 OUTPUTS = ("probability", "log_odds")
 LOG_EPS = 1e-12
@@ -36,6 +36,7 @@ class PartitionShap(PooledExplainer):
         "the model sees. The masked texts of all examples of a batch are evaluated together in "
         "pooled model batches."
     )
+    order = 60
     defaults = {
         # shap's own default: no smaller budget comes as close to the converged scores (benchmarks/RESULTS.md)
         "max_evals": 500,
@@ -46,24 +47,20 @@ class PartitionShap(PooledExplainer):
         "fixed_context": None,
     }
 
-    def __init__(self, seed: int = 0, **params: Any):
-        super().__init__(seed, **params)
+    def problems(self) -> list[str | None]:
         p = self.params
-        problems = []
-        if not _whole(p["max_evals"]) or p["max_evals"] < 4:
-            problems.append(f"max_evals must be a whole number >= 4, not {p['max_evals']!r}")
-        if p["output"] not in OUTPUTS:
-            problems.append(f"output must be one of {', '.join(OUTPUTS)}, not {p['output']!r}")
-        if p["mask_token"] is not None and not isinstance(p["mask_token"], str):
-            problems.append("mask_token must be None (the tokenizer's mask token) or a string")
-        if p["collapse_mask_token"] not in (True, False, "auto"):
-            problems.append("collapse_mask_token must be true, false or 'auto'")
-        if p["batch_size"] != "auto" and (not _whole(p["batch_size"]) or p["batch_size"] < 1):
-            problems.append(f"batch_size must be 'auto' or a whole number >= 1, not {p['batch_size']!r}")
-        if p["fixed_context"] not in (None, 0, 1) or isinstance(p["fixed_context"], bool):
-            problems.append("fixed_context must be None, 0 or 1")
-        if problems:
-            raise ReportgenError(f"{self.name}: {problems[0]}")
+        return [
+            whole_number_problem("max_evals", p["max_evals"], 4),
+            None if p["output"] in OUTPUTS else f"output must be one of {', '.join(OUTPUTS)}, not {p['output']!r}",
+            None if p["mask_token"] is None or isinstance(p["mask_token"], str)
+            else "mask_token must be None (the tokenizer's mask token) or a string",
+            None if p["collapse_mask_token"] in (True, False, "auto")
+            else "collapse_mask_token must be true, false or 'auto'",
+            None if p["batch_size"] == "auto" or (is_whole(p["batch_size"]) and p["batch_size"] >= 1)
+            else f"batch_size must be 'auto' or a whole number >= 1, not {p['batch_size']!r}",
+            None if p["fixed_context"] in (None, 0, 1) and not isinstance(p["fixed_context"], bool)
+            else "fixed_context must be None, 0 or 1",
+        ]
 
     def shap_explainer(self, tokenizer, model_fn):
         """The package's explainer configured as reportgen runs it (also used by tests)."""
@@ -117,7 +114,3 @@ class PartitionShap(PooledExplainer):
             return Explanation(tokens=tokens, words=words, extra=extra)
 
         return run
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ReportgenError, first_line
+from ..errors import ReportgenError, first_line
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),

@@ -1,4 +1,4 @@
-"""Loading a Hugging Face sequence classifier and tokenising text for it."""
+"""Loading a Hugging Face model for a task, safely, and the precision its calls run in."""
 
 from __future__ import annotations
 
@@ -11,29 +11,27 @@ from typing import Any, Callable
 
 import torch
 
-from .errors import ReportgenError, first_line
+from ..errors import ReportgenError, first_line
+from ..tasks import DEFAULT_TASK, Encoded, Task, tasks
 
 SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
 PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 # The shape of a hub id ("name" or "owner/name"); anything else that does not exist is a missing folder.
 HUB_ID = re.compile(r"\w[\w.-]*(/\w[\w.-]*)?")
 TOKENIZER_FILES = "tokenizer.json, or vocab.txt, or vocab.json and merges.txt, or a sentencepiece model"
+# "bfloat16": model calls run under bfloat16 autocast (matrix products in bfloat16; the weights, and
+# everything reportgen computes from the outputs, stay float32).
+PRECISIONS = ("float32", "bfloat16")
 
 
-@dataclass
-class Encoded:
-    """A text as the model sees it, with the word each token belongs to."""
-
-    input_ids: list[int]
-    tokens: list[str]
-    word_ids: list[int | None]
-    words: list[str]
-    truncated: bool
+def autocast(device: torch.device | str, precision: str):
+    """The context that runs model calls in ``precision`` on ``device``."""
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bfloat16")
 
 
 @dataclass
 class Classifier:
-    """A sequence classifier, its tokenizer and what the report says about them."""
+    """A model, its tokenizer, the task it does and what the report says about them."""
 
     model: Any
     tokenizer: Any
@@ -42,12 +40,7 @@ class Classifier:
     device: torch.device
     max_length: int
     info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def mask_id(self) -> int:
-        """The id that stands for a removed token: the mask token, else the pad token."""
-        tok = self.tokenizer
-        return tok.mask_token_id if tok.mask_token_id is not None else tok.pad_token_id
+    task: Task = field(default_factory=lambda: tasks.get(DEFAULT_TASK)())
 
     @property
     def pad_id(self) -> int:
@@ -58,41 +51,23 @@ class Classifier:
         return self.model.get_input_embeddings()
 
     def encode(self, texts: list[str]) -> list[Encoded]:
-        enc = self.tokenizer(
-            texts, truncation=True, max_length=self.max_length, return_offsets_mapping=True
-        )
-        return [self._encoded(text, enc, i) for i, text in enumerate(texts)]
-
-    def _encoded(self, text: str, enc: Any, i: int) -> Encoded:
-        ids = list(enc["input_ids"][i])
-        word_ids = enc.word_ids(i)
-        spans: dict[int, list[int]] = {}
-        for word, (start, end) in zip(word_ids, enc["offset_mapping"][i]):
-            if word is not None:
-                span = spans.setdefault(word, [start, end])
-                span[1] = end
-        renumber = {word: n for n, word in enumerate(sorted(spans))}
-        words = [text[spans[w][0] : spans[w][1]] for w in sorted(spans)]
-        return Encoded(
-            input_ids=ids,
-            tokens=self.tokenizer.convert_ids_to_tokens(ids),
-            word_ids=[renumber.get(w) if w is not None else None for w in word_ids],
-            words=words,
-            truncated=bool(enc.encodings[i].overflowing),
-        )
+        """Each text as the task encodes it for this model."""
+        return self.task.encode(self.tokenizer, texts, self.max_length)
 
 
 def load_classifier(
     spec: str | Path,
     *,
+    task: str = DEFAULT_TASK,
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     device: str | None = None,
     max_length: int | None = None,
 ) -> Classifier:
-    """Load a local folder or hub id as an eager-attention sequence classifier."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """Load a local folder or hub id as an eager-attention model for ``task``."""
+    import transformers
 
+    chosen = tasks.get(task)()
     source = str(spec)
     target = resolve_device(device)
     if Path(source).exists():
@@ -101,15 +76,16 @@ def load_classifier(
         raise ReportgenError(f"model folder {source} does not exist")
     kwargs = {"trust_remote_code": trust_remote_code}
     with quiet_transformers():
-        tokenizer = _loaded(f"the tokenizer of model {source!r}", AutoTokenizer.from_pretrained, source, **kwargs)
+        tokenizer = _loaded(f"the tokenizer of model {source!r}", transformers.AutoTokenizer.from_pretrained, source,
+                            **kwargs)
         _check_tokenizer(tokenizer, source)
         model = _loaded(
-            f"model {source!r}", AutoModelForSequenceClassification.from_pretrained, source,
+            f"model {source!r}", getattr(transformers, chosen.auto_class).from_pretrained, source,
             attn_implementation="eager", use_safetensors=not allow_pickle or None, **kwargs,
         )
     model.to(target).eval()
     limit = _max_length(model, tokenizer, max_length)
-    labels = [str(model.config.id2label[i]) for i in range(model.config.num_labels)]
+    labels = chosen.class_names(model.config)
     info = {
         "name": source,
         "architecture": type(model).__name__,
@@ -120,7 +96,7 @@ def load_classifier(
         "max_length": limit,
         "device": str(target),
     }
-    return Classifier(model, tokenizer, labels, source, target, limit, info)
+    return Classifier(model, tokenizer, labels, source, target, limit, info, chosen)
 
 
 def _loaded(what: str, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

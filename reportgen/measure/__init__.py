@@ -1,6 +1,8 @@
-"""Registered statistics. Importing this package registers the built-in ones (in report order)."""
+"""The measure stage: statistics over a run. Importing this package registers every module in it."""
 
-from . import performance, calibration, faithfulness, agreement, cost, global_words, attention_atlas  # noqa: F401,I001
-from .base import Metric, compute_metrics, metrics
+from ..registry import import_modules
+from .base import Column, Metric, Panel, Table, compute_metrics, metrics
 
-__all__ = ["Metric", "compute_metrics", "metrics"]
+import_modules(__name__, __path__)
+
+__all__ = ["Column", "Metric", "Panel", "Table", "compute_metrics", "metrics"]

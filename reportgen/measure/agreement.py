@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from ..records import RunResult
-from .base import Metric, metrics
-from .common import mean, method_order, predicted, ranking, standard_error
+from ..ops.ranking import average_ranks, ranking
+from ..ops.stats import mean, standard_error
+from ..results.queries import explained, methods_with_scores
+from ..results.records import RunResult
+from .base import Metric, defined, metrics
 
 DEFINITIONS = {
     "level": (
@@ -32,19 +34,19 @@ DEFINITIONS = {
         "the examples that count (top_k_examples)."
     ),
 }
-DEFINITION = " ".join(DEFINITIONS.values())
 
 
 @metrics.register
 class Agreement(Metric):
     name = "agreement"
+    order = 40
     description = "Mean Spearman rank correlation and top-k word overlap between every pair of methods."
     defaults = {"k": 5, "absolute": False}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         k = int(self.params["k"])
-        methods = method_order(run)
-        examples = predicted(run)
+        methods = methods_with_scores(run)
+        examples = explained(run)
         prepared: dict[str, dict[int, _Prepared]] = {m: {} for m in methods}
         constant = []
         for method in methods:
@@ -66,10 +68,10 @@ class Agreement(Metric):
                 matrix.append({"method_a": x, "method_b": y, "spearman": row["spearman"],
                                "top_k_overlap": row["top_k_overlap"]})
         for m in methods:
-            defined = [p for p in prepared[m].values() if p.ranks is not None]
-            matrix.append({"method_a": m, "method_b": m, "spearman": 1.0 if defined else None,
-                           "top_k_overlap": 1.0 if any(p.size > k for p in defined) else None})
-        return {"definition": DEFINITION, "definitions": DEFINITIONS, "k": k, "level": "words",
+            ranked = [p for p in prepared[m].values() if p.ranks is not None]
+            matrix.append({"method_a": m, "method_b": m, "spearman": 1.0 if ranked else None,
+                           "top_k_overlap": 1.0 if any(p.size > k for p in ranked) else None})
+        return {**defined(DEFINITIONS), "k": k, "level": "words",
                 "absolute": bool(self.params["absolute"]), "methods": methods, "pairs": pairs,
                 "matrix": matrix, "constant_vectors": constant}
 
@@ -113,18 +115,6 @@ def _pair(a: dict[int, _Prepared], b: dict[int, _Prepared], k: int) -> dict[str,
         "top_k_overlap": mean(overlaps),
         "top_k_examples": len(overlaps),
     }
-
-
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, tied values sharing the mean of their ranks (as scipy.stats.rankdata)."""
-    values = np.asarray(values, dtype=np.float64)
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.concatenate([[0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1])
-    ends = np.concatenate([starts[1:], [len(values)]])
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    return ranks
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:

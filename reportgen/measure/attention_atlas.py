@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..records import RunResult
-from ..explainers.attention import rollout_steps
-from .base import Metric, metrics
-from .common import predicted
+from ..ops.masks import special_mask
+from ..ops.rollout import rollout_steps
+from ..results.queries import explained
+from ..results.records import RunResult
+from .base import Metric, defined, metrics
 
 STATS = ("entropy", "normalized_entropy", "distance", "relative_distance", "special_share")
 
@@ -39,12 +40,12 @@ DEFINITIONS = {
         "entropy; means over examples."
     ),
 }
-DEFINITION = " ".join(DEFINITIONS.values())
 
 
 @metrics.register
 class AttentionAtlas(Metric):
     name = "attention_atlas"
+    order = 70
     description = ("Per layer x head: mean attention entropy, attention distance (local vs global) and share "
                    "on special tokens; plus attention-rollout mass on special tokens vs words by depth.")
     defaults = {"residual_weight": 0.5, "query": 0, "max_examples": None}
@@ -52,7 +53,7 @@ class AttentionAtlas(Metric):
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
-        examples = [ex for ex in predicted(run) if ex.input_ids]
+        examples = [ex for ex in explained(run) if ex.input_ids]
         if self.params["max_examples"] is not None:
             examples = examples[: int(self.params["max_examples"])]
         head_sums: np.ndarray | None = None
@@ -65,10 +66,9 @@ class AttentionAtlas(Metric):
             attentions = getattr(out, "attentions", None)
             if not attentions or any(layer is None for layer in attentions):
                 raise RuntimeError("the model returned no attention weights; load it with attn_implementation='eager'")
-            special = torch.zeros(mask.shape, dtype=torch.bool, device=mask.device)
-            for row, ex in enumerate(batch):
-                special[row, : len(ex.word_ids)] = torch.tensor([w is None for w in ex.word_ids])
-            heads, roll = self._batch_stats(attentions, mask.bool(), special)
+            special = special_mask([ex.word_ids for ex in batch], mask.shape, mask.device)
+            queries = self._queries(batch, runner)
+            heads, roll = self._batch_stats(attentions, mask.bool(), special, queries)
             head_sums = heads if head_sums is None else head_sums + heads
             roll_sums = roll if roll_sums is None else roll_sums + roll
         n = len(examples)
@@ -85,8 +85,7 @@ class AttentionAtlas(Metric):
                 rollout_rows.append({"layer": layer, "special_mass": float(rolled[layer, 0]),
                                      "word_mass": float(rolled[layer, 1]), "entropy": float(rolled[layer, 2])})
         return {
-            "definition": DEFINITION,
-            "definitions": DEFINITIONS,
+            **defined(DEFINITIONS),
             "examples": n,
             "n_layers": len(per_layer),
             "n_heads": (len(per_head) // len(per_layer)) if per_layer else 0,
@@ -94,12 +93,19 @@ class AttentionAtlas(Metric):
             "per_layer": per_layer,
             "rollout": rollout_rows,
             "residual_weight": float(self.params["residual_weight"]),
-            "query": int(self.params["query"]),
+            "query": self.params["query"],
             "model_evaluations": getattr(runner, "evaluations", 0) - evaluations,
             "seconds": time.perf_counter() - started,
         }
 
-    def _batch_stats(self, attentions, real: torch.Tensor, special: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def _queries(self, batch: list, runner) -> torch.Tensor | None:
+        """The task's query position of each example when the query parameter is None, else None."""
+        if self.params["query"] is not None:
+            return None
+        return torch.tensor(runner.task.query_positions(batch), device=runner.device)
+
+    def _batch_stats(self, attentions, real: torch.Tensor, special: torch.Tensor,
+                     query_positions: torch.Tensor | None) -> tuple[np.ndarray, np.ndarray]:
         """Sums over the batch's examples of per-example head statistics [L, H, 5] and rollout rows [L, 3]."""
         size = real.shape[1]
         device = real.device
@@ -122,14 +128,20 @@ class AttentionAtlas(Metric):
             head_rows.append(torch.stack(per_example, dim=-1).sum(dim=0))  # [H, 5]
         heads = torch.stack(head_rows).cpu().numpy().astype(np.float64)
 
-        r, q = float(self.params["residual_weight"]), int(self.params["query"])
+        r = float(self.params["residual_weight"])
         word_keys = (real & ~special).float()
         roll_rows = []
         for flow in rollout_steps(tuple(layer.float() * keys for layer in attentions), r):
-            row = flow[:, q, :] * real.float()  # [B, K]
+            row = _query_rows(flow, self.params["query"], query_positions) * real.float()  # [B, K]
             row_entropy = -(row * torch.log(row.clamp_min(1e-30))).sum(-1)
             roll_rows.append(torch.stack([(row * (special & real).float()).sum(-1), (row * word_keys).sum(-1),
                                           row_entropy], dim=-1).sum(dim=0))
         roll = torch.stack(roll_rows).cpu().numpy().astype(np.float64)
         return heads, roll
 
+
+def _query_rows(flow: torch.Tensor, query: int | None, positions: torch.Tensor | None) -> torch.Tensor:
+    """Each example's rolled-out row [B, K] at the query position (``query``, else its own of ``positions``)."""
+    if query is not None:
+        return flow[:, int(query), :]
+    return flow[torch.arange(flow.shape[0], device=flow.device), positions, :]

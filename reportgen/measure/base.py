@@ -1,45 +1,89 @@
-"""What every metric shares: a name, parameters and one ``compute`` call over a run."""
+"""What every metric shares: a name, parameters, one ``compute`` call over a run, and what it shows."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import first_line
-from ..records import RunResult
-from ..registry import Registry
-from ..runner import ModelRunner
-from .common import jsonable
+from ..ops.numbers import jsonable
+from ..registry import Registry, with_defaults
+from ..results.records import RunResult
+from ..tasks import task_of
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a metric's table: its heading, the key of its value in each row, and how the report
+    formats that value ('name': a method or other identifier; 'count'; 'number' or 'percent' with
+    ``digits`` decimals; 'seconds')."""
+
+    title: str
+    key: str
+    kind: str = "number"
+    digits: int = 3
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    css: str = ""
+
+
+@dataclass
+class Panel:
+    """What a metric shows in its report section: a table, a Vega-Lite chart (dataset text only ever
+    as data values, never inside an expression) and the definitions behind them."""
+
+    table: Table | None = None
+    chart: dict[str, Any] | None = None
+    chart_label: str = ""
+    definitions: dict[str, str] = field(default_factory=dict)
 
 
 class Metric:
     """One statistic over a finished run; its result is JSON-ready and stored in ``run.metrics``.
 
-    Metrics that need model calls (faithfulness) receive the run's :class:`ModelRunner`;
-    the others must work from the saved run alone (``runner`` is then None).
+    Metrics that need model calls (faithfulness) receive the run's model runner
+    (:class:`reportgen.explain.batching.ModelRunner`); the others must work from the saved run
+    alone (``runner`` is then None). A metric with a ``section`` and a :meth:`present` shows up
+    in that section of the report under its ``title``; every metric's description, parameters
+    and definitions are in the report's methodology.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
     needs_model: ClassVar[bool] = False
+    order: ClassVar[int] = 100  # where it comes in the computation and the report, lower first
+    section: ClassVar[str | None] = None  # the report section that shows its panel
+    title: ClassVar[str] = ""  # the heading of its panel
 
     def __init__(self, **params: Any):
-        unknown = set(params) - set(self.defaults)
-        if unknown:
-            raise TypeError(f"{self.name} takes no parameter {', '.join(sorted(unknown))}")
-        self.params = {**self.defaults, **params}
+        self.params = with_defaults("metric", self.name, self.defaults, params)
 
-    def compute(self, run: RunResult, runner: ModelRunner | None) -> dict[str, Any]:
+    def compute(self, run: RunResult, runner: Any) -> dict[str, Any]:
         raise NotImplementedError
+
+    @classmethod
+    def present(cls, result: dict[str, Any]) -> Panel | None:
+        """What the report shows of a computed ``result`` (None: the section shows it in its own way)."""
+        return None
 
 
 metrics: Registry[Metric] = Registry("metric")
 
 
-def compute_metrics(run: RunResult, runner: ModelRunner | None, names: list[str] | None = None,
+def defined(definitions: dict[str, str]) -> dict[str, Any]:
+    """The start of a result whose definition comes in parts: all of it in one text, then part by part."""
+    return {"definition": " ".join(definitions.values()), "definitions": definitions}
+
+
+def compute_metrics(run: RunResult, runner: Any, names: list[str] | str | None = None,
                     params: dict[str, dict[str, Any]] | None = None) -> None:
-    """Compute each named metric (all by default) into ``run.metrics``, with its definition.
+    """Compute each named metric (all by default) that applies to the run's task into ``run.metrics``.
 
     Each entry is ``{"description", "params", "result", "seconds"}``; the result is made
     JSON-ready (numpy values as Python numbers, NaN and infinities as None). A metric that
@@ -47,9 +91,10 @@ def compute_metrics(run: RunResult, runner: ModelRunner | None, names: list[str]
     metrics are kept.
     """
     params = params or {}
+    task = task_of(run)
     for name in metrics.resolve(names):
         cls = metrics.get(name)
-        if cls.needs_model and runner is None:
+        if (cls.needs_model and runner is None) or not task.applies("metric", name):
             continue
         metric = cls(**params.get(name, {}))
         entry: dict[str, Any] = {"description": cls.description, "params": jsonable(metric.params)}

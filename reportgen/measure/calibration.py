@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Example, RunResult
+from ..results.queries import example_counts, group_name, groups_of, scored
+from ..results.records import Example, RunResult
 from .base import Metric, metrics
-from .common import example_counts, group_name, groups_of, scored
 
 DEFINITION = (
     "Over the examples that have a label and a prediction. Confidence = the predicted class's "
@@ -27,6 +27,7 @@ DEFINITION = (
 @metrics.register
 class Calibration(Metric):
     name = "calibration"
+    order = 20
     description = "Expected calibration error with its bins (reliability curve), MCE and Brier score, overall and per group."
     defaults = {"n_bins": 10}
 

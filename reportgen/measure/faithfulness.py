@@ -9,10 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Attribution, Example, RunResult
-from ..words import is_spread
-from .base import Metric, metrics
-from .common import mean, method_order, predicted, ranking, rounded, standard_error
+from ..ops.numbers import rounded
+from ..ops.ranking import ranking
+from ..ops.stats import independent_difference, mean, paired_difference, standard_error
+from ..ops.words import is_spread
+from ..results.queries import explained, methods_with_scores
+from ..results.records import Attribution, Example, RunResult
+from .base import Metric, defined, metrics
 
 DEFINITIONS = {
     "removal": (
@@ -72,7 +75,6 @@ DEFINITIONS = {
         "control (ties count one half)."
     ),
 }
-DEFINITION = " ".join(DEFINITIONS.values())
 
 
 @dataclass
@@ -93,20 +95,20 @@ class Faithfulness(Metric):
     defaults = {"fractions": [0.01, 0.05, 0.1, 0.2, 0.5], "control": "random", "chunk_size": 8192,
                 "decimals": 5, "per_example_curves": False}
     needs_model = True
+    order = 30
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
         fractions = [float(f) for f in self.params["fractions"]]
         if not fractions or any(not 0 < f <= 1 for f in fractions):
             raise ValueError("faithfulness fractions must lie in (0, 1]")
-        mask_id = runner.classifier.mask_id
-        mask_id = int(mask_id if mask_id is not None else runner.classifier.pad_id)
-        methods = method_order(run)
+        mask_id = int(runner.task.replacement_id(runner.classifier))
+        methods = methods_with_scores(run)
         per_example, skipped, inputs = [], {m: 0 for m in methods}, 0
         by_word = {m: 0 for m in methods}
         pending: list[_Pending] = []
         queued = 0
-        examples = [ex for ex in predicted(run) if ex.target is not None]
+        examples = [ex for ex in explained(run) if ex.target is not None]
         for ex in sorted(examples, key=lambda ex: len(ex.input_ids)):
             item = self._perturb(ex, run, methods, fractions, mask_id, skipped, by_word)
             if item is None:
@@ -123,8 +125,7 @@ class Faithfulness(Metric):
         per_example.sort(key=lambda row: (methods.index(row["method"]), row["example"]))
         control = self.params["control"] if self.params["control"] in methods else None
         result = {
-            "definition": DEFINITION,
-            "definitions": DEFINITIONS,
+            **defined(DEFINITIONS),
             "fractions": fractions,
             "control": control,
             "mask_token_id": mask_id,
@@ -279,3 +280,49 @@ def _win_rate(differences: list[float]) -> float | None:
     if not differences:
         return None
     return float(np.mean([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in differences]))
+
+
+# ----------------------------------------------------------------------------- which methods lead
+
+
+def leaders(result: dict[str, Any], measure: str) -> list[str]:
+    """The best method by ``measure`` and those within two standard errors of it (paired)."""
+    ordered = ranked(result, measure)
+    if not ordered:
+        return []
+    paired = paired_rows(result)
+    best = ordered[0]["method"]
+    found = [best]
+    for row in ordered[1:]:
+        diff, se = difference(result, best, row["method"], measure, paired)
+        if se is not None and abs(diff) <= 2 * se:
+            found.append(row["method"])
+    return found
+
+
+def ranked(result: dict[str, Any], measure: str) -> list[dict[str, Any]]:
+    """The summary rows of the methods other than the control, best first by ``measure``."""
+    rows = [r for r in result["summary"] if not r.get("is_control") and r.get(measure) is not None]
+    higher_better = measure == "comprehensiveness"
+    return sorted(rows, key=lambda r: (-r[measure] if higher_better else r[measure], r["method"]))
+
+
+def difference(result: dict[str, Any], a: str, b: str, measure: str,
+               paired: dict[str, dict[int, dict[str, float]]] | None = None) -> tuple[float, float | None]:
+    """Mean of a - b over shared examples and its standard error (paired when per-example rows exist)."""
+    paired = paired_rows(result) if paired is None else paired
+    by = {r["method"]: r for r in result["summary"]}
+    mine, theirs = paired.get(a, {}), paired.get(b, {})
+    shared = [e for e in mine if e in theirs and mine[e].get(measure) is not None
+              and theirs[e].get(measure) is not None]
+    if len(shared) >= 2:
+        return paired_difference([mine[e][measure] - theirs[e][measure] for e in shared])
+    return independent_difference(by[a][measure], by[a].get(f"{measure}_se"), by[b][measure],
+                                  by[b].get(f"{measure}_se"))
+
+
+def paired_rows(result: dict[str, Any]) -> dict[str, dict[int, dict[str, float]]]:
+    rows: dict[str, dict[int, dict[str, float]]] = {}
+    for row in result.get("per_example", []):
+        rows.setdefault(row["method"], {})[row["example"]] = row
+    return rows

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Example, RunResult
+from ..results.queries import class_names, explained, methods_with_scores, scored
+from ..results.records import Example, RunResult
 from .base import Metric, metrics
-from .common import class_names, method_order, predicted, scored
 
 CLASS_BY = ("target", "prediction", "label")
 
@@ -27,6 +27,7 @@ def is_counted(word: str, skip_punctuation: bool) -> bool:
 @metrics.register
 class TopWords(Metric):
     name = "top_words"
+    order = 60
     description = "Per method and class, the words with the highest mean attribution over their occurrences."
     defaults = {"min_count": 3, "top_n": 15, "class_by": "target", "normalize": "none", "skip_punctuation": True}
 
@@ -39,10 +40,10 @@ class TopWords(Metric):
         labels = class_names(run)
         min_count, top_n = int(self.params["min_count"]), int(self.params["top_n"])
         records = []
-        for method in method_order(run):
+        for method in methods_with_scores(run):
             # (class, word) -> [sum of scores, occurrences, examples]
             stats: dict[tuple[int, str], list] = defaultdict(lambda: [0.0, 0, set()])
-            for ex in predicted(run):
+            for ex in explained(run):
                 cls = getattr(ex, class_by)
                 attribution = run.attributions[method].get(ex.index)
                 if cls is None or attribution is None or len(attribution.words) != len(ex.words):
@@ -85,6 +86,7 @@ class TopWords(Metric):
 @metrics.register
 class ErrorWords(Metric):
     name = "error_words"
+    order = 61
     description = "Words over-represented in misclassified examples (smoothed log odds ratio and its z-score)."
     defaults = {"min_count": 3, "top_n": 25, "smoothing": 0.5, "skip_punctuation": True}
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import Example, RunResult
+from ..ops.stats import mean, ratio
+from ..results.queries import class_names, example_counts, group_name, groups_of, scored
+from ..results.records import Example, RunResult
 from .base import Metric, metrics
-from .common import class_names, example_counts, group_name, groups_of, mean, ratio, scored
 
 DEFINITION = (
     "Computed over the examples that have both a label and a prediction (failed examples have no "
@@ -24,6 +25,7 @@ DEFINITION = (
 @metrics.register
 class Performance(Metric):
     name = "performance"
+    order = 10
     description = ("Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix, "
                    "overall and per group.")
     defaults: dict[str, Any] = {}

@@ -7,26 +7,30 @@ from typing import Sequence
 import numpy as np
 
 
-def _word_index(word_ids: Sequence[int | None]) -> np.ndarray:
+def word_index(word_ids: Sequence[int | None]) -> np.ndarray:
     """Word id per token, -1 for special tokens."""
     return np.array([-1 if w is None else w for w in word_ids], dtype=np.int64)
 
 
 def fold_to_words(token_scores: np.ndarray, word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
     """Sum the scores of each word's sub-word tokens; special tokens are dropped."""
-    index = _word_index(word_ids)
+    index = word_index(word_ids)
     content = index >= 0
     scores = np.asarray(token_scores, dtype=np.float64)[: len(index)]
     return np.bincount(index[content], weights=scores[content], minlength=n_words).astype(np.float64)
 
 
-def spread_to_tokens(word_scores: np.ndarray, word_ids: Sequence[int | None]) -> np.ndarray:
-    """Share each word's score equally among its tokens, so folding gives it back."""
-    index = _word_index(word_ids)
-    content = index >= 0
-    counts = np.bincount(index[content], minlength=len(word_scores))
+def spread_to_tokens(word_scores: Sequence[float], word_ids: Sequence[int | None]) -> np.ndarray:
+    """Share each word's score equally among its tokens, so folding gives it back.
+
+    Special tokens, and tokens of a word id beyond ``word_scores`` (a damaged results folder), get 0.
+    """
+    words = np.asarray(word_scores, dtype=np.float64)
+    index = word_index(word_ids)
+    content = (index >= 0) & (index < len(words))
+    counts = np.bincount(index[content], minlength=len(words))
     tokens = np.zeros(len(index), dtype=np.float64)
-    tokens[content] = np.asarray(word_scores, dtype=np.float64)[index[content]] / counts[index[content]]
+    tokens[content] = words[index[content]] / counts[index[content]]
     return tokens
 
 
@@ -39,7 +43,7 @@ def is_spread(token_scores: np.ndarray, word_scores: np.ndarray, word_ids: Seque
     """
     tokens = np.asarray(token_scores, dtype=np.float64)
     words = np.asarray(word_scores, dtype=np.float64)
-    index = _word_index(word_ids)
+    index = word_index(word_ids)
     highest = int(index.max()) if len(index) else -1
     if len(tokens) != len(index) or len(words) <= highest:
         return False

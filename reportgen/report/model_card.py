@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .records import RunResult
-from .sections import faithfulness_statement, fmt_se, headline, metric, sample_note
+from ..results.records import RunResult
+from .figures import headline, metric
+from .format import fmt_se, signed
+from .narrative import faithfulness_statement, sample_note
 
 
 def model_card_markdown(run: RunResult) -> str:
@@ -51,7 +53,7 @@ def model_card_markdown(run: RunResult) -> str:
             lines.append(
                 f"| {name} | {row['examples']} | {fmt_se(row['comprehensiveness'], row.get('comprehensiveness_se'))} "
                 f"| {fmt_se(row['sufficiency'], row.get('sufficiency_se'))} "
-                f"| {_signed(row.get('comprehensiveness_lift'))} | {_signed(row.get('sufficiency_lift'))} |")
+                f"| {signed(row.get('comprehensiveness_lift'))} | {signed(row.get('sufficiency_lift'))} |")
         lines += ["", " ".join(_cell(sentence) for sentence in faithfulness_statement(faithfulness)), ""]
     lines += ["The full report (per-example heatmaps, agreement between methods, attention atlas, definitions) is "
               "the `report.html` written beside this file.", ""]
@@ -62,10 +64,6 @@ def write_model_card(run: RunResult, path: str | Path) -> Path:
     path = Path(path)
     path.write_text(model_card_markdown(run), encoding="utf-8", errors="replace")
     return path
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.3f}"
 
 
 MARKDOWN_SYNTAX = "\\`*_[]()|~"  # backslash first, so the escapes added after it stay escapes

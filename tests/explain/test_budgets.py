@@ -15,10 +15,12 @@ Tolerances, per example (scores compared on the same inputs, same seed):
 import numpy as np
 import pytest
 
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
 from reportgen.explainers import explainers
-from tiny_models import CORPUS, keyword_sentences
+from reportgen.load.data import Dataset
+from reportgen.options import RunConfig
+
+from support.runs import measured
+from support.tiny_models import CORPUS, keyword_sentences
 
 LARGE = {"integrated_gradients": {"n_steps": 256}, "layer_integrated_gradients": {"n_steps": 128},
          "shap": {"max_evals": 4000}, "lime": {"num_samples": 5000}}
@@ -27,7 +29,7 @@ LARGE = {"integrated_gradients": {"n_steps": 256}, "layer_integrated_gradients":
 def explain(classifier, dataset, methods, params=None):
     params = {name: value for name, value in (params or {}).items() if name in methods}
     config = RunConfig(methods=methods, method_params=params, metrics=[], seed=0)
-    return Engine(classifier, config, progress=False).run(dataset).attributions
+    return measured(classifier, dataset, config).attributions
 
 
 def relative_l1(values, reference):

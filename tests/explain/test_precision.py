@@ -13,14 +13,17 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from cli_helpers import invoke, run_args
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
 from reportgen.errors import ReportgenError
+from reportgen.explain.batching import ModelRunner
+from reportgen.explain.checkpoint import Checkpoint
+from reportgen.explain.engine import Engine
 from reportgen.explainers import explainers
-from reportgen.runner import ModelRunner
-from reportgen.sections import PRECISION_NOTE, methodology
-from tiny_models import CORPUS
+from reportgen.load.data import Dataset
+from reportgen.options import RunConfig
+from reportgen.report.sections.methodology import PRECISION_NOTE, methodology
+
+from support.cli import invoke, run_args
+from support.tiny_models import CORPUS
 
 EXACT_ENOUGH = ["attention", "attention_rollout", "saliency", "grad_x_input", "integrated_gradients",
                 "layer_integrated_gradients"]
@@ -34,7 +37,8 @@ def corpus() -> Dataset:
 def run(classifier, precision, methods, data=None, params=None, results=None):
     params = {name: value for name, value in (params or SMALL).items() if name in methods}
     config = RunConfig(methods=methods, method_params=params, metrics=[], precision=precision)
-    return Engine(classifier, config, progress=False, results=results).run(data or corpus())
+    checkpoint = Checkpoint(results) if results is not None else None
+    return Engine(classifier, config, checkpoint=checkpoint, progress=False).run(data or corpus())
 
 
 def relative_l1(values, reference) -> float:
@@ -118,9 +122,9 @@ def test_the_command_line_takes_precision(bert_dir, csv_file, tmp_path):
 @pytest.mark.slow
 def test_bfloat16_stays_within_the_stated_tolerance_on_the_demo_model():
     from reportgen.api import DEMO_BUDGETS
-    from reportgen.data import stratified_sample
-    from reportgen.default import default_model_dir, load_corpus
-    from reportgen.modeling import load_classifier
+    from reportgen.load.data import stratified_sample
+    from reportgen.load.demo import default_model_dir, load_corpus
+    from reportgen.load.model import load_classifier
 
     classifier = load_classifier(default_model_dir(progress=False))
     held = load_corpus().held_out

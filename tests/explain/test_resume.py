@@ -10,12 +10,16 @@ import time
 import pytest
 import torch
 
-from reportgen import records
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
+from reportgen.explain.batching import ModelRunner
+from reportgen.explain.checkpoint import Checkpoint
+from reportgen.explain.engine import Engine
 from reportgen.explainers import explainers
-from reportgen.runner import ModelRunner
-from tiny_models import CORPUS
+from reportgen.load.data import Dataset
+from reportgen.options import RunConfig
+from reportgen.results import store
+
+from support.runs import measured
+from support.tiny_models import CORPUS
 
 METHODS = "attention,saliency,grad_x_input,integrated_gradients,occlusion,random"
 
@@ -83,8 +87,8 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(bert_dir, big_csv, tmp
     subprocess.run(command(bert_dir, big_csv, resumed), check=True, env=env)
     total_batches = (resumed / "results" / "partial" / "predictions.jsonl").read_text().count("\n")
     assert 0 < done_before < total_batches
-    first = comparable(records.load(whole / "results"))
-    second = comparable(records.load(resumed / "results"))
+    first = comparable(store.load(whole / "results"))
+    second = comparable(store.load(resumed / "results"))
     for part in ("examples", "attributions", "failures", "methods", "config", "model", "dataset"):
         assert getattr(second, part) == getattr(first, part), part
     for name in first.metrics:
@@ -123,7 +127,7 @@ def run_once(classifier, results, texts=None, **params):
     texts = texts or many_texts(12)
     data = Dataset(texts, [i % 2 for i in range(len(texts))], list(range(len(texts))))
     config = RunConfig(methods=COUNTED, method_params=params, metrics=[], max_batch_tokens=64)
-    return Engine(classifier, config, progress=False, results=results).run(data)
+    return Engine(classifier, config, checkpoint=Checkpoint(results), progress=False).run(data)
 
 
 def test_stored_work_is_reused(classifier, tmp_path, monkeypatch):
@@ -167,7 +171,7 @@ def nudge_one_weight(classifier):
 
 @pytest.mark.parametrize("change", ["other architecture", "one weight nudged"])
 def test_a_changed_model_discards_all_stored_work(model_dirs, tmp_path, monkeypatch, change):
-    from reportgen.modeling import load_classifier
+    from reportgen.load.model import load_classifier
 
     classifier = load_classifier(model_dirs["bert"], device="cpu")
     first = run_once(classifier, tmp_path / "r")
@@ -182,46 +186,46 @@ def test_a_changed_model_discards_all_stored_work(model_dirs, tmp_path, monkeypa
 
 
 def test_same_seed_gives_identical_scores_metrics_and_report(classifier, tmp_path, monkeypatch):
-    from reportgen.render import render_html
+    from reportgen.report.render import render_html
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     data = Dataset(many_texts(10), [i % 2 for i in range(10)], list(range(10)))
     config = lambda: RunConfig(methods=METHODS.split(","), seed=7)  # noqa: E731
-    one = Engine(classifier, config(), progress=False).run(data)
-    two = Engine(classifier, config(), progress=False).run(data)
+    one = measured(classifier, data, config())
+    two = measured(classifier, data, config())
     assert one.attributions == two.attributions
     assert comparable(one).metrics == comparable(two).metrics
     assert render_html(comparable(one)) == render_html(comparable(two))
 
 
 def test_a_line_torn_by_a_kill_is_cut_off_so_later_rows_stay_readable(tmp_path):
-    from reportgen.checkpoint import Checkpoint, Unit
-    from reportgen.records import Attribution
+    from reportgen.explain.checkpoint import Checkpoint, Unit
+    from reportgen.results.records import Attribution
 
     def unit(batch):
         return Unit([Attribution("saliency", batch, [0.5, float(batch)], [0.5])], [], 0.1, 2)
 
-    first = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    first = Checkpoint(tmp_path).open("run", {"saliency": "key"})
     first.save_unit("saliency", 0, unit(0))
     first.save_unit("saliency", 1, unit(1))
     stored = tmp_path / "partial" / "saliency.jsonl"
     with stored.open("a") as out:
         out.write('{"batch": 2, "seconds": 0.1, "attribu')  # the kill hit mid-write
-    resumed = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    resumed = Checkpoint(tmp_path).open("run", {"saliency": "key"})
     assert resumed.unit("saliency", 2) is None
     assert resumed.unit("saliency", 1) == unit(1)
     resumed.save_unit("saliency", 2, unit(2))
     resumed.save_unit("saliency", 3, unit(3))
-    again = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    again = Checkpoint(tmp_path).open("run", {"saliency": "key"})
     assert [again.unit("saliency", b) for b in range(4)] == [unit(b) for b in range(4)]
     assert len(stored.read_text().splitlines()) == 4
 
 
 def test_the_checkpoint_keeps_no_stored_rows_in_memory(tmp_path):
-    from reportgen.checkpoint import Checkpoint, Unit
-    from reportgen.records import Attribution
+    from reportgen.explain.checkpoint import Checkpoint, Unit
+    from reportgen.results.records import Attribution
 
-    checkpoint = Checkpoint(tmp_path, "run", {"saliency": "key"})
+    checkpoint = Checkpoint(tmp_path).open("run", {"saliency": "key"})
     for batch in range(50):
         checkpoint.save_unit("saliency", batch, Unit([Attribution("saliency", batch, [1.0] * 100, [1.0])]))
     rows = checkpoint.units["saliency"]
@@ -229,12 +233,12 @@ def test_the_checkpoint_keeps_no_stored_rows_in_memory(tmp_path):
 
 
 def test_the_heap_trimmer_trims_at_most_once_per_interval(monkeypatch):
-    from reportgen import runner
+    from reportgen.explain import memory
 
     calls, clock = [], [100.0]
-    monkeypatch.setattr(runner, "_malloc_trim", lambda: calls.append)
-    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
-    trimmer = runner.HeapTrimmer(interval=5.0)
+    monkeypatch.setattr(memory, "malloc_trim", lambda: calls.append)
+    monkeypatch.setattr(memory.time, "monotonic", lambda: clock[0])
+    trimmer = memory.HeapTrimmer(interval=5.0)
     trimmed = []
     for step in (1.0, 1.0, 3.5, 1.0, 5.0, 0.5):
         clock[0] += step
@@ -243,11 +247,11 @@ def test_the_heap_trimmer_trims_at_most_once_per_interval(monkeypatch):
 
 
 def test_the_engine_hands_freed_memory_back_during_a_run(classifier, monkeypatch):
-    from reportgen import runner
+    from reportgen.explain import memory
 
     calls = []
-    monkeypatch.setattr(runner, "_malloc_trim", lambda: calls.append)
-    monkeypatch.setattr(runner.HeapTrimmer.__init__, "__defaults__", (0.0,))  # trim after every batch
+    monkeypatch.setattr(memory, "malloc_trim", lambda: calls.append)
+    monkeypatch.setattr(memory.HeapTrimmer.__init__, "__defaults__", (0.0,))  # trim after every batch
     dataset = Dataset(texts=many_texts(12), labels=[i % 2 for i in range(12)], rows=list(range(12)))
     Engine(classifier, RunConfig(methods=["saliency"], metrics=[], max_batch_tokens=40), progress=False).run(dataset)
     assert len(calls) >= 2

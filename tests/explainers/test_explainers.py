@@ -14,27 +14,30 @@ import sys
 import textwrap
 from dataclasses import replace
 from importlib.metadata import EntryPoint
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import reportgen.plugins as plugins
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
 from reportgen.errors import ReportgenError
+from reportgen.explain.batching import ModelRunner, default_max_batch_tokens
+from reportgen.explain.engine import Engine
+from reportgen.explain.pooling import example_seed
 from reportgen.explainers import Batch, Explainer, Explanation, explainers
-from reportgen.explainers.integrated import quadrature
-from reportgen.explainers.pooling import example_seed
-from reportgen.maps import row_weights
-from reportgen.runner import ModelRunner, default_max_batch_tokens
-from reportgen.words import fold_to_words
-from tiny_models import CORPUS
+from reportgen.load.data import Dataset
+from reportgen.ops.quadrature import quadrature
+from reportgen.ops.words import fold_to_words
+from reportgen.options import RunConfig
+from reportgen.results.maps import row_weights
+
+from support import ROOT
+from support.runs import measured
+from support.tiny_models import CORPUS
 
 METHODS = explainers.names()  # the live registry, including methods other modules add
 KINDS = ("bert", "distilbert", "roberta", "bert3")
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = ROOT / "examples"
 TEXTS = list(CORPUS) + ["fun", "The acting is not good, but the story is really quite brilliant and the ending smart."]
 ROWS = [100 + 3 * i for i in range(len(TEXTS))]  # row ids differ from positions on purpose
 SMALL_BUDGETS = {  # applied only where a method has the parameter
@@ -68,7 +71,7 @@ def runs(classifiers):
     def get(kind):
         if kind not in cache:
             classifier = classifiers[kind]
-            cache[kind] = Engine(classifier, config(METHODS), progress=False).run(dataset_for(classifier))
+            cache[kind] = measured(classifier, dataset_for(classifier), config(METHODS))
         return cache[kind]
 
     return get
@@ -76,10 +79,8 @@ def runs(classifiers):
 
 @pytest.fixture
 def restore_registry():
-    saved = dict(explainers._items)
-    yield
-    explainers._items.clear()
-    explainers._items.update(saved)
+    with explainers.restored():
+        yield
 
 
 # (a) every method, every architecture ----------------------------------------------------
@@ -333,7 +334,7 @@ def test_target_label_explains_the_label_class(classifiers, kind):
     def run(target):
         run_config = RunConfig(methods=list(TARGET_METHODS), target=target, metrics=["faithfulness"],
                                method_params={"integrated_gradients": {"n_steps": 8}}, attention_maps=0)
-        return Engine(classifier, run_config, progress=False).run(data)
+        return measured(classifier, data, run_config)
 
     by_pred, by_label = run("pred"), run("label")
     assert [ex.prediction for ex in by_label.examples] == [ex.prediction for ex in by_pred.examples]
@@ -397,7 +398,7 @@ def test_bad_parameters_fail_when_the_run_is_configured(classifiers, method, par
 
 
 def test_extras_survive_saving(runs, tmp_path):
-    from reportgen.records import load, save
+    from reportgen.results.store import load, save
 
     run = runs("bert")
     loaded = load(save(run, tmp_path / "results"))
@@ -420,7 +421,7 @@ def test_batching_does_not_change_scores(classifiers, method):
     def run(max_batch_tokens):
         run_config = config([method], max_batch_tokens=max_batch_tokens)
         run_config.method_params[method].update(params)
-        return Engine(classifier, run_config, progress=False).run(data)
+        return measured(classifier, data, run_config)
 
     one_by_one, batched = run(1), run(100_000)
     assert one_by_one.timings["model_batch_sizes"]["max"] == 1  # every model call held one sequence
@@ -463,7 +464,7 @@ def test_one_failing_example_is_recorded_and_the_rest_explained(classifiers, res
     classifier, bad = classifiers["bert"], ROWS[2]
     run_config = RunConfig(methods=["broken_for_test", "occlusion"], metrics=[],
                            method_params={"broken_for_test": {"bad_index": bad}})
-    run = Engine(classifier, run_config, progress=False).run(dataset_for(classifier))
+    run = measured(classifier, dataset_for(classifier), run_config)
     assert [(f.example, f.method, f.reason) for f in run.failures] == [
         (bad, "broken_for_test", "RuntimeError: boom on purpose")
     ]
@@ -514,8 +515,7 @@ def test_plugin_from_path_runs_through_the_engine(classifiers, restore_registry)
     assert plugins.load_plugin(f"{EXAMPLES / 'custom_explainer.py'}:EmbeddingNorm") == ["embedding_norm"]
     assert plugins.load_plugin(f"{EXAMPLES / 'custom_explainer.py'}:EmbeddingNorm") == ["embedding_norm"]  # again: fine
     classifier = classifiers["bert"]
-    run = Engine(classifier, RunConfig(methods="embedding_norm,saliency", metrics=[]), progress=False).run(
-        dataset_for(classifier))
+    run = measured(classifier, dataset_for(classifier), RunConfig(methods="embedding_norm,saliency", metrics=[]))
     assert not run.failures
     ex = run.examples[0]
     scores = np.asarray(run.attributions["embedding_norm"][ex.index].tokens)

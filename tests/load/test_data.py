@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from reportgen.data import load_dataset, match_labels, read_table, stratified_sample
 from reportgen.errors import ReportgenError
+from reportgen.load.data import load_dataset, match_labels, read_table, stratified_sample
 
 LABELS = ["negative", "positive"]
 ROWS = [{"text": "good film", "label": "positive"}, {"text": "bad film", "label": "NEGATIVE"},

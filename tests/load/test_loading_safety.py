@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from reportgen.errors import ReportgenError
-from reportgen.modeling import load_classifier
-from cli_helpers import assert_one_line_error, invoke
-from cli_helpers import run_args as cli_run_args
+from reportgen.load.model import load_classifier
 
+from support.cli import assert_one_line_error, invoke
+from support.cli import run_args as cli_run_args
 
 
 def run_args(model, data, tmp_path, *extra):
@@ -77,7 +77,7 @@ def test_cuda_device_that_does_not_exist(bert_dir, csv_file, tmp_path, monkeypat
 
 
 def test_cuda_is_used_when_present_and_cpu_otherwise(monkeypatch):
-    from reportgen.modeling import resolve_device
+    from reportgen.load.model import resolve_device
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device(None) == torch.device("cuda")

@@ -17,8 +17,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from cli_helpers import assert_one_line_error, invoke
-from cli_helpers import run_args as cli_run_args
+from support.cli import assert_one_line_error, invoke
+from support.cli import run_args as cli_run_args
 
 METHODS = "attention,saliency,random"
 

@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from reportgen.metrics import Metric, compute_metrics, metrics
-from reportgen.metrics.agreement import average_ranks, spearman, top_k_overlap
-from reportgen.metrics.common import jsonable, ranking
-from reportgen.metrics.faithfulness import removal_counts
-from reportgen.records import Attribution, Example, MethodInfo, RunResult
-from reportgen.runner import length_batches
-from reportgen.words import is_spread, spread_to_tokens
+from reportgen.explain.batching import length_batches
+from reportgen.measure import Metric, compute_metrics, metrics
+from reportgen.measure.agreement import spearman, top_k_overlap
+from reportgen.measure.faithfulness import removal_counts
+from reportgen.ops.numbers import jsonable
+from reportgen.ops.ranking import average_ranks, ranking
+from reportgen.ops.words import is_spread, spread_to_tokens
+from reportgen.results.records import Attribution, Example, MethodInfo, RunResult
+from reportgen.tasks.sequence_classification import SequenceClassification
 
 
 def approx(value, rel=1e-6, abs=1e-9):
@@ -198,7 +200,8 @@ class FakeRunner:
     """p(positive) = 0.05 + 0.9 * (sum of weights w = id - 10 of the ids 10..19 present) / 45."""
 
     def __init__(self):
-        self.classifier = SimpleNamespace(mask_id=MASK)
+        self.classifier = SimpleNamespace(tokenizer=SimpleNamespace(mask_token_id=MASK), pad_id=0)
+        self.task = SequenceClassification()
         self.calls: list[list[list[int]]] = []
         self.evaluations = 0
 
@@ -621,14 +624,12 @@ def test_compute_metrics_stores_json_ready_results_and_keeps_going_on_errors():
         name = "_needs_model_for_test"
         needs_model = True
 
-    metrics.register(Broken)
-    metrics.register(NeedsModel)
-    try:
+    with metrics.restored():
+        metrics.register(Broken)
+        metrics.register(NeedsModel)
         run = performance_run()
         compute_metrics(run, None, ["_broken_for_test", "_needs_model_for_test", "performance"])
-    finally:
-        metrics._items.pop("_broken_for_test")
-        metrics._items.pop("_needs_model_for_test")
+    assert "_broken_for_test" not in metrics and "_needs_model_for_test" not in metrics
     assert run.metrics["_broken_for_test"]["error"] == "ValueError: no luck"
     assert run.metrics["_broken_for_test"]["result"] is None
     assert "_needs_model_for_test" not in run.metrics  # skipped without a runner

@@ -7,13 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from reportgen import records
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
+from reportgen.explain.batching import ModelRunner
+from reportgen.explain.engine import Engine
 from reportgen.explainers import explainers
-from reportgen.metrics import metrics
-from reportgen.runner import ModelRunner
-from tiny_models import CORPUS, keyword_sentences
+from reportgen.load.data import Dataset
+from reportgen.measure import compute_metrics, metrics
+from reportgen.options import RunConfig
+from reportgen.results import RunResult, store
+
+from support.runs import measured
+from support.tiny_models import CORPUS, keyword_sentences
 
 # ---------------------------------------------------------------- every metric on a real run
 
@@ -34,7 +37,9 @@ def small_run(classifier):
     dataset = Dataset(texts=texts, labels=[i % 2 for i in range(len(texts))], rows=list(range(len(texts))),
                       groups=["a" if i % 3 else "b" for i in range(len(texts))])
     engine = Engine(classifier, RunConfig(seed=0, method_params=quick_params()), progress=False)
-    return engine.run(dataset), engine.runner
+    run = engine.run(dataset)
+    compute_metrics(run, engine.runner, "all")
+    return run, engine.runner
 
 
 @pytest.mark.parametrize("name", metrics.names())
@@ -51,7 +56,7 @@ def test_every_registered_metric_runs_on_a_real_run(small_run, name):
 
 def test_metrics_round_trip_through_saved_results(small_run, tmp_path):
     run, _ = small_run
-    loaded = records.load(records.save(run, tmp_path / "results"))
+    loaded = store.load(store.save(run, tmp_path / "results"))
     assert loaded.metrics == json.loads(json.dumps(run.metrics))
 
 
@@ -80,7 +85,7 @@ def test_faithfulness_and_atlas_do_not_depend_on_batching(small_run, classifier)
     full, runner = small_run
     keep = [m for m in ("grad_x_input", "random") if m in full.attributions][:2] or list(full.attributions)[:2]
     few = [ex for ex in full.examples if ex.ok][:3]
-    run = records.RunResult(model=full.model, examples=few,
+    run = RunResult(model=full.model, examples=few,
                             methods={m: full.methods[m] for m in keep},
                             attributions={m: full.attributions[m] for m in keep})
     one_by_one = ModelRunner(classifier, max_batch_tokens=1)
@@ -112,7 +117,7 @@ def keyword_run(keyword_classifier):
     dataset = Dataset(texts=texts, labels=labels, rows=list(range(len(texts))))
     config = RunConfig(methods=[*SENSIBLE, CHANCE], metrics=["performance", "faithfulness"], seed=0,
                        method_params=SENSIBLE_PARAMS)
-    return Engine(keyword_classifier, config, progress=False).run(dataset)
+    return measured(keyword_classifier, dataset, config)
 
 
 def test_keyword_model_learned_its_rule(keyword_run):

@@ -17,10 +17,11 @@ import pytest
 import torch
 from captum.attr import FeatureAblation, InputXGradient, LayerIntegratedGradients, Saliency
 
+from reportgen.explain.batching import ModelRunner
 from reportgen.explainers import Batch, explainers
-from reportgen.records import Example
-from reportgen.runner import ModelRunner
-from tiny_models import CORPUS
+from reportgen.results.records import Example
+
+from support.tiny_models import CORPUS
 
 RELATIVE_TOLERANCE = 1e-5
 KINDS = ("bert", "distilbert", "roberta")  # every tiny architecture (tests/tiny_models.py)

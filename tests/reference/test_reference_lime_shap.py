@@ -24,14 +24,16 @@ import numpy as np
 import pytest
 import torch
 
-from reportgen.data import Dataset
-from reportgen.engine import Engine, RunConfig
 from reportgen.errors import ReportgenError
+from reportgen.explain.batching import ModelRunner
+from reportgen.explain.engine import Engine
+from reportgen.explain.pooling import Pool, PoolTimeout, example_seed
 from reportgen.explainers import Batch, explainers
-from reportgen.explainers.pooling import Pool, PoolTimeout, example_seed
-from reportgen.modeling import load_classifier
-from reportgen.runner import ModelRunner
-from tiny_models import CORPUS, WORDS
+from reportgen.load.data import Dataset
+from reportgen.load.model import load_classifier
+from reportgen.options import RunConfig
+
+from support.tiny_models import CORPUS, WORDS
 
 EXACT = 1e-12
 FLOAT32 = 1e-6

@@ -6,10 +6,11 @@ when it is missing.
 
 import pytest
 
-from browser import (CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, demo_like_run, draw_everything,
-                     hostile_run, hostile_text, open_report)
-from reportgen.render import write_report
-from reportgen.sections import shown
+from reportgen.report.format import shown
+from reportgen.report.render import write_report
+
+from support.browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
+from support.runs import demo_like_run, hostile_run, hostile_text
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,6 @@
 import copy
 import html
 import json
-import math
 import re
 from pathlib import Path
 
@@ -12,10 +11,18 @@ import pytest
 import vl_convert
 from jsonschema import Draft7Validator
 
-from browser import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run
-from reportgen import charts, sections
-from reportgen.maps import maps_array, row_weights
-from reportgen.render import render_html
+from reportgen.ops.numbers import sig
+from reportgen.report.charts import CONTROL_COLOUR, compose, method_colours
+from reportgen.report.charts.examples import attention_rows, key_table, position_matrix_template
+from reportgen.report.charts.global_words import top_words_chart
+from reportgen.report.charts.performance import reliability_curve
+from reportgen.report.charts.quality import aopc_curves
+from reportgen.report.function_words import is_function_word
+from reportgen.report.render import render_html
+from reportgen.report.sections.global_words import global_explanations
+from reportgen.results.maps import maps_array, nested_maps_as_rows, row_weights
+
+from support.runs import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run
 
 SCHEMA = Path(altair.__file__).parent / "vegalite" / "v6" / "schema" / "vega-lite-schema.json"
 EXPRESSION_KEYS = {"filter", "calculate", "test", "labelExpr", "expr", "signal"}
@@ -33,7 +40,7 @@ def page_specs(html: str) -> dict[str, dict]:
     for chart_id, spec_id, data_id in re.findall(
             r'<div class="chart[^"]*" id="([^"]+)" data-spec="([^"]+)"(?: data-datasets="([^"]+)")?', html):
         spec = json.loads(blocks[spec_id])
-        specs[chart_id] = charts.compose(spec, json.loads(blocks[data_id])) if data_id else spec
+        specs[chart_id] = compose(spec, json.loads(blocks[data_id])) if data_id else spec
     return specs
 
 
@@ -94,7 +101,7 @@ def test_explorer_data_is_compact_and_tokens_appear_once(classifier):
     assert row["t"] == ex.tokens and row["W"] == ex.words and row["w"] == ex.word_ids
     methods = [m for m in run.methods if run.attributions.get(m)]
     for i, method in enumerate(methods):
-        expected = [charts.sig(v) for v in run.attributions[method][ex.index].tokens]
+        expected = [sig(v) for v in run.attributions[method][ex.index].tokens]
         assert row[f"m{i}"] == expected
     assert set(block) <= {"tok", "att", "pos"}  # the word view is folded from the token row, not stored
     assert all(re.fullmatch(r"[twW]|[muL]\d+", key) for key in row)  # tokens once, then one array per row
@@ -103,11 +110,11 @@ def test_explorer_data_is_compact_and_tokens_appear_once(classifier):
 def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
     stored = [{"layer": 0, "head": 0, "n": 2, "scale": 1000, "weights": [500, 500, 250, 750]},
               {"layer": 0, "head": 1, "n": 2, "scale": 100, "weights": [100, 0, 0, 100]}]
-    assert charts.attention_rows(stored) == [{"l": 0, "h": 0, "n": 2, "a": [500, 500, 250, 750]},
+    assert attention_rows(stored) == [{"l": 0, "h": 0, "n": 2, "a": [500, 500, 250, 750]},
                                              {"l": 0, "h": 1, "n": 2, "a": [1000, 0, 0, 1000]}]
     # Results saved before the compact format ([layer][head][query][key]) still draw.
     nested = [[[[0.5, 0.5], [0.25, 0.75]], [[1.0, 0.0], [0.0004, 0.9996]]]]
-    assert charts.nested_maps_as_rows(nested) == [{**stored[0]}, {"layer": 0, "head": 1, "n": 2, "scale": 1000,
+    assert nested_maps_as_rows(nested) == [{**stored[0]}, {"layer": 0, "head": 1, "n": 2, "scale": 1000,
                                                                    "weights": [1000, 0, 0, 1000]}]
     # What the attention explainer keeps: one flattened row per layer and head, whole thousandths as
     # base64 of 16-bit integers.
@@ -135,7 +142,7 @@ def test_attention_is_stored_as_one_row_per_layer_and_head(classifier):
 def test_stored_attention_maps_round_trip_and_a_damaged_one_is_left_out(classifier):
     import numpy as np
 
-    from reportgen.maps import encode_rows
+    from reportgen.results.maps import encode_rows
 
     weights = np.random.default_rng(0).dirichlet(np.ones(5), size=(2, 3, 5))  # [layer, head, query, key]
     rows = encode_rows(weights, 1000)
@@ -164,12 +171,12 @@ def test_map_decimals_must_fit_the_stored_integers():
 
 
 def test_token_heatmaps_are_scaled_by_the_real_tokens_and_clamp_special_ones():
-    keys = charts.key_table(["a", "b"], "m")
-    template = charts.position_matrix_template("tpl", "tok", keys, row_title="method", unit="token", legend="n",
+    keys = key_table(["a", "b"], "m")
+    template = position_matrix_template("tpl", "tok", keys, row_title="method", unit="token", legend="n",
                                                per_row=True)
     row = {"t": ["[CLS]", "good", "film", "[SEP]"], "w": [None, 0, 1, None], "W": ["good", "film"],
            "m0": [10.0, 0.5, -0.25, 4.0], "m1": [0, 0, 0, 3]}
-    cells = drawn_cells(charts.compose(template.spec, {"tok": [row]}))
+    cells = drawn_cells(compose(template.spec, {"tok": [row]}))
     # Method a: the words' largest |score| (0.5) sets the scale; [CLS] and [SEP] are clamped to 1.
     assert cells[("a", "good")]["n"] == "1" and cells[("a", "film")]["n"] == "−0.5"
     assert cells[("a", "[CLS]")]["n"] == "1" and cells[("a", "[CLS]")]["clamped"].startswith("yes")
@@ -192,7 +199,7 @@ def test_aopc_legend_shows_lines_and_the_axis_the_measured_fractions():
     curve = [{"method": m, "fraction": f, "comprehensiveness": c * f, "sufficiency": 0.3 - c * f / 2,
               "mean_tokens_removed": 20 * f} for m, c in (("a", 1.0), ("random", 0.5))
              for f in (0.01, 0.05, 0.1, 0.2, 0.5)]
-    spec = charts.aopc_curves("x", curve, "random").spec
+    spec = aopc_curves("x", curve, "random").spec
     for panel in spec["hconcat"]:
         encoding = panel["encoding"]
         assert encoding["x"]["axis"]["values"] == [0.01, 0.05, 0.1, 0.2, 0.5]
@@ -207,13 +214,13 @@ def test_aopc_legend_shows_lines_and_the_axis_the_measured_fractions():
 def test_reliability_legend_shows_only_bin_sizes_that_occur():
     bins = [{"bin": i, "lower": i / 10, "upper": (i + 1) / 10, "count": c, "accuracy": 0.5, "confidence": 0.5,
              "gap": 0.0} for i, c in enumerate([0, 0, 0, 0, 0, 3, 8, 5, 14, 20])]
-    size = charts.reliability_curve("x", bins).spec["layer"][2]["encoding"]["size"]
+    size = reliability_curve("x", bins).spec["layer"][2]["encoding"]["size"]
     assert size["legend"]["values"] == [3, 8, 20] and 0 not in size["legend"]["values"]
 
 
 def test_global_explanations_start_on_the_most_faithful_method_and_flag_function_words(classifier):
     run = demo_like_run(classifier)
-    context = sections.global_explanations(run)
+    context = global_explanations(run)
     summary = run.metrics["faithfulness"]["result"]["summary"]
     lifts = {r["method"]: r["comprehensiveness_lift"] for r in summary if not r["is_control"]}
     best = max(lifts, key=lifts.get)
@@ -224,22 +231,19 @@ def test_global_explanations_start_on_the_most_faithful_method_and_flag_function
     assert spec["params"][1]["name"] == "hide" and spec["params"][1]["bind"]["input"] == "checkbox"
     flags = {v["word"]: v["fw"] for v in spec["data"]["values"]}
     assert flags.get("the") is True and not any(flags.get(w) for w in ("not", "good", "but", "very"))
-    assert sections.is_function_word("The") and not sections.is_function_word("never")
+    assert is_function_word("The") and not is_function_word("never")
 
 
-def test_display_rounding_and_normalisation():
-    assert charts.sig(0.123456) == 0.1235 and charts.sig(1.23456e-7) == 1.235e-07
-    assert charts.sig(2.0) == 2 and isinstance(charts.sig(2.0), int)
-    assert charts.sig(float("nan")) is None and charts.sig(None) is None
-    assert charts.normalise([1.0, -2.0, 0.0]) == [0.5, -1.0, 0.0]
-    assert charts.normalise([0.0, 0.0]) == [0.0, 0.0]
-    assert charts.normalise([math.inf, 1.0]) == [None, 1.0]
+def test_display_rounding():
+    assert sig(0.123456) == 0.1235 and sig(1.23456e-7) == 1.235e-07
+    assert sig(2.0) == 2 and isinstance(sig(2.0), int)
+    assert sig(float("nan")) is None and sig(None) is None
 
 
 def test_method_colours_mark_the_control():
-    scale = charts.method_colours(["a", "random", "b"], "random")
+    scale = method_colours(["a", "random", "b"], "random")
     assert scale["domain"] == ["a", "random", "b"]
-    assert scale["range"][1] == charts.CONTROL_COLOUR and len(set(scale["range"])) == 3
+    assert scale["range"][1] == CONTROL_COLOUR and len(set(scale["range"])) == 3
 
 
 def test_word_scores_that_are_not_token_sums_are_kept(classifier, validator):
@@ -263,7 +267,7 @@ def test_word_scores_that_are_not_token_sums_are_kept(classifier, validator):
 def test_top_words_for_many_classes_wraps_into_rows(validator):
     rows = [{"method": m, "class_id": c, "rank": r, "word": f"w{c}{r}", "mean": 1 / r, "count": 3, "examples": 2}
             for m in ("a", "b") for c in range(5) for r in range(1, 4)]
-    spec = charts.top_words_chart("x", rows, ["a", "b"], [f"class {c}" for c in range(5)]).spec
+    spec = top_words_chart("x", rows, ["a", "b"], [f"class {c}" for c in range(5)]).spec
     assert not list(validator.iter_errors(spec))
     assert [len(row["hconcat"]) for row in spec["vconcat"]] == [3, 2]
     assert spec["params"][0]["bind"]["labels"] == ["a", "b"]

@@ -29,12 +29,15 @@ from hypothesis import HealthCheck, event, given, seed, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from reportgen import records
-from reportgen.data import load_dataset
-from reportgen.engine import Engine, RunConfig
-from reportgen.render import render_html
-from reportgen.sections import BIDI_CONTROLS, row_accounting, shown
-from tiny_models import WORDS
+from reportgen.load.data import load_dataset
+from reportgen.options import RunConfig
+from reportgen.report.figures import row_accounting
+from reportgen.report.format import BIDI_CONTROLS, shown
+from reportgen.report.render import render_html
+from reportgen.results import store
+
+from support.runs import measured
+from support.tiny_models import WORDS
 
 LABELS = ["negative", "positive"]
 METHODS = ["attention", "saliency", "random"]
@@ -266,8 +269,8 @@ def test_engine_and_report_account_for_every_row_and_escape_every_string(classif
         with tempfile.TemporaryDirectory() as folder:
             data = load_dataset(write_table(Path(folder), fmt, rows), LABELS, group_column="group")
             config = RunConfig(methods=METHODS, target=target, seed=0, attention_maps=2, metric_params=METRIC_PARAMS)
-            run = Engine(classifier, config, progress=False).run(data)
-            saved = records.load(records.save(run, Path(folder) / "results"))
+            run = measured(classifier, data, config)
+            saved = store.load(store.save(run, Path(folder) / "results"))
         html = render_html(saved)
         assert_every_row_accounted(saved, rows, target, html)
         assert_page_is_safe(html, saved)
@@ -281,7 +284,7 @@ def test_allow_lists_cover_a_benign_report(classifier):
     rows = [("the movie was good", "positive", "a"), ("", "negative", "b"), ("bad plot", None, "a")]
     with tempfile.TemporaryDirectory() as folder:
         data = load_dataset(write_table(Path(folder), "csv", rows), LABELS, group_column="group")
-    run = Engine(classifier, RunConfig(methods=METHODS, seed=0), progress=False).run(data)
+    run = measured(classifier, data, RunConfig(methods=METHODS, seed=0))
     html = render_html(run)
     page = parse(html)
     assert {"script", "article", "details", "table", "bdi"} <= set(page.tags) <= TAGS
@@ -296,8 +299,7 @@ def test_each_fragment_alone_as_text_label_cell_and_group(classifier, fragment):
     TRIED["fragments"] += 3
     with tempfile.TemporaryDirectory() as folder:
         data = load_dataset(write_table(Path(folder), "jsonl", rows), LABELS, group_column="group")
-    run = Engine(classifier, RunConfig(methods=METHODS, seed=0, metrics=["performance", "calibration"]),
-                 progress=False).run(data)
+    run = measured(classifier, data, RunConfig(methods=METHODS, seed=0, metrics=["performance", "calibration"]))
     html = render_html(run)
     assert_every_row_accounted(run, rows, "pred", html)
     assert_page_is_safe(html, run)

@@ -1,9 +1,9 @@
 import re
 
-from browser import demo_like_run, hostile_run
-from reportgen import sections
-from reportgen.model_card import _cell, model_card_markdown, write_model_card
-from test_records import small_run
+from reportgen.ops.stats import wilson
+from reportgen.report.model_card import _cell, model_card_markdown, write_model_card
+
+from support.runs import demo_like_run, hostile_run, small_run
 
 
 def table_rows(markdown: str) -> list[list[str]]:
@@ -17,7 +17,7 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
     assert card.startswith("## Explainability audit (reportgen)")
     performance = run.metrics["performance"]["result"]["overall"]
     n = performance["examples"]
-    low, high = sections.wilson(performance["correct"], n)
+    low, high = wilson(performance["correct"], n)
     assert (f"| accuracy on the {n} explained examples | {performance['accuracy']:.3f} \\(Wilson 95% CI "
             f"{low:.3f}–{high:.3f}\\) |") in card
     assert f"| macro-F1 on the {n} explained examples | {performance['macro_f1']:.3f} |" in card

@@ -1,16 +1,20 @@
 import base64
-import html as html_lib
 import hashlib
+import html as html_lib
 import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 
-from browser import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run, hostile_text
-from reportgen import sections
-from reportgen.render import render_html
-from test_records import small_run
+from reportgen.measure.faithfulness import leaders
+from reportgen.ops.stats import wilson
+from reportgen.report.figures import headline
+from reportgen.report.format import BIDI_CONTROLS, shown
+from reportgen.report.narrative import faithfulness_statement
+from reportgen.report.render import render_html
+
+from support.runs import ATTENTION_MAPS, HOSTILE_STRINGS, demo_like_run, hostile_run, hostile_text, small_run
 
 HOSTILE = '</script><script>alert(1)</script><!--<script> {{ 7*7 }} "\'&<img src=x onerror=alert(2)>'
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "h1", "h2", "h3", "h4", "p",
@@ -173,14 +177,14 @@ def test_hostile_dataset_everywhere_stays_data(hostile):
     blocks = json_blocks(html)
     text = "".join(page.text)
     for i, ex in enumerate(run.examples):
-        assert sections.shown(hostile_text(i)) in text  # shown as text, bidi controls as visible markers
+        assert shown(hostile_text(i)) in text  # shown as text, bidi controls as visible markers
         if ex.ok:
             row = blocks[f"ex{ex.index}-data"]["tok"][0]
-            assert row["t"] == [sections.shown(t) for t in ex.tokens]
-            assert row["W"] == [sections.shown(w) for w in ex.words]
+            assert row["t"] == [shown(t) for t in ex.tokens]
+            assert row["W"] == [shown(w) for w in ex.words]
     for label in run.labels:
-        assert sections.shown(label) in text
-    assert "⟨U+202E⟩evil override" in text and not sections.BIDI_CONTROLS.search(html)
+        assert shown(label) in text
+    assert "⟨U+202E⟩evil override" in text and not BIDI_CONTROLS.search(html)
     words = {w["word"] for w in run.metrics["top_words"]["result"]["words"]}
     assert words & {s.strip().lower() for s in HOSTILE_STRINGS}
     assert "\u202eevil override" in HOSTILE_STRINGS and ex.tokens  # the override is in the data
@@ -212,17 +216,17 @@ def faithfulness_result(values, control="random", n=50, se=0.01):
 def test_statement_names_the_leaders_ties_and_methods_below_random():
     result = faithfulness_result({"integrated_gradients": (0.36, 0.12), "occlusion": (0.35, 0.13),
                                   "saliency": (0.20, 0.22), "grad_x_input": (0.09, 0.31), "random": (0.13, 0.27)})
-    text = " ".join(sections.faithfulness_statement(result))
+    text = " ".join(faithfulness_statement(result))
     assert "integrated_gradients and occlusion" in text and "tied" in text
     assert "grad_x_input scores below the random control on both measures" in text
     assert "larger than two standard errors" in text and "worse than chance" in text
     assert "not plausible" not in text and "plausible to a person" in text
-    assert sections.faithfulness_leaders(result, "comprehensiveness") == ["integrated_gradients", "occlusion"]
+    assert leaders(result, "comprehensiveness") == ["integrated_gradients", "occlusion"]
 
 
 def test_statement_is_honest_when_nothing_moves_the_prediction():
     result = faithfulness_result({"a": (0.001, 0.0), "b": (0.0009, 0.0), "random": (0.001, 0.0)}, se=0.0001)
-    text = " ".join(sections.faithfulness_statement(result))
+    text = " ".join(faithfulness_statement(result))
     assert "cannot tell the methods apart" in text and "below the random control" not in text
 
 
@@ -231,16 +235,16 @@ def test_statement_uses_paired_differences_when_per_example_rows_exist():
     # Large unpaired standard errors would call a and b tied; per example, a beats b by 0.01 every time.
     result["per_example"] = [{"example": e, "method": m, "comprehensiveness": c + e * 0.01, "sufficiency": 0.1}
                              for e in range(20) for m, c in (("a", 0.30), ("b", 0.29), ("random", 0.1))]
-    assert sections.faithfulness_leaders(result, "comprehensiveness") == ["a"]
+    assert leaders(result, "comprehensiveness") == ["a"]
 
 
 # ----------------------------------------------------------------------------- the summary's figures
 
 def test_wilson_interval_matches_known_values():
-    low, high = sections.wilson(36, 50)
+    low, high = wilson(36, 50)
     assert low == pytest.approx(0.5833, abs=1e-4) and high == pytest.approx(0.8253, abs=1e-4)
-    assert sections.wilson(0, 10)[0] == 0 and sections.wilson(10, 10)[1] == 1
-    assert sections.wilson(0, 0) is None
+    assert wilson(0, 10)[0] == 0 and wilson(10, 10)[1] == 1
+    assert wilson(0, 0) is None
 
 
 def test_summary_says_how_the_sample_relates_to_the_rows_and_which_accuracy_is_on_which_set(classifier):
@@ -250,10 +254,10 @@ def test_summary_says_how_the_sample_relates_to_the_rows_and_which_accuracy_is_o
                              "settings": {"epochs": 1, "learning_rate": 0.0001}, "train_examples": 3893}
     overall = run.metrics["performance"]["result"]["overall"]
     explained = sum(1 for ex in run.examples if ex.ok)
-    figures = {f["label"]: f for f in sections.headline(run)}
+    figures = {f["label"]: f for f in headline(run)}
     sample = figures["held-out rows explained"]
     assert sample["value"] == f"{explained} of 973" and sample["detail"] == "seeded, class-stratified sample"
-    low, high = sections.wilson(overall["correct"], overall["examples"])
+    low, high = wilson(overall["correct"], overall["examples"])
     accuracy = figures[f"accuracy on the {overall['examples']} explained examples"]
     assert accuracy["value"] == f"{overall['accuracy']:.3f}"
     assert accuracy["detail"] == f"Wilson 95% CI {low:.3f}–{high:.3f}"
@@ -271,12 +275,12 @@ def test_summary_says_how_the_sample_relates_to_the_rows_and_which_accuracy_is_o
 
 def test_an_unsampled_run_says_every_row_was_read(classifier):
     run = small_run(classifier)
-    figure = sections.headline(run)[0]
+    figure = headline(run)[0]
     assert figure == {"label": "rows explained", "value": f"3 of {len(run.examples)}", "detail": "every row read"}
 
 
 def test_the_page_is_split_into_partials():
-    from reportgen.render import asset_dir
+    from reportgen.report.assets import asset_dir
 
     folder = asset_dir("templates")
     for name in ("head", "nav", "footer", "assets"):
@@ -286,8 +290,8 @@ def test_the_page_is_split_into_partials():
 
 
 def test_bidi_controls_are_shown_as_markers():
-    assert sections.shown("a\u202eb\u2066c\u200fd") == "a⟨U+202E⟩b⟨U+2066⟩c⟨U+200F⟩d"
-    assert sections.shown("plain עברית text") == "plain עברית text"  # right-to-left letters stay as they are
+    assert shown("a\u202eb\u2066c\u200fd") == "a⟨U+202E⟩b⟨U+2066⟩c⟨U+200F⟩d"
+    assert shown("plain עברית text") == "plain עברית text"  # right-to-left letters stay as they are
 
 
 def test_methodology_names_the_parameters_changed_from_the_defaults(demo_html):

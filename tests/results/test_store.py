@@ -1,21 +1,14 @@
 import math
 
-from reportgen import records
-from reportgen.engine import Engine, RunConfig
-from reportgen.data import Dataset
-from reportgen.render import render_html
+from reportgen.report.render import render_html
+from reportgen.results import store
 
-TEXTS = ["the movie was good and the cast was great", "a dull film", "", "unbelievable acting!"]
-
-
-def small_run(classifier, methods=("attention", "saliency", "grad_x_input")):
-    data = Dataset(TEXTS, [1, 0, 0, 1], [0, 1, 2, 3], info={"path": "inline", "rows": 4})
-    return Engine(classifier, RunConfig(methods=list(methods), metrics=[]), progress=False).run(data)
+from support.runs import small_run
 
 
 def test_save_load_round_trip_is_exact(classifier, tmp_path):
     run = small_run(classifier)
-    loaded = records.load(records.save(run, tmp_path / "results"))
+    loaded = store.load(store.save(run, tmp_path / "results"))
     assert loaded == run
     assert loaded.attributions["saliency"][0].tokens == run.attributions["saliency"][0].tokens
     assert [f.reason for f in loaded.failures] == ["text is empty"]
@@ -23,15 +16,15 @@ def test_save_load_round_trip_is_exact(classifier, tmp_path):
 
 def test_render_from_loaded_results_equals_render_from_memory(classifier, tmp_path):
     run = small_run(classifier)
-    loaded = records.load(records.save(run, tmp_path / "results"))
+    loaded = store.load(store.save(run, tmp_path / "results"))
     assert render_html(loaded) == render_html(run)
 
 
 def test_saving_again_drops_methods_no_longer_in_the_run(classifier, tmp_path):
     run = small_run(classifier)
-    records.save(run, tmp_path / "r")
+    store.save(run, tmp_path / "r")
     del run.attributions["attention"], run.methods["attention"]
-    assert sorted(records.load(records.save(run, tmp_path / "r")).attributions) == ["grad_x_input", "saliency"]
+    assert sorted(store.load(store.save(run, tmp_path / "r")).attributions) == ["grad_x_input", "saliency"]
 
 
 def test_scores_are_real_and_one_per_token_and_word(classifier):

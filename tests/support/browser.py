@@ -1,9 +1,7 @@
-"""Opening a report in Debian's Chromium through Playwright, recording everything that goes wrong;
-and the runs the report tests share: a demo-like run of the tiny model and its hostile twin."""
+"""Opening a report in Debian's Chromium through Playwright, and recording everything that goes wrong."""
 
 from __future__ import annotations
 
-import copy
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,79 +77,3 @@ def check_clean(visit: PageVisit, path: Path) -> None:
     assert warnings == [], warnings
     assert visit.dialogs == [], visit.dialogs
     assert remote_requests(visit, path) == [], remote_requests(visit, path)
-
-
-# ----------------------------------------------------------------------------- shared runs
-
-# Every registered method except shap (its first call alone costs seconds; its scores are drawn
-# like any other method's), with fewer samples and steps than the defaults, and every metric.
-QUICK = {"lime": {"num_samples": 40}, "integrated_gradients": {"n_steps": 4},
-         "layer_integrated_gradients": {"n_steps": 4}}
-ATTENTION_MAPS = 3
-
-_RUNS: dict[int, object] = {}
-
-
-def demo_like_run(classifier):
-    """All methods but shap and all statistics on the tiny BERT: 8 texts, one empty (a failure),
-    two groups, full attention maps for the first 3 examples. Built once per session; a copy."""
-    if id(classifier) not in _RUNS:
-        from reportgen.data import Dataset
-        from reportgen.engine import Engine, RunConfig
-        from reportgen.explainers import explainers
-        from tiny_models import CORPUS
-
-        texts = CORPUS + ["", "the film was fun"]
-        dataset = Dataset(texts=texts, labels=[i % 2 for i in range(len(texts))], rows=list(range(len(texts))),
-                          groups=["a" if i % 3 else "b" for i in range(len(texts))],
-                          info={"path": "inline", "name": "tiny corpus", "rows": len(texts)})
-        methods = [name for name in explainers.names() if name != "shap"]
-        params = {name: {k: v for k, v in p.items() if k in explainers.get(name).defaults}
-                  for name, p in QUICK.items() if name in methods}
-        config = RunConfig(methods=methods, seed=0, method_params=params, attention_maps=ATTENTION_MAPS)
-        _RUNS[id(classifier)] = Engine(classifier, config, progress=False).run(dataset)
-    return copy.deepcopy(_RUNS[id(classifier)])
-
-
-HOSTILE_STRINGS = [
-    "</script><script>alert(1)</script>",
-    "<!--<script>",
-    "<img src=x onerror=alert(2)>",
-    '" onmouseover="alert(3)',
-    "{{ 7*7 }}",
-    "{% raw %}",
-    "${alert(4)}",
-    "\u2028line\u2029para",
-    "back\\slash \\u003c \\\"quoted\\\"",
-    "'single' \"double\"",
-    "\u202eevil override",
-    "emoji \U0001f600\U0001f4a5",
-    "x" * 300,
-    "datum.x + ']); alert(5); //",
-    "javascript:alert(6)",
-    "&amp; &lt;b&gt;",
-]
-
-
-def hostile_text(i: int) -> str:
-    return " | ".join(HOSTILE_STRINGS[i % len(HOSTILE_STRINGS):] + HOSTILE_STRINGS[: i % len(HOSTILE_STRINGS)])
-
-
-def hostile_run(classifier):
-    """The demo-like run with every dataset string (texts, tokens, words, class names, groups)
-    replaced by hostile ones; word statistics are recomputed so they hold hostile words too."""
-    from reportgen.metrics import compute_metrics
-
-    run = demo_like_run(classifier)
-    n = len(HOSTILE_STRINGS)
-    for i, ex in enumerate(run.examples):
-        ex.text = hostile_text(i)
-        ex.tokens = [HOSTILE_STRINGS[(i + j) % n] for j in range(len(ex.tokens))]
-        ex.words = [HOSTILE_STRINGS[(i + j + 3) % n] for j in range(len(ex.words))]
-        ex.group = HOSTILE_STRINGS[i % 3]
-    run.model["labels"] = ["<b>neg</b></script>", "{{ pos }}\u202e"]
-    run.model["display_name"] = "<script>alert('model')</script>"
-    run.dataset["name"] = "<!--<script> data"
-    compute_metrics(run, None, ["performance", "calibration", "top_words", "error_words"],
-                    {"top_words": {"min_count": 1}, "error_words": {"min_count": 1}})
-    return run

@@ -1,0 +1,1 @@
+"""The explain stage: model batches, the explainer contract, the engine and its checkpoint."""

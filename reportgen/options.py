@@ -1,0 +1,194 @@
+"""Every option of a run, defined once.
+
+The command line's flags (:mod:`reportgen.cli`), the keyword arguments of :func:`reportgen.explain`
+and :func:`reportgen.demo`, and :class:`RunConfig` (the settings that decide the scores, recorded in
+the results and listed in the report's methodology) are all made from ``OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ReportgenError, UnknownParameterError
+from .explain.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
+from .explain.explainer import explainers
+from .load.model import PRECISIONS
+
+# What an option configures, which decides where api.explain hands it.
+MODEL = "model"  # load.model.load_classifier
+DATA = "data"  # load.data.load_dataset
+SAMPLE = "sample"  # which rows of the data are explained
+SETTING = "setting"  # RunConfig: decides the scores, recorded in the results
+OUTPUT = "output"  # where the results and the report go
+COMMAND = "command"  # how the command or function behaves
+
+TARGETS = ("pred", "label")
+NO_FLAG = "no flag"  # an option of the Python API only
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: ``name`` is the keyword argument (and, for a setting, the RunConfig field and its key in
+    the results); ``kind`` is text, int, choice, flag, file, folder, path, params or repeat."""
+
+    name: str
+    default: Any
+    help: str
+    group: str
+    kind: str = "text"
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    flag: str | None = None  # the command-line flag when it is not --name-with-dashes (NO_FLAG: none)
+    commands: tuple[str, ...] = ("run",)
+    metavar: str | None = None
+    required: bool = False
+    demo_help: str | None = None  # the help of the demo's flag, where it differs
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def on_command_line(self) -> bool:
+        return self.flag != NO_FLAG
+
+    @property
+    def shown_name(self) -> str:
+        """How an error message names the option: its flag, or its keyword when it has none."""
+        return self.cli_flag if self.on_command_line else self.name
+
+    def help_for(self, command: str) -> str:
+        return self.demo_help if command == "demo" and self.demo_help else self.help
+
+    def fresh_default(self) -> Any:
+        return copy.deepcopy(self.default)
+
+    def check(self, value: Any) -> None:
+        """One line naming the problem when ``value`` does not fit the option."""
+        if self.choices and value not in self.choices:
+            raise ReportgenError(f"{self.shown_name} must be one of {', '.join(self.choices)}, not {value!r}")
+        if self.kind == "int" and value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ReportgenError(f"{self.shown_name} must be a whole number, not {value!r}")
+            if self.minimum is not None and value < self.minimum:
+                raise ReportgenError(f"{self.shown_name} must be at least {self.minimum}, not {value}")
+        if self.kind == "params" and not isinstance(value, dict):
+            raise ReportgenError(f"{self.shown_name} must map names to their parameters, not {value!r}")
+
+
+BOTH = ("run", "demo")
+OPTIONS: tuple[Option, ...] = (
+    Option("model", None, "Model folder, or a Hugging Face hub id (needs internet).", MODEL, required=True),
+    Option("data", None, "CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.", DATA,
+           kind="path", required=True),
+    Option("text_column", "text", "Column that holds the texts.", DATA),
+    Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids.", DATA),
+    Option("group_column", None, "Optional column for per-group metrics.", DATA),
+    Option("encoding", "utf-8", "Text encoding of CSV/TSV/JSONL files.", DATA),
+    Option("limit", None, "Explain a seeded, class-stratified sample of this many rows.", SAMPLE, kind="int",
+           minimum=1, commands=BOTH,
+           demo_help="Held-out reviews to explain, a seeded class-stratified sample [default: 50]."),
+    Option("methods", "all", "Comma-separated method names, or 'all' (see `reportgen methods`).", SETTING,
+           commands=BOTH),
+    Option("target", "pred", "Explain the predicted class or the true label.", SETTING, kind="choice",
+           choices=TARGETS),
+    Option("seed", 0, "Seed for the --limit sample and the random methods (random, lime, shap).", SETTING,
+           kind="int", commands=BOTH, demo_help="Seed for sampling and random methods."),
+    Option("max_batch_tokens", None, "Most padded tokens in one model batch [default: "
+           f"{DEFAULT_MAX_BATCH_TOKENS['cpu']:,} on CPU, {DEFAULT_MAX_BATCH_TOKENS['cuda']:,} on CUDA].", SETTING,
+           kind="int", minimum=1),
+    Option("max_batch_size", DEFAULT_MAX_BATCH_SIZE, "Most sequences in one model batch.", SETTING, kind="int",
+           minimum=1, flag="--batch-size"),
+    Option("precision", "float32", "bfloat16 runs the model under bfloat16 autocast: scores within the tolerance "
+           "the README states; faster where the hardware has native bfloat16, slower where it is emulated.",
+           SETTING, kind="choice", choices=PRECISIONS, commands=BOTH),
+    Option("method_params", {}, "Set a method's parameter, e.g. lime.num_samples=1000 (value read as JSON, else "
+           "text). Repeatable.", SETTING, kind="params", flag="--param", metavar="METHOD.KEY=VALUE", commands=BOTH),
+    Option("attention_maps", 10, "Examples (the first explained) whose full attention maps the explorer shows.",
+           SETTING, kind="int", minimum=0, flag=NO_FLAG),
+    Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
+           flag=NO_FLAG),
+    Option("metric_params", {}, "Parameters of the statistics, by metric name.", SETTING, kind="params",
+           flag=NO_FLAG),
+    Option("device", None, "torch device [default: cuda when present, else cpu].", MODEL),
+    Option("max_length", None, "Truncate texts to this many tokens [default: the model's maximum].", MODEL,
+           kind="int", minimum=2),
+    Option("allow_pickle", False, "Allow pickled weights (pytorch_model.bin): they can run code.", MODEL,
+           kind="flag"),
+    Option("trust_remote_code", False, "Allow model code from the model's folder or hub repo.", MODEL, kind="flag"),
+    Option("out", Path("report.html"), "Where to write the HTML report.", OUTPUT, kind="file", commands=BOTH),
+    Option("results", None, "Folder for the machine-readable results [default: results/ beside the report].",
+           OUTPUT, kind="folder", commands=BOTH),
+    Option("default_budgets", False, "Run layer IG, LIME and SHAP at their default budgets instead of the demo's "
+           "smaller ones.", COMMAND, kind="flag", commands=("demo",)),
+    Option("plugins", (), "Register a custom explainer (module or .py file, then ':' and the class). Repeatable.",
+           COMMAND, kind="repeat", flag="--plugin", metavar="MODULE:ATTR"),
+    Option("progress", True, "No progress bars.", COMMAND, kind="flag", flag="--quiet", commands=BOTH),
+)
+BY_NAME = {option.name: option for option in OPTIONS}
+SETTINGS = tuple(option for option in OPTIONS if option.group == SETTING)
+COMMAND_LINE_ONLY = ("out", "plugins")  # the Python API writes its outputs with write_outputs, plugins by import
+
+
+def for_command(command: str) -> list[Option]:
+    """The options a command (run, demo) takes, in table order."""
+    return [option for option in OPTIONS if command in option.commands]
+
+
+def api_options(command: str) -> list[Option]:
+    """The keyword arguments of the Python function behind a command."""
+    return [option for option in for_command(command)
+            if option.name not in COMMAND_LINE_ONLY and option.name not in ("model", "data")]
+
+
+def chosen(command: str, given: dict[str, Any]) -> dict[str, Any]:
+    """Every option of ``command`` with its given value or its default, each checked."""
+    known = {option.name: option for option in api_options(command)}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise UnknownParameterError("function", command if command != "run" else "explain", unknown, list(known))
+    values = {name: given[name] if name in given else option.fresh_default() for name, option in known.items()}
+    for name, value in values.items():
+        known[name].check(value)
+    return values
+
+
+def of_group(values: dict[str, Any], group: str) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if BY_NAME[name].group == group}
+
+
+def signature(command: str, *leading: str) -> inspect.Signature:
+    """The signature of the Python function behind ``command``: ``leading`` positional, the options by keyword."""
+    first = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in leading]
+    rest = [inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=option.default)
+            for option in api_options(command)]
+    return inspect.Signature(first + rest)
+
+
+def described(command: str) -> str:
+    """The options of ``command`` as a docstring section."""
+    return "\n".join(f"    {option.name} (default {option.default!r}): {option.help_for(command)}"
+                     for option in api_options(command))
+
+
+def _check_config(config: Any) -> None:
+    for option in SETTINGS:
+        option.check(getattr(config, option.name))
+    config.methods = explainers.resolve(config.methods)
+    for name in config.method_params:
+        if name not in config.methods:
+            raise ReportgenError(f"parameters given for {name!r}, which is not among the methods run")
+
+
+RunConfig = dataclasses.make_dataclass(
+    "RunConfig",
+    [(option.name, Any, dataclasses.field(default_factory=option.fresh_default)) for option in SETTINGS],
+    namespace={"__post_init__": _check_config,
+               "__doc__": "Everything that decides the scores of a run: the SETTING options of ``OPTIONS``."},
+)
+RunConfig.__module__ = __name__

@@ -1,0 +1,99 @@
+"""Model performance charts: the confusion matrix and the reliability curve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...ops.numbers import sig
+from . import NO_VIEW_STROKE, Chart
+
+
+def confusion_heatmap(chart_id: str, rows: list[dict[str, Any]], n_classes: int) -> Chart:
+    """True x predicted counts, coloured by the share of the true class."""
+    values = [{"true": r["true"], "predicted": r["predicted"], "ti": r["true_id"], "pi": r["predicted_id"],
+               "count": r["count"], "share": sig(r["share_of_true"], 3)} for r in rows]
+    step = 70 if n_classes <= 6 else 40
+    spec = {
+        "data": {"values": values},
+        "width": {"step": step},
+        "height": {"step": max(30, step // 2)},
+        "encoding": {
+            "x": {"field": "predicted", "type": "nominal", "sort": {"field": "pi", "op": "min"},
+                  "title": "predicted class", "axis": {"orient": "top", "labelAngle": 0, "labelLimit": 120}},
+            "y": {"field": "true", "type": "nominal", "sort": {"field": "ti", "op": "min"},
+                  "title": "true class", "axis": {"labelLimit": 120}},
+        },
+        "layer": [
+            {
+                "mark": {"type": "rect", "stroke": "#ffffff"},
+                "encoding": {
+                    "color": {"field": "share", "type": "quantitative",
+                              "scale": {"scheme": "blues", "domain": [0, 1]},
+                              "legend": {"title": "share of true class", "format": ".0%"}},
+                    "tooltip": [
+                        {"field": "true", "type": "nominal", "title": "true class"},
+                        {"field": "predicted", "type": "nominal", "title": "predicted"},
+                        {"field": "count", "type": "quantitative"},
+                        {"field": "share", "type": "quantitative", "format": ".1%", "title": "share of true class"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "fontSize": 13},
+                "encoding": {
+                    "text": {"field": "count", "type": "quantitative"},
+                    "color": {"condition": {"test": "datum.share > 0.55", "value": "#ffffff"}, "value": "#1d232a"},
+                },
+            },
+        ],
+        "config": NO_VIEW_STROKE,
+    }
+    return Chart(chart_id, f"confusion matrix heatmap of {n_classes} classes", spec)
+
+
+def reliability_curve(chart_id: str, bins: list[dict[str, Any]]) -> Chart:
+    """Accuracy against mean confidence per non-empty bin, with the diagonal of perfect calibration."""
+    values = [{"bin": b["bin"], "lower": sig(b["lower"], 3), "upper": sig(b["upper"], 3), "count": b["count"],
+               "accuracy": sig(b["accuracy"]), "confidence": sig(b["confidence"]), "gap": sig(b["gap"])}
+              for b in bins if b["count"] and b["accuracy"] is not None]
+    axis = {"field": "confidence", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": "mean confidence"}
+    counts = sorted({v["count"] for v in values})
+    # The legend shows bin sizes that occur (the smallest, a middle one, the largest), never an empty 0.
+    sizes = sorted({counts[0], counts[len(counts) // 2], counts[-1]}) if counts else []
+    spec = {
+        "width": 300,
+        "height": 300,
+        "layer": [
+            {
+                "data": {"values": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]},
+                "mark": {"type": "line", "color": "#9aa5b1", "strokeDash": [4, 4]},
+                "encoding": {"x": {"field": "x", "type": "quantitative", "scale": {"domain": [0, 1]}},
+                             "y": {"field": "y", "type": "quantitative", "scale": {"domain": [0, 1]}}},
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "line", "point": False, "color": "#2458a6"},
+                "encoding": {"x": axis, "y": {"field": "accuracy", "type": "quantitative",
+                                              "scale": {"domain": [0, 1]}, "title": "accuracy"}},
+            },
+            {
+                "data": {"values": values},
+                "mark": {"type": "circle", "color": "#2458a6", "opacity": 0.85},
+                "encoding": {
+                    "x": axis,
+                    "y": {"field": "accuracy", "type": "quantitative"},
+                    "size": {"field": "count", "type": "quantitative", "title": "examples in bin",
+                             "scale": {"range": [30, 400]}, "legend": {"values": sizes}},
+                    "tooltip": [
+                        {"field": "lower", "type": "quantitative", "title": "bin from"},
+                        {"field": "upper", "type": "quantitative", "title": "bin to"},
+                        {"field": "count", "type": "quantitative", "title": "examples"},
+                        {"field": "confidence", "type": "quantitative", "format": ".3f"},
+                        {"field": "accuracy", "type": "quantitative", "format": ".3f"},
+                        {"field": "gap", "type": "quantitative", "format": "+.3f", "title": "confidence - accuracy"},
+                    ],
+                },
+            },
+        ],
+    }
+    return Chart(chart_id, "reliability curve: accuracy against confidence per confidence bin", spec)

@@ -1,0 +1,238 @@
+"""6. Example explorer: per example its text, prediction, and every method's heatmaps.
+
+The page holds each chart template once; an example carries only its data block, joined with the
+template when it is drawn."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ...ops.numbers import sigs
+from ...ops.words import spread_to_tokens
+from ...results.maps import stored_maps
+from ...results.queries import methods_with_scores
+from ...results.records import Example, RunResult
+from ..charts import Chart, Template
+from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
+                               word_matrix_template)
+from ..format import label_name, shown, shown_class_names
+
+
+TOKEN_NOTE = (
+    "Each row is one method's scores for the target class (the predicted class unless the run used the "
+    "labels), divided by the largest absolute score that method gives a real token of this example (special "
+    "tokens such as [CLS] and [SEP] left out), so colours compare positions within a method, not methods with "
+    "each other: red supports the target class, blue speaks against it, white is 0. A special token scored "
+    "beyond that largest value is clamped to full colour (attention and rollout often park most of their "
+    "weight on them, which would otherwise leave every word near white); its tooltip says so. Methods that "
+    "only give non-negative scores (attention, rollout, saliency) can only be red. Hover a cell for the raw "
+    "score (rounded to 4 significant digits)."
+)
+WORD_NOTE = (
+    "The same scores summed over each word's sub-word tokens, each row again divided by its largest absolute "
+    "value. Word-level methods (LIME) score words directly; their token scores share each word's score "
+    "equally, so the sum gives the word score back."
+)
+LAYER_NOTE = (
+    "Attribution mass of every layer's output per token (integrated gradients with each layer's output "
+    "as the input, summed over the hidden dimension), divided by the largest absolute value over the real "
+    "tokens of the whole matrix; special tokens beyond it are clamped to full colour, as above."
+)
+ATTENTION_NOTE = (
+    "Query x key attention weights (each row sums to 1) of the selected layer and head, or their mean over "
+    "heads; the colour scale runs from 0 to the largest weight shown, on a square root so small weights stay "
+    "visible. Weights are stored rounded to 0.001, as whole thousandths in one row per layer and head."
+)
+
+
+OPEN_EXAMPLES = 25  # examples shown opened at first; the others open on a click (all of them for printing)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which charts the explorer can draw and their shared templates."""
+
+    methods: list[str]
+    overrides: frozenset[str]
+    templates: list[Template]
+    layer_method: str | None
+    layer_names: list[str] | None
+    attention_method: str | None
+    attention_shape: tuple[int, int] | None
+
+
+def _layer_label(name: str) -> str:
+    last = str(name).split(".")[-1]
+    return f"layer {last}" if last.isdigit() else last
+
+
+def _folds_to_words(run: RunResult, ex: Example, tokens: list[float], words: list[float]) -> bool:
+    """Whether the word scores are the sums of the token scores (then the word view is derived)."""
+    if len(tokens) != len(ex.tokens) or len(words) != len(ex.words) or len(ex.word_ids) != len(ex.tokens):
+        return True
+    sums = [0.0] * len(words)
+    for score, word in zip(tokens, ex.word_ids):
+        if word is not None and word < len(sums) and score is not None and math.isfinite(score):
+            sums[word] += score
+    return all(not math.isfinite(w) or math.isclose(a, w, rel_tol=1e-6, abs_tol=1e-9) for a, w in zip(sums, words))
+
+
+def _layout(run: RunResult) -> _Layout:
+    methods = methods_with_scores(run)
+    keys = key_table(methods, "m")
+    by_index = {ex.index: ex for ex in run.examples}
+    overrides = frozenset(
+        f"m{i}" for i, method in enumerate(methods)
+        if any(index in by_index and not _folds_to_words(run, by_index[index], a.tokens, a.words)
+               for index, a in run.attributions[method].items())
+    )
+    templates = [
+        position_matrix_template("tpl-tokens", "tok", keys, row_title="method", unit="token",
+                                        legend="score / max |score| on the row's real tokens", per_row=True),
+        word_matrix_template("tpl-words", keys, sorted(overrides)),
+    ]
+    layer_method = layer_names = None
+    for method in methods:
+        for attribution in run.attributions[method].values():
+            if attribution.extra.get("layers") and attribution.extra.get("layer_names"):
+                layer_method, layer_names = method, [str(n) for n in attribution.extra["layer_names"]]
+                break
+        if layer_method:
+            break
+    if layer_names:
+        layer_keys = key_table(layer_names, "L", [_layer_label(n) for n in layer_names])
+        templates.append(position_matrix_template(
+            "tpl-layers", "tok", layer_keys, row_title="layer output", unit="token",
+            legend="score / max |score| on the matrix's real tokens", per_row=False, height_step=14))
+    attention_method = shape = None
+    for method in methods:
+        for attribution in run.attributions[method].values():
+            maps = stored_maps(attribution.extra)
+            if maps:
+                attention_method = method
+                shape = (1 + max(r["layer"] for r in maps), 1 + max(r["head"] for r in maps))
+                break
+        if attention_method:
+            break
+    if shape:
+        templates.append(attention_template("tpl-attention", *shape))
+    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape)
+
+
+def explorer(run: RunResult) -> dict[str, Any]:
+    layout = _layout(run)
+    items = [_example(run, ex, layout) for ex in run.examples]
+    for position, item in enumerate(items):
+        item["open"] = position < OPEN_EXAMPLES
+    names = shown_class_names(run)
+    kept = sum(item["attention"] for item in items)
+    return {
+        "examples": items,
+        "templates": layout.templates,
+        "classes": list(enumerate(names)),
+        "methods": layout.methods,
+        "layer_method": layout.layer_method,
+        "attention_method": layout.attention_method,
+        "attention_kept": kept,
+        "attention_limit": run.config.get("attention_maps"),
+        "notes": {"tokens": TOKEN_NOTE, "words": WORD_NOTE, "layers": LAYER_NOTE, "attention": ATTENTION_NOTE},
+    }
+
+
+def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
+    confidence = max(ex.probabilities) if ex.probabilities else None
+    names = shown_class_names(run)
+    item: dict[str, Any] = {
+        "index": ex.index,
+        "anchor": f"example-{ex.index}",
+        "text": shown(ex.text),
+        "label": label_name(run, ex.label),
+        "prediction": label_name(run, ex.prediction),
+        "label_id": "" if ex.label is None else ex.label,
+        "prediction_id": "" if ex.prediction is None else ex.prediction,
+        "correct": ex.correct,
+        "confidence": "" if confidence is None else f"{confidence:.4f}",
+        "confidence_text": "-" if confidence is None else f"{confidence:.2f}",
+        "probabilities": [(names[i] if i < len(names) else str(i), f"{p:.3f}") for i, p in enumerate(ex.probabilities)],
+        "target": label_name(run, ex.target),
+        "truncated": ex.truncated,
+        "group": None if ex.group is None else shown(ex.group),
+        "error": ex.error,
+        "method_errors": [f for f in run.failures if f.example == ex.index and f.method],
+        "charts": [],
+        "data_id": None,
+        "data": None,
+        "attention": False,
+    }
+    if not ex.ok:
+        return item
+    row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
+                           "W": [shown(w) for w in ex.words]}
+    scored = 0
+    for i, method in enumerate(layout.methods):
+        attribution = run.attributions[method].get(ex.index)
+        tokens = attribution.tokens if attribution is not None and len(attribution.tokens) == len(ex.tokens) else []
+        scored += bool(tokens)
+        row[f"m{i}"] = sigs(tokens)
+        if f"m{i}" in layout.overrides:
+            words = attribution.words if attribution is not None else []
+            spread = [] if _folds_to_words(run, ex, tokens, words) else spread_to_tokens(words, ex.word_ids).tolist()
+            row[f"u{i}"] = sigs(spread)
+    data_id = f"ex{ex.index}-data"
+    data: dict[str, Any] = {}
+    chart_list: list[Chart] = []
+    size = f"{len(ex.tokens)} tokens"
+    if scored and len(ex.word_ids) == len(ex.tokens):
+        layers = _layer_rows(run, ex, layout)
+        for key, values in (layers or {}).items():
+            row[key] = sigs(values)
+        data["tok"] = [row]
+        chart_list.append(Chart(f"ex{ex.index}-tokens", f"token by method attribution heatmap, {size}",
+                                template="tpl-tokens", data=data_id, css="tokens"))
+        chart_list.append(Chart(f"ex{ex.index}-words", f"word by method attribution heatmap, {len(ex.words)} words",
+                                template="tpl-words", data=data_id, css="words"))
+        if layers:
+            chart_list.append(Chart(f"ex{ex.index}-layers", f"layer by token attribution matrix, {size}",
+                                    template="tpl-layers", data=data_id, css="layers"))
+    attention = _attention_rows(run, ex, layout)
+    if attention is not None:
+        data["att"] = attention
+        data["pos"] = [{"i": i, "t": shown(token)} for i, token in enumerate(ex.tokens)]
+        chart_list.append(Chart(f"ex{ex.index}-attention", f"query by key attention heatmap, {size}",
+                                template="tpl-attention", data=data_id, css="attention"))
+        item["attention"] = True
+    if data:
+        item.update(data=data, data_id=data_id, charts=chart_list)
+    return item
+
+
+def _layer_rows(run: RunResult, ex: Example, layout: _Layout) -> dict[str, list[float]] | None:
+    if not layout.layer_method:
+        return None
+    attribution = run.attributions[layout.layer_method].get(ex.index)
+    if attribution is None:
+        return None
+    names, matrix = attribution.extra.get("layer_names"), attribution.extra.get("layers")
+    if not matrix or [str(n) for n in names or []] != layout.layer_names:
+        return None
+    if any(len(row) != len(ex.tokens) for row in matrix):
+        return None
+    return {f"L{i}": row for i, row in enumerate(matrix)}
+
+
+def _attention_rows(run: RunResult, ex: Example, layout: _Layout) -> list[dict[str, Any]] | None:
+    """The page's attention rows of one example, or None where it has no readable maps of the layout's shape."""
+    if not layout.attention_method or not layout.attention_shape:
+        return None
+    attribution = run.attributions[layout.attention_method].get(ex.index)
+    maps = stored_maps(attribution.extra) if attribution else None
+    if not maps or len(maps) != layout.attention_shape[0] * layout.attention_shape[1]:
+        return None
+    try:
+        rows = attention_rows(maps)
+    except ValueError:  # a damaged results folder: this example has no attention heatmap
+        return None
+    n = len(ex.tokens)
+    return None if any(r["n"] != n or len(r["a"]) != n * n for r in rows) else rows

@@ -1,0 +1,61 @@
+"""4. Global explanations: the top words per class of every method, and the words of the errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...results.queries import methods_with_scores
+from ...results.records import RunResult
+from ..charts.global_words import top_words_chart
+from ..figures import metric, metric_error
+from ..format import fmt, pct, shown, shown_class_names, signed
+from ..function_words import FUNCTION_WORDS, is_function_word
+
+
+def faithfulness_order(run: RunResult, methods: list[str]) -> list[str]:
+    """``methods`` ordered by comprehensiveness lift over the random control, best first; the control and
+    methods without a faithfulness figure keep their order after the others."""
+    faithfulness = metric(run, "faithfulness")
+    lifts = {r["method"]: r["comprehensiveness_lift"] for r in (faithfulness or {}).get("summary", [])
+             if not r.get("is_control") and r.get("comprehensiveness_lift") is not None}
+    ranked = sorted((m for m in methods if m in lifts), key=lambda m: -lifts[m])
+    return ranked + [m for m in methods if m not in lifts]
+
+
+def global_explanations(run: RunResult) -> dict[str, Any]:
+    context: dict[str, Any] = {"missing": metric_error(run, "top_words"),
+                               "errors_missing": metric_error(run, "error_words")}
+    top = metric(run, "top_words")
+    if top:
+        methods = [m for m in methods_with_scores(run) if any(r["method"] == m for r in top["words"])]
+        methods += sorted({r["method"] for r in top["words"]} - set(methods))
+        methods = faithfulness_order(run, methods)
+        faithfulness = metric(run, "faithfulness")
+        lifts = {r["method"]: r.get("comprehensiveness_lift") for r in (faithfulness or {}).get("summary", [])}
+        names = shown_class_names(run)
+        words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"])} for r in top["words"]]
+        tables = []
+        for ci in sorted({r["class_id"] for r in words}):
+            ranks = max((r["rank"] for r in words if r["class_id"] == ci), default=0)
+            grid = {(r["method"], r["rank"]): r for r in words if r["class_id"] == ci}
+            rows = [{"rank": rank, "cells": [grid.get((m, rank), {"word": "", "function_word": False})
+                                             for m in methods]}
+                    for rank in range(1, ranks + 1)]
+            tables.append({"class": names[ci] if ci < len(names) else str(ci), "rows": rows})
+        default = methods[0] if methods and lifts.get(methods[0]) is not None else None
+        context.update(definition=top["definition"], methods=methods, tables=tables, default_method=default,
+                       default_lift=signed(lifts.get(default)) if default else None,
+                       function_words=", ".join(sorted(FUNCTION_WORDS)),
+                       chart=top_words_chart("chart-top-words", words, methods, names)
+                       if words else None)
+    errors = metric(run, "error_words")
+    if errors:
+        context.update(
+            error_definition=errors["definition"],
+            error_rate=pct(errors.get("error_rate"), 1),
+            error_counts=(errors["misclassified_examples"], errors["correct_examples"]),
+            error_rows=[{"rank": r["rank"], "word": shown(r["word"]), "misclassified": r["misclassified"],
+                         "correct": r["correct"], "error_rate": pct(r["error_rate"]),
+                         "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in errors["words"]],
+        )
+    return context

@@ -1,0 +1,79 @@
+"""7. Methodology: every method, parameter, definition and normalisation, and the JavaScript's licences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...results.records import RunResult
+from ..assets import javascript_notice
+from ..format import fmt, seconds, value_text
+from ..function_words import FUNCTION_WORDS
+from .examples import ATTENTION_NOTE, LAYER_NOTE, TOKEN_NOTE, WORD_NOTE
+
+
+DISPLAY_NOTES = (
+    "Scores shown in charts are rounded to 4 significant digits and attention weights to 0.001; tables "
+    "round to 3 decimals. The saved results keep full precision.",
+    "Token scores are for the target class (the predicted class by default). Word scores are the sum "
+    "of the word's sub-word token scores; word-level methods (LIME) share a word's score equally among "
+    "its tokens for the token view.",
+    "Bidirectional control characters in dataset text (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) "
+    "are shown as visible markers such as ⟨U+202E⟩ in the page, so none can reorder the text around it; the "
+    "saved results keep the text unchanged.",
+)
+
+
+PRECISION_NOTE = (
+    "The model ran under PyTorch's bfloat16 autocast (precision bfloat16): its matrix products compute in "
+    "bfloat16 and autocast's rules decide the other operations; the weights stay float32, and the model's "
+    "outputs are turned to float32 before reportgen computes any probability, gradient product, score or "
+    "statistic from them. Scores differ slightly from a float32 run of the same configuration; reportgen's "
+    "benchmark (benchmarks/RESULTS.md) measures by how much on the demo model."
+)
+
+
+def methodology(run: RunResult) -> dict[str, Any]:
+    methods = [{
+        "name": info.name, "description": info.description,
+        "params": [(k, value_text(v)) for k, v in sorted(info.params.items())],
+        "changed": [(k, value_text(v), value_text(info.defaults[k])) for k, v in sorted(info.params.items())
+                    if k in info.defaults and info.defaults[k] != v],
+        "seconds": seconds(info.seconds), "examples": info.examples, "evaluations": fmt(info.model_evaluations),
+    } for info in run.methods.values()]
+    metrics = []
+    for name, entry in run.metrics.items():
+        result = entry.get("result") or {}
+        definitions = result.get("definitions")
+        if isinstance(definitions, dict):
+            parts = [(key, str(text)) for key, text in definitions.items()]
+        else:
+            parts = [("definition", str(result.get("definition", "")))] if result.get("definition") else []
+        metrics.append({"name": name, "description": entry.get("description", ""),
+                        "params": [(k, value_text(v)) for k, v in sorted((entry.get("params") or {}).items())],
+                        "definitions": parts, "seconds": seconds(entry.get("seconds")), "error": entry.get("error")})
+    keep = run.config.get("attention_maps")
+    attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
+                 "(RunConfig.attention_maps), the first explained ones; other examples have no attention "
+                 "heatmap in the explorer." if keep is not None else "")
+    precision = PRECISION_NOTE if run.config.get("precision") == "bfloat16" else ""
+    return {
+        "methods": methods,
+        "metrics": metrics,
+        "normalisation": [("Tokens x methods", TOKEN_NOTE), ("Words x methods", WORD_NOTE),
+                          ("Layers x tokens", LAYER_NOTE), ("Attention, query x key", ATTENTION_NOTE)],
+        "display": list(DISPLAY_NOTES) + [note for note in (attention, precision) if note] + [
+            "Accuracy on the explained examples comes with a 95% Wilson score interval: (p + z²/2n ± "
+            "z·sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n) with p = correct / n, n the labeled explained examples and "
+            "z = 1.96. When the "
+            "examples are a sample (--limit), it is a seeded, class-stratified one: each class keeps its share of "
+            "the rows read.",
+            "Global explanations: the method picked at first is the one with the largest comprehensiveness lift "
+            "over the random control, and the methods are listed in that order. Its \"hide function words\" box "
+            f"hides these {len(FUNCTION_WORDS)} English function words (a fixed list built into reportgen): "
+            f"{', '.join(sorted(FUNCTION_WORDS))}. Negations (no, not, nor, never), contrast words (but, though, "
+            "although) and degree words (too, very, so, more, most, only, just) are not in it: they carry "
+            "sentiment."],
+        "config": [(key, value_text(value)) for key, value in run.config.items()],
+        "versions": sorted(run.versions.items()),
+        "javascript": javascript_notice(),
+    }

@@ -1,0 +1,55 @@
+"""2. Model performance: accuracy and F1 per class and group, the confusion matrix, calibration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...results.records import RunResult
+from ..charts.performance import confusion_heatmap, reliability_curve
+from ..figures import metric, metric_error
+from ..format import fmt, shown
+from ..narrative import calibration_note
+
+
+def performance(run: RunResult) -> dict[str, Any]:
+    result, calibration = metric(run, "performance"), metric(run, "calibration")
+    context: dict[str, Any] = {"missing": metric_error(run, "performance"), "calibration_missing":
+                               metric_error(run, "calibration")}
+    if result:
+        overall = result["overall"]
+        context.update(
+            definition=result["definition"],
+            figures=_figures(("examples scored", overall["examples"]), ("accuracy", overall["accuracy"]),
+                             ("macro-F1", overall["macro_f1"])),
+            per_class=[{"class": shown(r["class"]), "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
+                        "precision": fmt(r["precision"]), "recall": fmt(r["recall"]), "f1": fmt(r["f1"])}
+                       for r in result["per_class"]],
+            confusion=confusion_heatmap("chart-confusion", [{**r, "true": shown(r["true"]),
+                                                             "predicted": shown(r["predicted"])}
+                                                            for r in result["confusion"]], len(result["labels"])),
+            counts=result["counts"],
+        )
+        groups = []
+        ece = {g["group"]: g for g in (calibration or {}).get("groups", [])}
+        for g in result.get("groups", []):
+            cal = ece.get(g["group"], {})
+            groups.append({"group": shown(g["group"]), "examples": fmt(g["examples"]), "accuracy": fmt(g["accuracy"]),
+                           "macro_f1": fmt(g["macro_f1"]), "ece": fmt(cal.get("ece")),
+                           "confidence": fmt(cal.get("mean_confidence")), "failed": fmt(g.get("failed"))})
+        context["groups"] = groups
+    if calibration:
+        context.update(
+            calibration_definition=calibration["definition"],
+            calibration_figures=_figures(("expected calibration error", calibration["ece"]),
+                                         ("largest bin gap (MCE)", calibration["mce"]),
+                                         ("Brier score", calibration["brier"]),
+                                         ("mean confidence", calibration["mean_confidence"])),
+            reliability=reliability_curve("chart-reliability", calibration["bins"]),
+            calibration_note=calibration_note(calibration),
+        )
+    return context
+
+
+def _figures(*pairs: tuple[str, Any]) -> list[dict[str, str]]:
+    """Headline figures of a part of the section: (label, value) pairs, values formatted."""
+    return [{"label": label, "value": fmt(value)} for label, value in pairs]

@@ -1,0 +1,91 @@
+"""1. Summary: headline figures, where every input row went, the model, the data and the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...results.records import RunResult
+from ..charts.summary import lift_bars
+from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
+from ..format import fmt, seconds, shown, shown_class_names, value_text
+from ..narrative import faithfulness_statement, sample_note
+
+
+DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
+                  "explained": "examples explained", "truncated": "examples truncated"}
+TRAINING_LABELS = {"base_model": "base model", "train_examples": "training rows", "held_out_examples": "held-out rows",
+                   "held_out_accuracy": "held-out accuracy", "seconds": "training time", "torch": "torch version",
+                   "settings": "settings"}
+
+
+def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
+    """The fine-tuning record of the model, labelled and rounded."""
+    rows = []
+    for key in sorted(training, key=lambda k: (list(TRAINING_LABELS).index(k) if k in TRAINING_LABELS else 99, k)):
+        value = training[key]
+        if key == "held_out_accuracy" and isinstance(value, (int, float)):
+            held_out = training.get("held_out_examples")
+            text = fmt(float(value)) + (f" on all {fmt(held_out)} held-out rows" if isinstance(held_out, int) else "")
+        elif key == "seconds" and isinstance(value, (int, float)):
+            text = seconds(float(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            text = fmt(value)
+        else:
+            text = value_text(value, ", ")
+        rows.append((f"fine-tuning: {TRAINING_LABELS.get(key, key.replace('_', ' '))}", text))
+    return rows
+
+
+def summary(run: RunResult) -> dict[str, Any]:
+    model, dataset, config = run.model, run.dataset, run.config
+    shape = ""
+    if model.get("layers"):
+        shape = f", {model.get('layers')} layers x {model.get('heads')} heads"
+    model_rows = [
+        ("model", model.get("display_name") or model.get("name")),
+        ("location", model.get("name")),
+        ("architecture", f"{model.get('architecture')} ({fmt(model.get('parameters', 0))} parameters{shape})"),
+        ("classes", ", ".join(shown_class_names(run))),
+        ("maximum length", model.get("max_length")),
+        ("device", model.get("device")),
+    ]
+    model_rows += training_rows(model.get("training") or {})
+    data_rows = [(DATASET_LABELS.get(key, key.replace("_", " ")), value_text(value)) for key, value in dataset.items()]
+    config_rows = [(key, value_text(value)) for key, value in config.items()]
+    timings = [(key, seconds(value)) for key, value in run.timings.items() if isinstance(value, (int, float))]
+    timings.append(("total", seconds(sum(v for v in run.timings.values() if isinstance(v, (int, float))))))
+    metric_errors = [{"name": name, "error": entry["error"]} for name, entry in run.metrics.items()
+                     if entry.get("error")]
+    performance = metric(run, "performance")
+    counts = performance["counts"] if performance else None
+    overview = []
+    faithfulness = metric(run, "faithfulness")
+    if faithfulness:
+        overview = faithfulness_statement(faithfulness)[:1]
+    lift = None
+    if faithfulness and any(r.get("comprehensiveness_lift") is not None for r in faithfulness["summary"]):
+        lift = lift_bars("chart-summary-lift", faithfulness["summary"])
+    accounting = row_accounting(run)
+    figures = headline(run)
+    figures.insert(1, {"label": "truncated to the maximum length", "value": fmt(accounting["counts"]["truncated"])})
+    figures.insert(2, {"label": "unlabeled (explained, not scored)", "value": fmt(accounting["counts"]["unlabeled"])})
+    return {
+        "model_name": model_name(run),
+        "dataset_name": dataset_name(run),
+        "created": run.created,
+        "sample": sample(run)["text"],
+        "sample_note": sample_note(run),
+        "methods": list(run.methods),
+        "figures": figures,
+        "accounting": accounting,
+        "model_rows": [(k, "-" if v is None else shown(v)) for k, v in model_rows],
+        "data_rows": data_rows,
+        "config_rows": config_rows,
+        "timings": timings,
+        "versions": sorted(run.versions.items()),
+        "failures": run.failures,
+        "metric_errors": metric_errors,
+        "counts": counts,
+        "overview": overview,
+        "lift_chart": lift,
+    }

@@ -1,0 +1,57 @@
+"""Questions every stage after explaining asks of a run: which examples count, the class names, the methods."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .records import Example, RunResult
+
+MISSING_GROUP = "(missing)"
+
+
+def explained(run: RunResult) -> list[Example]:
+    """Examples the model answered: no error and a prediction."""
+    return [ex for ex in run.examples if ex.error is None and ex.prediction is not None]
+
+
+def scored(run: RunResult) -> list[Example]:
+    """Examples with both a label and a prediction: the ones model metrics count."""
+    return [ex for ex in explained(run) if ex.label is not None]
+
+
+def example_counts(run: RunResult) -> dict[str, int]:
+    """How many examples the run holds, failed, lack a label, and are scored."""
+    return {
+        "examples": len(run.examples),
+        "failed": sum(ex.error is not None for ex in run.examples),
+        "unlabeled": sum(ex.error is None and ex.label is None for ex in run.examples),
+        "scored": len(scored(run)),
+    }
+
+
+def class_names(run: RunResult) -> list[str]:
+    """The model's class names, extended with ids as names if examples use ids beyond them."""
+    names = [str(name) for name in run.labels]
+    ids = [v for ex in run.examples for v in (ex.label, ex.prediction, ex.target) if v is not None]
+    for i in range(len(names), (max(ids) + 1) if ids else 0):
+        names.append(str(i))
+    return names
+
+
+def methods_with_scores(run: RunResult) -> list[str]:
+    """Methods with attributions, in the run's method order (then any others, sorted)."""
+    known = [name for name in run.methods if run.attributions.get(name)]
+    extra = sorted(name for name in run.attributions if name not in run.methods and run.attributions[name])
+    return known + extra
+
+
+def groups_of(examples: Iterable[Example]) -> list[str] | None:
+    """The sorted group names when any example has a group, else None."""
+    names = {ex.group for ex in examples}
+    if names == {None} or not names:
+        return None
+    return sorted(group_name(name) for name in names)
+
+
+def group_name(group: Any) -> str:
+    return MISSING_GROUP if group is None else str(group)

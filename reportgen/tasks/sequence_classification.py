@@ -1,0 +1,68 @@
+"""One text in, one class out: a softmax over the classes (sentiment, topic, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..results.records import Example
+from .base import Encoded, Task, tasks
+
+
+@tasks.register
+class SequenceClassification(Task):
+    name = "sequence_classification"
+    description = "A single-text classifier with a softmax over its classes (AutoModelForSequenceClassification)."
+    auto_class = "AutoModelForSequenceClassification"
+    order = 10
+
+    def class_names(self, config: Any) -> list[str]:
+        return [str(config.id2label[i]) for i in range(config.num_labels)]
+
+    def encode(self, tokenizer: Any, texts: list[str], max_length: int) -> list[Encoded]:
+        enc = tokenizer(texts, truncation=True, max_length=max_length, return_offsets_mapping=True)
+        return [_encoded(tokenizer, text, enc, i) for i, text in enumerate(texts)]
+
+    def probabilities(self, logits: Any) -> Any:
+        return logits.float().softmax(dim=-1)
+
+    def prediction(self, probabilities: Sequence[float]) -> int:
+        return int(np.argmax(probabilities))
+
+    def target(self, example: Example, explain: str) -> int | None:
+        return example.prediction if explain == "pred" else example.label
+
+    def target_logits(self, logits: Any, targets: Any) -> Any:
+        return logits.gather(1, targets[:, None])[:, 0]
+
+    def query_positions(self, examples: Sequence[Example]) -> list[int]:
+        return [0] * len(examples)  # the first token ([CLS], <s>) is what the classification head reads
+
+    def replacement_id(self, model: Any) -> int:
+        """The mask token, else the padding token."""
+        mask = model.tokenizer.mask_token_id
+        return mask if mask is not None else model.pad_id
+
+    def baseline_id(self, model: Any) -> int:
+        return model.pad_id
+
+
+def _encoded(tokenizer: Any, text: str, enc: Any, i: int) -> Encoded:
+    """Row ``i`` of a batch encoding, with words cut from the text by the tokens' character offsets."""
+    ids = list(enc["input_ids"][i])
+    word_ids = enc.word_ids(i)
+    spans: dict[int, list[int]] = {}
+    for word, (start, end) in zip(word_ids, enc["offset_mapping"][i]):
+        if word is not None:
+            span = spans.setdefault(word, [start, end])
+            span[1] = end
+    renumber = {word: n for n, word in enumerate(sorted(spans))}
+    words = [text[spans[w][0] : spans[w][1]] for w in sorted(spans)]
+    return Encoded(
+        input_ids=ids,
+        tokens=tokenizer.convert_ids_to_tokens(ids),
+        word_ids=[renumber.get(w) if w is not None else None for w in word_ids],
+        words=words,
+        truncated=bool(enc.encodings[i].overflowing),
+    )

@@ -1,0 +1,159 @@
+"""The task seam: every registered task is checked, and the explainers, metrics and report ask the task
+instead of assuming softmax, position 0 or the mask token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from reportgen.errors import UnknownNameError
+from reportgen.explain.batch import Batch
+from reportgen.explain.batching import ModelRunner
+from reportgen.explainers import explainers
+from reportgen.load.data import Dataset
+from reportgen.measure import compute_metrics
+from reportgen.options import RunConfig
+from reportgen.report.render import render_html
+from reportgen.results.records import Example, RunResult
+from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
+from reportgen.tasks.sequence_classification import SequenceClassification
+
+from support.runs import measured
+from support.tiny_models import CORPUS
+
+
+def check_sequence_classification(classifier):
+    task = SequenceClassification()
+    assert task.class_names(classifier.model.config) == ["negative", "positive"]
+    text = "unbelievable acting, really"
+    (enc,) = task.encode(classifier.tokenizer, [text], classifier.max_length)
+    assert enc.tokens[0] == "[CLS]" and enc.tokens[-1] == "[SEP]" and enc.word_ids[0] is None
+    assert enc.words == ["unbelievable", "acting", ",", "really"]  # cut from the text by character offsets
+    assert enc.word_ids[1:-1] == [0] * 8 + [1, 1, 2, 3]  # un ##b ... ##able, act ##ing: words of several tokens
+    logits = torch.tensor([[1.0, 3.0], [0.5, -0.5]])
+    probabilities = task.probabilities(logits)
+    np.testing.assert_allclose(probabilities.numpy(), torch.softmax(logits, dim=-1).numpy(), rtol=0, atol=0)
+    assert task.prediction([0.2, 0.8]) == 1
+    ex = Example(index=0, text="", label=0, prediction=1)
+    assert (task.target(ex, "pred"), task.target(ex, "label")) == (1, 0)
+    assert task.target_logits(logits, torch.tensor([1, 0])).tolist() == [3.0, 0.5]
+    assert task.query_positions([ex, ex]) == [0, 0]
+    assert task.replacement_id(classifier) == classifier.tokenizer.mask_token_id
+    assert task.baseline_id(classifier) == classifier.tokenizer.pad_token_id
+    assert task.applies("metric", "faithfulness") and task.applies("section", "atlas")
+
+
+CHECKS = {"sequence_classification": check_sequence_classification}
+
+
+def test_every_registered_task_has_a_check():
+    missing = sorted(set(tasks.names()) - set(CHECKS))
+    assert not missing, f"add a check to CHECKS for: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("name", tasks.names())
+def test_task_specific_check(classifier, name):
+    CHECKS[name](classifier)
+
+
+def test_a_run_knows_its_task_and_older_results_are_sequence_classification():
+    assert isinstance(task_of(RunResult()), SequenceClassification) and DEFAULT_TASK == "sequence_classification"
+    with pytest.raises(UnknownNameError, match="unknown task 'nonsense'; valid names: sequence_classification"):
+        task_of(RunResult(config={"task": "nonsense"}))
+
+
+def test_without_a_mask_token_the_padding_token_replaces_a_removed_one(classifier):
+    no_mask = replace(classifier, tokenizer=_Tokenizer(classifier.tokenizer, mask_token_id=None))
+    assert SequenceClassification().replacement_id(no_mask) == classifier.pad_id
+
+
+class _Tokenizer:
+    """A tokenizer with some attributes overridden."""
+
+    def __init__(self, tokenizer, **overrides):
+        self._tokenizer, self._overrides = tokenizer, overrides
+
+    def __getattr__(self, name):
+        return self._overrides[name] if name in self._overrides else getattr(self._tokenizer, name)
+
+
+# ----------------------------------------------------------------------------- the stages ask the task
+
+
+class SecondTokenTask(SequenceClassification):
+    """Reads attention from position 1 and removes tokens by putting [UNK] in their place."""
+
+    name = "second_token_for_test"
+    metrics = ("performance", "faithfulness")
+    sections = ("summary", "performance", "methodology")
+
+    def query_positions(self, examples):
+        return [1] * len(examples)
+
+    def replacement_id(self, model):
+        return model.tokenizer.unk_token_id
+
+
+def batch_for(classifier, task=None):
+    classifier = replace(classifier, task=task or classifier.task)
+    runner = ModelRunner(classifier)
+    examples = []
+    for i, enc in enumerate(classifier.encode(list(CORPUS[:3]))):
+        examples.append(Example(index=i, text=CORPUS[i], input_ids=enc.input_ids, tokens=enc.tokens,
+                                word_ids=enc.word_ids, words=enc.words, prediction=1, target=1))
+    return Batch(runner, examples, want_attentions=True)
+
+
+@pytest.mark.parametrize("method", ["attention", "attention_rollout"])
+def test_attention_methods_read_the_tasks_query_position_when_told_to(classifier, method):
+    batch = batch_for(classifier, SecondTokenTask())
+    from_task = explainers.get(method)(query=None).attribute(batch)
+    fixed = explainers.get(method)(query=1).attribute(batch)
+    first = explainers.get(method)().attribute(batch)
+    for a, b, c in zip(from_task, fixed, first):
+        np.testing.assert_array_equal(a.tokens, b.tokens)
+        assert not np.array_equal(a.tokens, c.tokens)
+
+
+def test_occlusion_puts_the_tasks_replacement_token_in_place_of_a_removed_one(classifier):
+    batch = batch_for(classifier, SecondTokenTask())
+    calls = []
+    original = batch.runner.predict_ids
+    batch.runner.predict_ids = lambda id_lists: calls.append(id_lists) or original(id_lists)
+    explainers.get("occlusion")().attribute(batch)
+    unk, mask = classifier.tokenizer.unk_token_id, classifier.tokenizer.mask_token_id
+    perturbed = [ids for ids in calls[0] if ids not in [ex.input_ids for ex in batch.examples]]
+    assert perturbed and all(unk in ids and mask not in ids for ids in perturbed)
+
+
+def test_the_gradient_methods_differentiate_the_tasks_target_logit(classifier):
+    class NegatedTarget(SequenceClassification):
+        def target_logits(self, logits, targets):
+            return -super().target_logits(logits, targets)
+
+    plain = explainers.get("grad_x_input")().attribute(batch_for(classifier))
+    negated = explainers.get("grad_x_input")().attribute(batch_for(classifier, NegatedTarget()))
+    for a, b in zip(plain, negated):
+        np.testing.assert_allclose(b.tokens, -a.tokens, rtol=1e-6, atol=1e-9)
+
+
+def test_metrics_and_sections_follow_the_task(classifier):
+    with tasks.restored():
+        tasks.register(SecondTokenTask)
+        dataset = Dataset(list(CORPUS), [i % 2 for i in range(len(CORPUS))], list(range(len(CORPUS))))
+        run = measured(replace(classifier, task=SecondTokenTask()), dataset,
+                       RunConfig(methods=["saliency", "random"], metrics=[]))
+        run.config["task"] = SecondTokenTask.name
+        compute_metrics(run, None, "all")  # without a runner: the metrics that need the model are left out
+        assert list(run.metrics) == ["performance"]
+        html = render_html(run)
+    assert re.findall(r'<section id="([^"]+)">', html) == ["summary", "performance", "methodology"]
+
+
+def test_a_task_is_a_small_class():
+    for cls in tasks:
+        assert issubclass(cls, Task) and cls.name and cls.description and cls.auto_class
