@@ -172,12 +172,18 @@ def call_sizes():
     return calls, spy
 
 
+def pooled(classifier, method: str, params: dict):
+    """``method`` through the engine on TEXTS, recording the size of every pooled call; no example fails."""
+    calls, spy = call_sizes()
+    engine, run = run_engine(classifier, [method], {method: params}, spy=spy)
+    assert not run.failures
+    return calls, engine, run
+
+
 @pytest.mark.parametrize("kind", MODELS)
 def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, kind):
     classifier = float64_classifiers(kind)
-    calls, spy = call_sizes()
-    engine, run = run_engine(classifier, ["lime"], {"lime": {"num_samples": LIME_SAMPLES}}, spy=spy)
-    assert not run.failures
+    calls, engine, run = pooled(classifier, "lime", {"num_samples": LIME_SAMPLES})
     assert run.methods["lime"].params["num_samples"] == LIME_SAMPLES
     examples = run.examples
     assert any(ex.truncated for ex in examples)
@@ -204,9 +210,7 @@ def test_lime_pooled_matches_package_one_example_at_a_time(float64_classifiers, 
 @pytest.mark.parametrize("kind", MODELS)
 def test_shap_pooled_matches_package_one_example_at_a_time(float64_classifiers, kind):
     classifier = float64_classifiers(kind)
-    calls, spy = call_sizes()
-    engine, run = run_engine(classifier, ["shap"], {"shap": {"max_evals": SHAP_EVALS}}, spy=spy)
-    assert not run.failures
+    calls, engine, run = pooled(classifier, "shap", {"max_evals": SHAP_EVALS})
     reference_calls = []
     for ex in run.examples:
         got = run.attributions["shap"][ex.index]
