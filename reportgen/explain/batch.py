@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..ops.masks import special_mask
+from ..ops.masks import query_rows, special_mask
 from ..results.records import Example
 from .batching import ModelRunner
 
@@ -70,10 +70,9 @@ class Batch:
         """Each example's slice of ``values`` (batch first) at its query position along ``dim``:
         position ``query`` for every example, or the task's query position of each when it is None."""
         if query is not None:
-            return values.select(dim, query)
-        positions = torch.tensor(self.task.query_positions(self.examples), device=values.device)
-        rows = torch.arange(len(self.examples), device=values.device)
-        return values[(rows,) + (slice(None),) * (dim - 1) + (positions,)]
+            return query_rows(values, dim, query)
+        return query_rows(values, dim, None, torch.tensor(self.task.query_positions(self.examples),
+                                                          device=values.device))
 
     def embedding_gradients(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Word embeddings and the gradient of the task's target logit with respect to them."""

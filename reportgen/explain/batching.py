@@ -59,7 +59,6 @@ class ModelRunner:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         self.classifier = classifier
-        self.task = classifier.task
         self.model = classifier.model
         self.device = classifier.device
         if max_batch_tokens is None:
@@ -70,6 +69,11 @@ class ModelRunner:
         self.evaluations = 0
         self.real_tokens = {"forward": 0, "attention": 0, "gradient": 0}  # per kind of call (_call_kind)
         self.batch_sizes: list[int] = []
+
+    @property
+    def task(self):
+        """The task of the model this runner calls."""
+        return self.classifier.task
 
     def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
         """Batches for inputs that each expand into ``scale`` model sequences."""

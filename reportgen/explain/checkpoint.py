@@ -44,6 +44,7 @@ class Unit:
         return cls([Attribution(**a) for a in row["attributions"]], [Failure(**f) for f in row["failures"]],
                    row["seconds"], row["evaluations"])
 
+
 FOLDER = "partial"
 
 

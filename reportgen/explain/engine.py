@@ -37,7 +37,6 @@ class Engine:
     def __init__(self, classifier: Classifier, config: Any, checkpoint: Checkpoint | None = None,
                  progress: bool = True):
         self.classifier = classifier
-        self.task = classifier.task
         self.checkpoint = checkpoint
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size, config.precision)
         self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
@@ -160,8 +159,8 @@ class Engine:
             self._fail(run, ex, outcome["error"])
             return False
         ex.probabilities = outcome["probabilities"]
-        ex.prediction = self.task.prediction(ex.probabilities)
-        ex.target = self.task.target(ex, self.config.target)
+        ex.prediction = self.classifier.task.prediction(ex.probabilities)
+        ex.target = self.classifier.task.target(ex, self.config.target)
         return True
 
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:

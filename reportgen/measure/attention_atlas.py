@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..ops.masks import special_mask
+from ..ops.masks import query_rows, special_mask
 from ..ops.rollout import rollout_steps
 from ..results.queries import explained
 from ..results.records import RunResult
@@ -132,16 +132,9 @@ class AttentionAtlas(Metric):
         word_keys = (real & ~special).float()
         roll_rows = []
         for flow in rollout_steps(tuple(layer.float() * keys for layer in attentions), r):
-            row = _query_rows(flow, self.params["query"], query_positions) * real.float()  # [B, K]
+            row = query_rows(flow, 1, self.params["query"], query_positions) * real.float()  # [B, K]
             row_entropy = -(row * torch.log(row.clamp_min(1e-30))).sum(-1)
             roll_rows.append(torch.stack([(row * (special & real).float()).sum(-1), (row * word_keys).sum(-1),
                                           row_entropy], dim=-1).sum(dim=0))
         roll = torch.stack(roll_rows).cpu().numpy().astype(np.float64)
         return heads, roll
-
-
-def _query_rows(flow: torch.Tensor, query: int | None, positions: torch.Tensor | None) -> torch.Tensor:
-    """Each example's rolled-out row [B, K] at the query position (``query``, else its own of ``positions``)."""
-    if query is not None:
-        return flow[:, int(query), :]
-    return flow[torch.arange(flow.shape[0], device=flow.device), positions, :]
