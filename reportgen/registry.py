@@ -7,7 +7,7 @@ import pkgutil
 from contextlib import contextmanager
 from typing import Any, Generic, Iterable, Iterator, TypeVar
 
-from .errors import UnknownNameError, UnknownParameterError
+from .errors import ReportgenError, UnknownNameError, UnknownParameterError
 
 T = TypeVar("T")
 DEFAULT_ORDER = 100
@@ -52,11 +52,16 @@ class Registry(Generic[T]):
         return iter([self._items[name] for name in self.names()])
 
     def resolve(self, spec: str | list[str] | None) -> list[str]:
-        """Turn 'all', 'a,b' or a list into validated names, in order."""
+        """Turn 'all', 'a,b' or a list into validated names, in order. A text or a list that names nothing
+        (``""``, ``" , "``, ``[""]``) is refused; an empty list asks for none."""
         if spec is None or spec == "all" or spec == ["all"]:
             return self.names()
-        names = spec.split(",") if isinstance(spec, str) else list(spec)
-        names = [n.strip() for n in names if n.strip()]
+        given = spec.split(",") if isinstance(spec, str) else list(spec) if isinstance(spec, (list, tuple)) else None
+        if given is None or not all(isinstance(name, str) for name in given):
+            raise ReportgenError(f"{self.kind} names must be a comma-separated text or a list of texts, not {spec!r}")
+        names = [n.strip() for n in given if n.strip()]
+        if given and not names:
+            raise ReportgenError(f"no {self.kind} named in {spec!r}; give 'all' or some of: {', '.join(self.names())}")
         for name in names:
             self.get(name)
         return list(dict.fromkeys(names))

@@ -6,24 +6,25 @@ import torch
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explainer, Explanation, explainers
+from ..ops.params import Number, Whole, layer_index, token_position
 from ..ops.rollout import rollout
 from ..results.maps import MAX_SCALE, encode_rows
+
+MAX_DECIMALS = len(str(MAX_SCALE)) - 1  # 10^decimals units must fit the stored 16-bit integers
+QUERY = Whole(0, low=0, also={None: "the task's query position"}, model_range=token_position)
 
 
 @explainers.register
 class LastLayerAttention(Explainer):
     name = "attention"
     description = "Last-layer attention from the first token to every token, mean over heads."
-    defaults = {"layer": -1, "query": 0, "map_decimals": 3}
+    parameters = {"layer": Whole(-1, model_range=layer_index), "query": QUERY,
+                  "map_decimals": Whole(3, low=0, high=MAX_DECIMALS)}
     needs_attentions = True
     order = 10
 
-    def problems(self) -> list[str | None]:
-        decimals = self.params["map_decimals"]
-        fits = isinstance(decimals, int) and 0 <= decimals and 10 ** decimals <= MAX_SCALE
-        return [None if fits else f"map_decimals must be a whole number from 0 to 4, not {decimals!r}"]
-
     def attribute(self, batch: Batch) -> list[Explanation]:
+        refuse_short_examples(batch, self.params["query"])
         attentions = batch.attentions()
         rows = batch.query_rows(attentions[self.params["layer"]], self.params["query"], dim=2)
         explanations = [Explanation(row) for row in batch.per_example(rows.mean(dim=1))]
@@ -46,10 +47,18 @@ class AttentionRollout(Explainer):
         "Attention rollout (Abnar & Zuidema 2020): per layer 0.5*(head-mean attention + identity), "
         "rows renormalised, multiplied from the first layer up; the first token's row."
     )
-    defaults = {"residual_weight": 0.5, "query": 0}
+    parameters = {"residual_weight": Number(0.5, low=0, high=1), "query": QUERY}
     needs_attentions = True
     order = 11
 
     def attribute(self, batch: Batch) -> list[Explanation]:
+        refuse_short_examples(batch, self.params["query"])
         flow = rollout(batch.attentions(), self.params["residual_weight"])
         return [Explanation(row) for row in batch.per_example(batch.query_rows(flow, self.params["query"], dim=1))]
+
+
+def refuse_short_examples(batch: Batch, query: int | None) -> None:
+    """A query position past an example's last token would read padding: such an example fails, saying so."""
+    shortest = min(batch.lengths)
+    if query is not None and query >= shortest:
+        raise ValueError(f"query position {query} is past the example's last token (it has {shortest} tokens)")

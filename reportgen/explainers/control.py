@@ -16,7 +16,6 @@ class RandomScores(Explainer):
         "seeded with (run seed, example index), so the scores do not depend on batching; special "
         "tokens score 0. Any method should beat it on faithfulness."
     )
-    defaults: dict = {}
     order = 90
 
     def attribute(self, batch: Batch) -> list[Explanation]:

@@ -15,11 +15,20 @@ import torch
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explainer, Explanation, explainers
-from ..ops.quadrature import quadrature
+from ..ops.params import Choice, Whole
+from ..ops.quadrature import METHODS, quadrature
+
+MAX_STEPS = 1000  # each step is a forward and backward pass per example (and layer): 20 times Captum's 50
+
+
+def path_parameters(n_steps: int) -> dict:
+    """The integration rule and its number of steps (the rule decides the fewest steps: see ``problems``)."""
+    return {"n_steps": Whole(n_steps, low=1, high=MAX_STEPS),
+            "method": Choice("gausslegendre", choices=METHODS, what="integration method")}
 
 
 class _PathExplainer(Explainer):
-    """Shared parameter check: the integration rule and its number of steps."""
+    """Shared parameter check: the integration rule and its number of steps together."""
 
     def problems(self) -> list[str | None]:
         try:
@@ -70,7 +79,7 @@ class IntegratedGradients(_PathExplainer):
         "path-averaged gradient. extra['delta'] = sum of scores - (logit(input) - logit(baseline))."
     )
     # 16 Gauss-Legendre steps match the convergence delta of Captum's 50 Riemann steps (benchmarks/RESULTS.md)
-    defaults = {"n_steps": 16, "method": "gausslegendre"}
+    parameters = path_parameters(16)
     order = 30
 
     def attribute(self, batch: Batch) -> list[Explanation]:
@@ -189,7 +198,7 @@ class LayerIntegratedGradients(_PathExplainer):
         "column total over all layers. Special tokens keep their (non-zero) scores."
     )
     # 24 Gauss-Legendre steps match the largest per-layer convergence delta of Captum's 50 Riemann steps
-    defaults = dict(IntegratedGradients.defaults, n_steps=24)
+    parameters = path_parameters(24)
     order = 31
 
     def attribute(self, batch: Batch) -> list[Explanation]:

@@ -7,12 +7,14 @@ from typing import Any
 import numpy as np
 
 from ..explain.batch import Batch
-from ..explain.explainer import Explanation, explainers, whole_number_problem
+from ..explain.explainer import Explanation, explainers
 from ..explain.pooling import Job, PooledExplainer, Predict, example_seed, visible_text
-from ..ops.numbers import is_whole
+from ..ops.params import MAX_WORDS, Choice, Number, Text, Whole
 from ..results.records import Example
 
 FEATURE_SELECTION = ("none", "auto", "forward_selection", "highest_weights", "lasso_path")
+DISTANCES = ("cosine", "euclidean", "manhattan", "cityblock", "l1", "l2")  # what scikit-learn takes on sparse rows
+MAX_SAMPLES = 50_000  # ten times lime's own default; each sample is a perturbed text kept until it is scored
 
 
 @explainers.register
@@ -34,29 +36,15 @@ class Lime(PooledExplainer):
         "evaluated together in pooled model batches."
     )
     order = 50
-    defaults = {
+    parameters = {
         # the surrogate's fit on fresh samples matches lime's at its default 5,000 (benchmarks/RESULTS.md)
-        "num_samples": 500,
-        "kernel_width": 25.0,
-        "distance_metric": "cosine",
-        "feature_selection": "none",
-        "num_features": None,
-        "mask_string": "",
+        "num_samples": Whole(500, low=2, high=MAX_SAMPLES),
+        "kernel_width": Number(25.0, low=0, low_open=True),
+        "distance_metric": Choice("cosine", choices=DISTANCES),
+        "feature_selection": Choice("none", choices=FEATURE_SELECTION),
+        "num_features": Whole(None, low=1, high=MAX_WORDS, also={None: "all words"}),
+        "mask_string": Text(""),
     }
-
-    def problems(self) -> list[str | None]:
-        p = self.params
-        return [
-            whole_number_problem("num_samples", p["num_samples"], 2),
-            None if isinstance(p["kernel_width"], (int, float)) and p["kernel_width"] > 0
-            else f"kernel_width must be a positive number, not {p['kernel_width']!r}",
-            None if p["feature_selection"] in FEATURE_SELECTION
-            else f"feature_selection must be one of {', '.join(FEATURE_SELECTION)}",
-            None if p["num_features"] is None or (is_whole(p["num_features"]) and p["num_features"] >= 1)
-            else f"num_features must be None (all words) or a whole number >= 1, not {p['num_features']!r}",
-            None if isinstance(p["mask_string"], str)
-            else "mask_string must be a string ('' deletes the removed words)",
-        ]
 
     def lime_explainer(self, words: list[str], seed: int):
         """The package's LimeTextExplainer configured as reportgen runs it (also used by tests)."""

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ..explain.batch import Batch
-from ..explain.explainer import Explanation, explainers, whole_number_problem
+from ..explain.explainer import Explanation, explainers
 from ..explain.pooling import Job, PooledExplainer, Predict, visible_text
-from ..ops.numbers import is_whole
+from ..ops.params import Choice, Text, Whole
 from ..ops.words import fold_to_words
 from ..results.records import Example
 
 OUTPUTS = ("probability", "log_odds")
+MAX_EVALS = 100_000  # two hundred times shap's default budget; each evaluation is one masked text scored
 LOG_EPS = 1e-12
 
 
@@ -37,30 +37,15 @@ class PartitionShap(PooledExplainer):
         "pooled model batches."
     )
     order = 60
-    defaults = {
+    parameters = {
         # shap's own default: no smaller budget comes as close to the converged scores (benchmarks/RESULTS.md)
-        "max_evals": 500,
-        "output": "probability",
-        "mask_token": None,
-        "collapse_mask_token": "auto",
-        "batch_size": "auto",
-        "fixed_context": None,
+        "max_evals": Whole(500, low=4, high=MAX_EVALS),
+        "output": Choice("probability", choices=OUTPUTS),
+        "mask_token": Text(None, also={None: "the tokenizer's mask token"}),
+        "collapse_mask_token": Choice("auto", choices=(True, False, "auto")),
+        "batch_size": Whole("auto", low=1, high=MAX_EVALS, also={"auto": "the masker's default"}),
+        "fixed_context": Choice(None, choices=(None, 0, 1)),
     }
-
-    def problems(self) -> list[str | None]:
-        p = self.params
-        return [
-            whole_number_problem("max_evals", p["max_evals"], 4),
-            None if p["output"] in OUTPUTS else f"output must be one of {', '.join(OUTPUTS)}, not {p['output']!r}",
-            None if p["mask_token"] is None or isinstance(p["mask_token"], str)
-            else "mask_token must be None (the tokenizer's mask token) or a string",
-            None if p["collapse_mask_token"] in (True, False, "auto")
-            else "collapse_mask_token must be true, false or 'auto'",
-            None if p["batch_size"] == "auto" or (is_whole(p["batch_size"]) and p["batch_size"] >= 1)
-            else f"batch_size must be 'auto' or a whole number >= 1, not {p['batch_size']!r}",
-            None if p["fixed_context"] in (None, 0, 1) and not isinstance(p["fixed_context"], bool)
-            else "fixed_context must be None, 0 or 1",
-        ]
 
     def shap_explainer(self, tokenizer, model_fn):
         """The package's explainer configured as reportgen runs it (also used by tests)."""

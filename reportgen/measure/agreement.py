@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.params import MAX_WORDS, Flag, Whole
 from ..ops.ranking import average_ranks, ranking
 from ..ops.stats import mean, standard_error
 from ..results.queries import explained, methods_with_scores
@@ -41,7 +42,7 @@ class Agreement(Metric):
     name = "agreement"
     order = 40
     description = "Mean Spearman rank correlation and top-k word overlap between every pair of methods."
-    defaults = {"k": 5, "absolute": False}
+    parameters = {"k": Whole(5, low=1, high=MAX_WORDS), "absolute": Flag(False)}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         k = int(self.params["k"])

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..ops.masks import query_rows, special_mask
+from ..ops.params import Number, Whole, token_position
 from ..ops.rollout import rollout_steps
 from ..results.queries import explained
 from ..results.records import RunResult
@@ -48,10 +49,13 @@ class AttentionAtlas(Metric):
     order = 70
     description = ("Per layer x head: mean attention entropy, attention distance (local vs global) and share "
                    "on special tokens; plus attention-rollout mass on special tokens vs words by depth.")
-    defaults = {"residual_weight": 0.5, "query": 0, "max_examples": None}
+    parameters = {"residual_weight": Number(0.5, low=0, high=1),
+                  "query": Whole(0, low=0, also={None: "the task's query position"}, model_range=token_position),
+                  "max_examples": Whole(None, low=1, also={None: "all"})}
     needs_model = True
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
+        self.check_model(getattr(runner, "classifier", None))
         started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
         examples = [ex for ex in explained(run) if ex.input_ids]
         if self.params["max_examples"] is not None:
