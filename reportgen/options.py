@@ -28,6 +28,7 @@ OUTPUT = "output"  # where the results and the report go
 COMMAND = "command"  # how the command or function behaves
 
 TARGETS = ("pred", "label")
+SEEDS = range(2**32)  # what numpy's and lime's seeded generators take
 NO_FLAG = "no flag"  # an option of the Python API only
 
 
@@ -43,6 +44,7 @@ class Option:
     kind: str = "text"
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    allowed: range | None = None  # whole numbers checked here, not by click, so that the error is one line
     flag: str | None = None  # the command-line flag when it is not --name-with-dashes (NO_FLAG: none)
     commands: tuple[str, ...] = ("run",)
     metavar: str | None = None
@@ -77,6 +79,9 @@ class Option:
                 raise ReportgenError(f"{self.shown_name} must be a whole number, not {value!r}")
             if self.minimum is not None and value < self.minimum:
                 raise ReportgenError(f"{self.shown_name} must be at least {self.minimum}, not {value}")
+            if self.allowed is not None and value not in self.allowed:
+                raise ReportgenError(f"{self.shown_name} must be a whole number from {self.allowed.start} to "
+                                     f"{self.allowed.stop - 1}, not {value}")
         if self.kind == "params" and not isinstance(value, dict):
             raise ReportgenError(f"{self.shown_name} must map names to their parameters, not {value!r}")
 
@@ -98,7 +103,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("target", "pred", "Explain the predicted class or the true label.", SETTING, kind="choice",
            choices=TARGETS),
     Option("seed", 0, "Seed for the --limit sample and the random methods (random, lime, shap).", SETTING,
-           kind="int", commands=BOTH, demo_help="Seed for sampling and random methods."),
+           kind="int", allowed=SEEDS, commands=BOTH, demo_help="Seed for sampling and random methods."),
     Option("max_batch_tokens", None, "Most padded tokens in one model batch [default: "
            f"{DEFAULT_MAX_BATCH_TOKENS['cpu']:,} on CPU, {DEFAULT_MAX_BATCH_TOKENS['cuda']:,} on CUDA].", SETTING,
            kind="int", minimum=1),
@@ -124,6 +129,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("out", Path("report.html"), "Where to write the HTML report.", OUTPUT, kind="file", commands=BOTH),
     Option("results", None, "Folder for the machine-readable results [default: results/ beside the report].",
            OUTPUT, kind="folder", commands=BOTH),
+    Option("overwrite", False, "Replace the previous run in the results folder (its own files only; a folder "
+           "holding a reportgen run of other model, data or settings is refused without it).", OUTPUT, kind="flag",
+           commands=BOTH),
     Option("default_budgets", False, "Run layer IG, LIME and SHAP at their default budgets instead of the demo's "
            "smaller ones.", COMMAND, kind="flag", commands=("demo",)),
     Option("plugins", (), "Register a custom explainer (module or .py file, then ':' and the class). Repeatable.",

@@ -8,7 +8,7 @@ import json
 import math
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Sequence
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReportgenError, first_line
+from ..tasks.base import label_key
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),
@@ -28,8 +29,12 @@ TABLE_READERS = {
 SPLIT_PREFERENCE = ("test", "validation", "valid", "dev", "train")
 # Label cells that mean "no label" (unless the model has a class of that name).
 MISSING_LABELS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
+# Yes/no labels (JSON true/false, a cell "True" in any format) are class names, never ids: nothing says
+# which class "true" is.
+YES_NO = frozenset({"true", "false"})
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 SHOWN_COLUMNS = 20
+SHOWN_LABELS = 10
 
 
 @dataclass
@@ -124,25 +129,37 @@ def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int 
     """Map label names (case-insensitive) or ids to label ids.
 
     A missing label (None, NaN, an empty cell, 'nan', 'null', ...) becomes None: the row is kept
-    as an unlabeled example. A label that is not the model's fails with the list of its labels.
+    as an unlabeled example. A yes/no label (true/false in any format) matches only a class of that
+    name. A label that is not the model's fails with the list of its labels.
     """
-    by_name = {str(name).strip().lower(): i for i, name in enumerate(label_names)}
+    by_name = {label_key(name): i for i, name in enumerate(label_names)}
     matched: list[int | None] = []
     for row, value in enumerate(values):
-        if isinstance(value, str) and value.strip().lower() in by_name:
-            matched.append(by_name[value.strip().lower()])
+        if isinstance(value, str) and label_key(value) in by_name:
+            matched.append(by_name[label_key(value)])
             continue
         if _is_missing(value):
             matched.append(None)
             continue
         label_id = _label_id(value, by_name, len(label_names))
         if label_id is None:
+            yes_no = "; a yes/no label matches only a class named true or false" if _is_yes_no(value) else ""
             raise ReportgenError(
                 f"label {_shown(value)} in row {row} is not one of the model's labels: "
-                f"{', '.join(printable(str(name)) for name in label_names)} (or ids 0-{len(label_names) - 1})"
+                f"{_label_list(label_names)} (or ids 0-{len(label_names) - 1}){yes_no}"
             )
         matched.append(label_id)
     return matched
+
+
+def cut_long_texts(dataset: Dataset, max_chars: int) -> Dataset:
+    """``dataset`` with each text longer than ``max_chars`` cut to its first ``max_chars`` characters, counted
+    in its info (texts_cut, cut_at_characters): the rest is never tokenised, stored or shown."""
+    cut = sum(isinstance(text, str) and len(text) > max_chars for text in dataset.texts)
+    if not cut:
+        return dataset
+    texts = [text[:max_chars] if isinstance(text, str) else text for text in dataset.texts]
+    return replace(dataset, texts=texts, info=dict(dataset.info, texts_cut=cut, cut_at_characters=max_chars))
 
 
 def stratified_sample(labels: Sequence[int | None], limit: int, seed: int) -> list[int]:
@@ -184,6 +201,12 @@ def _shown(value: Any, limit: int = 60) -> str:
     return printable(repr(value), limit)
 
 
+def _label_list(label_names: Sequence[str]) -> str:
+    names = [printable(str(name), 40) for name in label_names[:SHOWN_LABELS]]
+    more = len(label_names) - SHOWN_LABELS
+    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
+
+
 def _column_list(frame: pd.DataFrame) -> str:
     names = [printable(str(name), 40) for name in frame.columns[:SHOWN_COLUMNS]]
     more = len(frame.columns) - SHOWN_COLUMNS
@@ -210,6 +233,10 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def _is_yes_no(value: Any) -> bool:
+    return isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and label_key(value) in YES_NO)
+
+
 def _largest_remainder(sizes: dict[int, int], total: int) -> dict[int, int]:
     count = sum(sizes.values())
     exact = {c: total * n / count for c, n in sizes.items()}
@@ -224,8 +251,8 @@ def _label_id(value: Any, by_name: dict[str, int], n_labels: int) -> int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, (bool, np.bool_)):
-        value = int(value)
-    key = str(value).strip().lower()
+        value = str(bool(value))
+    key = label_key(value)
     if key in by_name:
         return by_name[key]
     try:

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 import torch
 
 from ..errors import ReportgenError, first_line
 from ..tasks import DEFAULT_TASK, Encoded, Task, tasks
+from ..tasks.base import character_limit, class_names_from, quoted
 
-SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+SAFE_INDEX = "model.safetensors.index.json"
+SAFE_WEIGHTS = ("model.safetensors", SAFE_INDEX)
 PICKLED_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
-# The shape of a hub id ("name" or "owner/name"); anything else that does not exist is a missing folder.
-HUB_ID = re.compile(r"\w[\w.-]*(/\w[\w.-]*)?")
+# The shape of a hub id ("name" or "owner/name", in the hub's characters); anything else that does not
+# exist is a missing folder.
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+SHOWN_MISMATCHES = 2
 TOKENIZER_FILES = "tokenizer.json, or vocab.txt, or vocab.json and merges.txt, or a sentencepiece model"
 # "bfloat16": model calls run under bfloat16 autocast (matrix products in bfloat16; the weights, and
 # everything reportgen computes from the outputs, stay float32).
@@ -47,6 +52,11 @@ class Classifier:
         tok = self.tokenizer
         return tok.pad_token_id if tok.pad_token_id is not None else 0
 
+    @property
+    def max_chars(self) -> int:
+        """The most characters of a text that are tokenised (and kept) for this model."""
+        return character_limit(self.max_length)
+
     def embeddings(self) -> torch.nn.Module:
         return self.model.get_input_embeddings()
 
@@ -70,22 +80,30 @@ def load_classifier(
     chosen = tasks.get(task)()
     source = str(spec)
     target = resolve_device(device)
+    origin = ""
     if Path(source).exists():
         _check_folder(Path(source), allow_pickle, trust_remote_code)
-    elif not HUB_ID.fullmatch(source):
+    elif not _is_hub_id(source):
         raise ReportgenError(f"model folder {source} does not exist")
+    else:
+        print(f"model {source} is not a local folder; fetching it from the Hugging Face hub", file=sys.stderr)
+        origin = " from the Hugging Face hub"
     kwargs = {"trust_remote_code": trust_remote_code}
     with quiet_transformers():
-        tokenizer = _loaded(f"the tokenizer of model {source!r}", transformers.AutoTokenizer.from_pretrained, source,
-                            **kwargs)
+        tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
+                            source, **kwargs)
         _check_tokenizer(tokenizer, source)
-        model = _loaded(
-            f"model {source!r}", getattr(transformers, chosen.auto_class).from_pretrained, source,
-            attn_implementation="eager", use_safetensors=not allow_pickle or None, **kwargs,
+        # Mismatched sizes are loaded (freshly initialised) only to be named below: transformers' own error
+        # points at a report that its quiet logger does not print.
+        model, loading = _loaded(
+            f"model {source!r}{origin}", getattr(transformers, chosen.auto_class).from_pretrained, source,
+            attn_implementation="eager", use_safetensors=not allow_pickle or None, output_loading_info=True,
+            ignore_mismatched_sizes=True, **kwargs,
         )
+    _check_sizes(loading.get("mismatched_keys") or [], source, model.config.num_labels)
+    labels = _label_names(lambda: chosen.class_names(model.config), source)
     model.to(target).eval()
     limit = _max_length(model, tokenizer, max_length)
-    labels = chosen.class_names(model.config)
     info = {
         "name": source,
         "architecture": type(model).__name__,
@@ -97,6 +115,37 @@ def load_classifier(
         "device": str(target),
     }
     return Classifier(model, tokenizer, labels, source, target, limit, info, chosen)
+
+
+def _is_hub_id(source: str) -> bool:
+    """Whether ``source``, which is not an existing path, is meant as a hub id: "name" or "owner/name" in the
+    hub's characters, and no local folder named like its owner (then a local path was meant)."""
+    if not HUB_ID.fullmatch(source) or ".." in source or "--" in source:
+        return False
+    owner, slash, _ = source.rpartition("/")
+    return not (slash and Path(owner).is_dir())
+
+
+def _check_sizes(mismatched: list[tuple[str, Any, Any]], source: str, num_labels: int) -> None:
+    """Weights whose shape differs from the one the config asks for (most often num_labels against the head)."""
+    if not mismatched:
+        return
+    shown = [f"{key} is {_shape(stored)} in the weights but {_shape(wanted)} for the config"
+             for key, stored, wanted in sorted(mismatched)[:SHOWN_MISMATCHES]]
+    more = len(mismatched) - SHOWN_MISMATCHES
+    raise ReportgenError(f"the weights of model {source!r} do not fit its config ({num_labels} classes): "
+                         + "; ".join(shown) + (f"; and {more} more" if more > 0 else ""))
+
+
+def _shape(size: Any) -> str:
+    return "x".join(str(n) for n in size) or "a scalar"
+
+
+def _label_names(read: Callable[[], list[str]], source: str) -> list[str]:
+    try:
+        return read()
+    except ReportgenError as err:
+        raise ReportgenError(f"model {source!r} has a malformed label map in its config: {err}") from None
 
 
 def _loaded(what: str, load: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -132,7 +181,24 @@ def _check_folder(folder: Path, allow_pickle: bool, trust_remote_code: bool) -> 
         raise ReportgenError(f"model folder {folder} has no config.json")
     if not trust_remote_code:
         _refuse_custom_code(folder)
+    _check_label_maps(folder)
     _check_weights(folder, allow_pickle)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ReportgenError(f"cannot read {path}: {first_line(err)}") from None
+
+
+def _check_label_maps(folder: Path) -> None:
+    """The label maps as config.json writes them: transformers fails on a key that is not a number with a
+    message that does not say which, and replaces id2label by LABEL_0... when num_labels disagrees with it."""
+    config = _read_json(folder / "config.json")
+    if isinstance(config, dict) and config.get("id2label") is not None:
+        _label_names(lambda: class_names_from(config["id2label"], config.get("label2id"), config.get("num_labels")),
+                     str(folder))
 
 
 def _refuse_custom_code(folder: Path) -> None:
@@ -141,10 +207,7 @@ def _refuse_custom_code(folder: Path) -> None:
         path = folder / name
         if not path.is_file():
             continue
-        try:
-            config = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise ReportgenError(f"cannot read {path}: {first_line(err)}") from None
+        config = _read_json(path)
         if isinstance(config, dict) and config.get("auto_map"):
             raise ReportgenError(
                 f"model folder {folder} needs its own code ('auto_map' in {name}), which runs when loaded; "
@@ -153,6 +216,8 @@ def _refuse_custom_code(folder: Path) -> None:
 
 
 def _check_weights(folder: Path, allow_pickle: bool) -> None:
+    if (folder / SAFE_INDEX).is_file():
+        _check_index(folder)
     if any((folder / name).is_file() for name in SAFE_WEIGHTS):
         return
     if any((folder / name).is_file() for name in PICKLED_WEIGHTS):
@@ -163,6 +228,33 @@ def _check_weights(folder: Path, allow_pickle: bool) -> None:
             "when loaded; convert them to safetensors or pass --allow-pickle if you trust the source"
         )
     raise ReportgenError(f"model folder {folder} has no weights (model.safetensors or pytorch_model.bin)")
+
+
+def _check_index(folder: Path) -> None:
+    """Every shard a safetensors index names must be a .safetensors file of the folder: transformers loads
+    whatever file the index names, pickles included."""
+    path = folder / SAFE_INDEX
+    index = _read_json(path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise ReportgenError(f"{path} has no weight_map naming the files of the weights")
+    for shard in dict.fromkeys(weight_map.values()):
+        problem = _shard_problem(folder, shard)
+        if problem:
+            raise ReportgenError(f"{path} names the weights file {quoted(shard, 80)}, {problem}")
+
+
+def _shard_problem(folder: Path, shard: Any) -> str | None:
+    if not isinstance(shard, str) or not shard.strip():
+        return "which is not a file name"
+    name = PurePosixPath(shard)
+    if name.is_absolute() or shard.startswith("~") or "\\" in shard or ":" in shard or ".." in name.parts:
+        return "which is outside the model folder"
+    if not shard.endswith(".safetensors"):
+        return "which is not a .safetensors file (it could run code when loaded)"
+    if not (folder / shard).is_file():
+        return "which is not in the folder"
+    return None
 
 
 def _check_tokenizer(tokenizer: Any, source: str) -> None:

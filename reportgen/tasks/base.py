@@ -8,11 +8,80 @@ report sections apply. A new kind of model is a new module in this package.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
+from ..errors import ReportgenError
 from ..registry import Registry
 from ..results.records import Example
+
+# A text is cut to max_length x CHARS_PER_TOKEN characters before it is tokenised: English averages about
+# 4 characters per token, so the cut text still overflows the model's window unless it is mostly spaces
+# or words too long for the vocabulary.
+CHARS_PER_TOKEN = 64
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+SHOWN_IDS = 10
+
+
+def character_limit(max_length: int) -> int:
+    """The most characters of a text that are tokenised for a model that reads ``max_length`` tokens."""
+    return max_length * CHARS_PER_TOKEN
+
+
+def label_key(name: Any) -> str:
+    """How a class name is matched to a label of the data: stripped, any case."""
+    return str(name).strip().lower()
+
+
+def class_names_from(id2label: Any, label2id: Any = None, num_labels: Any = None) -> list[str]:
+    """The class names in id order from a config's ``id2label``, which must give ids 0 to n-1 distinct names
+    (and agree with ``label2id`` and ``num_labels`` where the config has them); anything else fails in one line."""
+    if not isinstance(id2label, dict) or not id2label:
+        raise ReportgenError(f"id2label must map the ids 0 to n-1 to class names, not {quoted(id2label)}")
+    names = {_whole_number(key, f"id2label key {quoted(key)} is not a whole number"): name
+             for key, name in id2label.items()}
+    ids = sorted(names)
+    if ids != list(range(len(ids))):
+        shown = ", ".join(map(str, ids[:SHOWN_IDS])) + (", ..." if len(ids) > SHOWN_IDS else "")
+        raise ReportgenError(f"id2label has ids {shown}; they must be 0 to {len(ids) - 1}, one per class")
+    if num_labels is not None and num_labels != len(ids):
+        raise ReportgenError(f"num_labels is {quoted(num_labels)} but id2label names {len(ids)} classes")
+    first_id: dict[str, int] = {}
+    for label_id in ids:
+        earlier = first_id.setdefault(label_key(names[label_id]), label_id)
+        if earlier != label_id:
+            raise ReportgenError(f"id2label gives ids {earlier} and {label_id} the same class name "
+                                 f"({quoted(names[earlier])}, {quoted(names[label_id])}; names match in any case)")
+    _check_label2id(label2id, first_id)
+    return [str(names[label_id]) for label_id in ids]
+
+
+def _check_label2id(label2id: Any, ids_by_key: dict[str, int]) -> None:
+    """label2id may name other classes (a stale default) but must not contradict id2label."""
+    if label2id is None:
+        return
+    if not isinstance(label2id, dict):
+        raise ReportgenError(f"label2id must map class names to ids, not {quoted(label2id)}")
+    for name, value in label2id.items():
+        label_id = _whole_number(value, f"label2id gives {quoted(name)} the id {quoted(value)}, not a whole number")
+        expected = ids_by_key.get(label_key(name))
+        if expected is not None and expected != label_id:
+            raise ReportgenError(f"label2id gives {quoted(name)} id {label_id} but id2label gives it id {expected}")
+
+
+def _whole_number(value: Any, problem: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value)
+    raise ReportgenError(problem)
+
+
+def quoted(value: Any, limit: int = 60) -> str:
+    """``value`` for a one-line message: its repr (which escapes every character that is not printable), cut."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass

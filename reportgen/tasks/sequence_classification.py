@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..results.records import Example
-from .base import Encoded, Task, tasks
+from .base import Encoded, Task, character_limit, class_names_from, tasks
 
 
 @tasks.register
@@ -18,11 +18,15 @@ class SequenceClassification(Task):
     order = 10
 
     def class_names(self, config: Any) -> list[str]:
-        return [str(config.id2label[i]) for i in range(config.num_labels)]
+        return class_names_from(config.id2label, getattr(config, "label2id", None), config.num_labels)
 
     def encode(self, tokenizer: Any, texts: list[str], max_length: int) -> list[Encoded]:
-        enc = tokenizer(texts, truncation=True, max_length=max_length, return_offsets_mapping=True)
-        return [_encoded(tokenizer, text, enc, i) for i, text in enumerate(texts)]
+        """Each text cut to ``character_limit(max_length)`` characters, then tokenised up to ``max_length``
+        tokens; a text either cut loses is marked truncated."""
+        limit = character_limit(max_length)
+        kept = [text[:limit] for text in texts]
+        enc = tokenizer(kept, truncation=True, max_length=max_length, return_offsets_mapping=True)
+        return [_encoded(tokenizer, text, enc, i, cut=len(texts[i]) > limit) for i, text in enumerate(kept)]
 
     def probabilities(self, logits: Any) -> Any:
         return logits.float().softmax(dim=-1)
@@ -48,7 +52,7 @@ class SequenceClassification(Task):
         return model.pad_id
 
 
-def _encoded(tokenizer: Any, text: str, enc: Any, i: int) -> Encoded:
+def _encoded(tokenizer: Any, text: str, enc: Any, i: int, cut: bool) -> Encoded:
     """Row ``i`` of a batch encoding, with words cut from the text by the tokens' character offsets."""
     ids = list(enc["input_ids"][i])
     word_ids = enc.word_ids(i)
@@ -64,5 +68,5 @@ def _encoded(tokenizer: Any, text: str, enc: Any, i: int) -> Encoded:
         tokens=tokenizer.convert_ids_to_tokens(ids),
         word_ids=[renumber.get(w) if w is not None else None for w in word_ids],
         words=words,
-        truncated=bool(enc.encodings[i].overflowing),
+        truncated=cut or bool(enc.encodings[i].overflowing),
     )

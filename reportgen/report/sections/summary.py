@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...measure.performance import MAX_CLASSES
 from ...results.records import RunResult
 from ..charts.summary import lift_bars
 from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
@@ -12,10 +13,12 @@ from ..narrative import faithfulness_statement, sample_note
 
 
 DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
-                  "explained": "examples explained", "truncated": "examples truncated"}
+                  "explained": "examples explained", "truncated": "examples truncated",
+                  "texts_cut": "texts cut before tokenising", "cut_at_characters": "characters kept of a cut text"}
 TRAINING_LABELS = {"base_model": "base model", "train_examples": "training rows", "held_out_examples": "held-out rows",
                    "held_out_accuracy": "held-out accuracy", "seconds": "training time", "torch": "torch version",
                    "settings": "settings"}
+SUMMARY_CLASSES = MAX_CLASSES  # class names the model's "classes" row shows; it counts the others
 
 
 def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
@@ -36,6 +39,26 @@ def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def classes_text(names: list[str]) -> str:
+    """The model's classes as the summary names them: all of them up to SUMMARY_CLASSES, else the first
+    SUMMARY_CLASSES by id and how many more there are."""
+    if len(names) <= SUMMARY_CLASSES:
+        return ", ".join(names)
+    return (f"{', '.join(names[:SUMMARY_CLASSES])} and {fmt(len(names) - SUMMARY_CLASSES)} more "
+            f"({fmt(len(names))} classes; the first {SUMMARY_CLASSES} by id are named)")
+
+
+def cut_note(dataset: dict[str, Any], max_length: Any) -> str:
+    """How many texts were cut to a bounded excerpt before tokenising, and where; empty when none was."""
+    cut, kept = dataset.get("texts_cut"), dataset.get("cut_at_characters")
+    if not (isinstance(cut, int) and isinstance(kept, int) and cut > 0):
+        return ""
+    window = f" (the model reads at most {fmt(max_length)} tokens)" if isinstance(max_length, int) else ""
+    texts = "1 text was" if cut == 1 else f"{fmt(cut)} texts were"
+    return (f"{texts} longer than {fmt(kept)} characters and cut to their first {fmt(kept)} characters before "
+            f"tokenising{window}; the results and this report keep only those characters.")
+
+
 def summary(run: RunResult) -> dict[str, Any]:
     model, dataset, config = run.model, run.dataset, run.config
     shape = ""
@@ -45,7 +68,7 @@ def summary(run: RunResult) -> dict[str, Any]:
         ("model", model.get("display_name") or model.get("name")),
         ("location", model.get("name")),
         ("architecture", f"{model.get('architecture')} ({fmt(model.get('parameters', 0))} parameters{shape})"),
-        ("classes", ", ".join(shown_class_names(run))),
+        ("classes", classes_text(shown_class_names(run))),
         ("maximum length", model.get("max_length")),
         ("device", model.get("device")),
     ]
@@ -75,6 +98,7 @@ def summary(run: RunResult) -> dict[str, Any]:
         "created": run.created,
         "sample": sample(run)["text"],
         "sample_note": sample_note(run),
+        "cut_note": cut_note(dataset, model.get("max_length")),
         "methods": list(run.methods),
         "figures": figures,
         "accounting": accounting,
