@@ -97,3 +97,15 @@ def test_efficiency_uses_the_limit_timed_beside_the_method():
     measured = suite.MethodRun(timing, 2, tokens, run=None, beside=beside)
     assert suite.efficiency(measured, limit) == (400 / 800 + 500 / 400) / 2.0  # medians of the beside timings
     assert suite.used_rates(measured, limit) == "forward 800; gradient 400"
+
+
+def test_the_extreme_inputs_benchmark_runs_end_to_end(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import extremes
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    out = tmp_path / "extremes.txt"
+    text = extremes.main(["--examples", "12", "--labels", "40", "--cell-mb", "1", "--out", str(out)])
+    assert out.read_text() == text
+    assert text.count("exit code 0; peak RSS") == 2, text

@@ -100,17 +100,44 @@ class ModelRunner:
             return self.model(input_ids=ids, attention_mask=mask, **kwargs)
 
     @torch.no_grad()
-    def predict_ids(self, id_lists: Sequence[Sequence[int]]) -> np.ndarray:
-        """The task's class probabilities for each id list; identical inputs are evaluated once."""
+    def predict_ids(self, id_lists: Sequence[Sequence[int]], classes: Sequence[int] | None = None) -> np.ndarray:
+        """The task's class probabilities for each id list; identical inputs are evaluated once.
+
+        With ``classes`` (one class per id list), only the probability of that class for each input,
+        picked on the device from the probabilities over all classes: a 1-d array instead of one row of
+        every class per input.
+        """
         unique: dict[tuple[int, ...], int] = {}
         keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
         distinct = list(unique)
+        if classes is not None:
+            return self._picked(distinct, keys, classes)
         probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
         for batch in self.batches([len(ids) for ids in distinct]):
-            ids, mask = self.pad([distinct[i] for i in batch])
-            logits = self.forward(ids, mask).logits
-            probs[batch] = self.task.probabilities(logits).cpu().numpy()
+            probs[batch] = self._probabilities(distinct, batch).cpu().numpy()
         return probs[keys] if keys else probs
+
+    def _probabilities(self, distinct: Sequence[tuple[int, ...]], batch: list[int]) -> torch.Tensor:
+        """The task's probabilities over all classes for the inputs ``batch`` of ``distinct``, on the device."""
+        ids, mask = self.pad([distinct[i] for i in batch])
+        return self.task.probabilities(self.forward(ids, mask).logits)
+
+    def _picked(self, distinct: Sequence[tuple[int, ...]], keys: list[int], classes: Sequence[int]) -> np.ndarray:
+        """Per input, the probability of its class; inputs sharing a distinct id list share its model call."""
+        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+        if len(classes) != len(keys):
+            raise ValueError(f"classes must hold one class per id list: {len(classes)} for {len(keys)}")
+        inputs_of: list[list[int]] = [[] for _ in distinct]
+        for position, key in enumerate(keys):
+            inputs_of[key].append(position)
+        picked = np.zeros(len(keys), dtype=np.float64)
+        for batch in self.batches([len(ids) for ids in distinct]):
+            rows = [row for row, key in enumerate(batch) for _ in inputs_of[key]]
+            positions = [position for key in batch for position in inputs_of[key]]
+            probs = self._probabilities(distinct, batch)
+            chosen = torch.as_tensor(classes[positions], device=probs.device)
+            picked[positions] = probs[torch.as_tensor(rows, device=probs.device), chosen].cpu().numpy()
+        return picked
 
     def batch_size_summary(self) -> dict[str, float]:
         """How many model calls were made and how many sequences they held: mean, largest, smallest."""

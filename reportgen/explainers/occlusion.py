@@ -6,6 +6,7 @@ import numpy as np
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explainer, Explanation, explainers
+from ..ops.params import Choice
 
 REPLACEMENTS = ("mask", "pad", "unk")
 
@@ -18,16 +19,13 @@ class Occlusion(Explainer):
         "(default 'mask': the tokenizer's mask token, else its pad token): p(input) - p(input with "
         "that token replaced), one model call per non-special token. Special tokens score 0."
     )
-    defaults = {"replacement": "mask"}
+    parameters = {"replacement": Choice("mask", choices=REPLACEMENTS)}
     order = 40
-
-    def problems(self) -> list[str | None]:
-        choice = self.params["replacement"]
-        return [None if choice in REPLACEMENTS else f"replacement must be one of {', '.join(REPLACEMENTS)}, not {choice!r}"]
 
     def attribute(self, batch: Batch) -> list[Explanation]:
         replacement = self._replacement_id(batch)
         id_lists: list[list[int]] = []
+        classes: list[int] = []  # the explained class of each input: only its probability comes back
         spans: list[tuple[int, list[int]]] = []
         for ex in batch.examples:
             ids = list(ex.input_ids)
@@ -36,11 +34,12 @@ class Occlusion(Explainer):
             positions = [i for i, word in enumerate(ex.word_ids) if word is not None]
             for position in positions:
                 id_lists.append(ids[:position] + [replacement] + ids[position + 1 :])
+            classes += [ex.target] * (len(positions) + 1)
             spans.append((start, positions))
-        probabilities = batch.runner.predict_ids(id_lists)
+        probabilities = batch.runner.predict_ids(id_lists, classes=classes)
         explanations = []
         for ex, (start, positions) in zip(batch.examples, spans):
-            target = probabilities[start : start + len(positions) + 1, ex.target]
+            target = probabilities[start : start + len(positions) + 1]
             scores = np.zeros(len(ex.input_ids), dtype=np.float64)
             scores[positions] = target[0] - target[1:]
             explanations.append(Explanation(scores))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..ops.numbers import rounded
+from ..ops.params import Flag, Numbers, Text, Whole
 from ..ops.ranking import ranking
 from ..ops.stats import independent_difference, mean, paired_difference, standard_error
 from ..ops.words import is_spread
@@ -92,16 +93,17 @@ class Faithfulness(Metric):
     name = "faithfulness"
     description = ("ERASER comprehensiveness and sufficiency per method (AOPC over removal fractions), "
                    "per example and per dataset, with lift over the random control.")
-    defaults = {"fractions": [0.01, 0.05, 0.1, 0.2, 0.5], "control": "random", "chunk_size": 8192,
-                "decimals": 5, "per_example_curves": False}
+    parameters = {"fractions": Numbers([0.01, 0.05, 0.1, 0.2, 0.5], low=0, high=1, low_open=True),
+                  "control": Text("random", also={None: "no control"}),
+                  # inputs queued for one round of model calls; each is held until it is scored
+                  "chunk_size": Whole(8192, low=1, high=1_000_000),
+                  "decimals": Whole(5, low=0, high=15), "per_example_curves": Flag(False)}
     needs_model = True
     order = 30
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
         fractions = [float(f) for f in self.params["fractions"]]
-        if not fractions or any(not 0 < f <= 1 for f in fractions):
-            raise ValueError("faithfulness fractions must lie in (0, 1]")
         mask_id = int(runner.task.replacement_id(runner.classifier))
         methods = methods_with_scores(run)
         per_example, skipped, inputs = [], {m: 0 for m in methods}, 0
@@ -168,11 +170,13 @@ class Faithfulness(Metric):
     def _score(pending: list[_Pending], runner, fractions: list[float]) -> list[dict[str, Any]]:
         """One batched model call for all pending inputs; per (example, method) scores."""
         lists = [ids for item in pending for ids in item.inputs]
-        probs = np.asarray(runner.predict_ids(lists), dtype=np.float64)
+        # only the target's probability per input comes back, not a row over every class
+        targets = [item.example.target for item in pending for _ in item.inputs]
+        probs = np.asarray(runner.predict_ids(lists, classes=targets), dtype=np.float64)
         rows, at = [], 0
         for item in pending:
             target = item.example.target
-            chunk = probs[at: at + len(item.inputs), target]
+            chunk = probs[at: at + len(item.inputs)]
             at += len(item.inputs)
             full = float(chunk[0])
             for m, method in enumerate(item.methods):

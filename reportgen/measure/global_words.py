@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
 
+from ..ops.params import MAX_WORDS, Choice, Flag, Number, Whole
 from ..results.queries import class_names, explained, methods_with_scores, scored
 from ..results.records import Example, RunResult
 from .base import Metric, metrics
+from .performance import MAX_CLASSES
 
 CLASS_BY = ("target", "prediction", "label")
 
@@ -24,21 +26,38 @@ def is_counted(word: str, skip_punctuation: bool) -> bool:
     return bool(word) and (not skip_punctuation or any(ch.isalnum() for ch in word))
 
 
+def listed_word_classes(examples: list[Example], class_by: str, n_classes: int) -> list[int]:
+    """The classes whose words are listed: all in id order when there are at most MAX_CLASSES, else the
+    MAX_CLASSES with the most examples by ``class_by`` (ties: the lower id)."""
+    if n_classes <= MAX_CLASSES:
+        return list(range(n_classes))
+    counts = Counter(getattr(ex, class_by) for ex in examples if getattr(ex, class_by) is not None)
+    return sorted(counts, key=lambda c: (-counts[c], c))[:MAX_CLASSES]
+
+
+def listing_definition(class_by: str, n_classes: int, n_listed: int) -> str:
+    if n_classes <= MAX_CLASSES:
+        return ""
+    return (f" This model has {n_classes:,} classes: words are listed for the {n_listed} with the most "
+            f"explained examples by {class_by} (at most {MAX_CLASSES}; ties: the lower class id), and the "
+            "examples of the other classes are not pooled.")
+
+
 @metrics.register
 class TopWords(Metric):
     name = "top_words"
     order = 60
     description = "Per method and class, the words with the highest mean attribution over their occurrences."
-    defaults = {"min_count": 3, "top_n": 15, "class_by": "target", "normalize": "none", "skip_punctuation": True}
+    parameters = {"min_count": Whole(3, low=1), "top_n": Whole(15, low=1, high=MAX_WORDS),
+                  "class_by": Choice("target", choices=CLASS_BY), "normalize": Choice("none", choices=("none", "l1")),
+                  "skip_punctuation": Flag(True)}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         class_by, normalize = self.params["class_by"], self.params["normalize"]
-        if class_by not in CLASS_BY:
-            raise ValueError(f"top_words class_by must be one of {', '.join(CLASS_BY)}, not {class_by!r}")
-        if normalize not in ("none", "l1"):
-            raise ValueError(f"top_words normalize must be 'none' or 'l1', not {normalize!r}")
         labels = class_names(run)
         min_count, top_n = int(self.params["min_count"]), int(self.params["top_n"])
+        listed = listed_word_classes(explained(run), class_by, len(labels))
+        kept = set(listed)
         records = []
         for method in methods_with_scores(run):
             # (class, word) -> [sum of scores, occurrences, examples]
@@ -46,7 +65,7 @@ class TopWords(Metric):
             for ex in explained(run):
                 cls = getattr(ex, class_by)
                 attribution = run.attributions[method].get(ex.index)
-                if cls is None or attribution is None or len(attribution.words) != len(ex.words):
+                if cls not in kept or attribution is None or len(attribution.words) != len(ex.words):
                     continue
                 scores = np.asarray(attribution.words, dtype=np.float64)
                 if normalize == "l1":
@@ -60,10 +79,12 @@ class TopWords(Metric):
                     entry[0] += float(score)
                     entry[1] += 1
                     entry[2].add(ex.index)
-            for cls in range(len(labels)):
-                rows = [(word, s / n, n, len(e)) for (c, word), (s, n, e) in stats.items()
-                        if c == cls and n >= min_count]
-                rows.sort(key=lambda r: (-r[1], -r[2], r[0]))
+            by_class: dict[int, list[tuple[str, float, int, int]]] = defaultdict(list)
+            for (cls, word), (score_sum, n, where) in stats.items():
+                if n >= min_count:
+                    by_class[cls].append((word, score_sum / n, n, len(where)))
+            for cls in listed:
+                rows = sorted(by_class[cls], key=lambda r: (-r[1], -r[2], r[0]))
                 for rank, (word, avg, count, n_examples) in enumerate(rows[:top_n], start=1):
                     records.append({"method": method, "class": labels[cls], "class_id": cls, "rank": rank,
                                     "word": word, "mean": avg, "count": count, "examples": n_examples})
@@ -78,9 +99,11 @@ class TopWords(Metric):
             f"(min_count) are ranked by mean, highest first (ties: higher count, then alphabetical), and "
             f"the first {top_n} (top_n) are kept. Scales differ between methods: compare ranks, not values, "
             "across methods."
+            + listing_definition(class_by, len(labels), len(listed))
         )
         return {"definition": definition, "class_by": class_by, "min_count": min_count, "top_n": top_n,
-                "normalize": normalize, "words": records}
+                "normalize": normalize, "class_limit": MAX_CLASSES, "classes": len(labels),
+                "listed_classes": [labels[c] for c in listed], "words": records}
 
 
 @metrics.register
@@ -88,12 +111,11 @@ class ErrorWords(Metric):
     name = "error_words"
     order = 61
     description = "Words over-represented in misclassified examples (smoothed log odds ratio and its z-score)."
-    defaults = {"min_count": 3, "top_n": 25, "smoothing": 0.5, "skip_punctuation": True}
+    parameters = {"min_count": Whole(3, low=1), "top_n": Whole(25, low=1, high=MAX_WORDS),
+                  "smoothing": Number(0.5, low=0, low_open=True), "skip_punctuation": Flag(True)}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         alpha, min_count, top_n = float(self.params["smoothing"]), int(self.params["min_count"]), int(self.params["top_n"])
-        if alpha <= 0:
-            raise ValueError("error_words smoothing must be > 0")
         examples = scored(run)
         wrong = [ex for ex in examples if ex.prediction != ex.label]
         right = [ex for ex in examples if ex.prediction == ex.label]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter, defaultdict
+from typing import Any, Iterable
 
 from ..ops.stats import mean, ratio
 from ..results.queries import class_names, example_counts, group_name, groups_of, scored
@@ -17,9 +18,11 @@ DEFINITION = (
     "that occurs neither among the labels nor among the predictions has null scores. Macro-F1 = "
     "unweighted mean of F1 over the classes that occur among the labels or the predictions "
     "(scikit-learn's default). Confusion matrix: count of examples per (true label, predicted "
-    "class); share_of_true = count / support of the true class. Per-group figures use the same "
-    "definitions on the examples of each group."
+    "class), only the pairs that occur; share_of_true = count / support of the true class. "
+    "Per-group figures use the same definitions on the examples of each group."
 )
+MAX_CLASSES = 20  # classes listed one by one in the per-class tables and the confusion matrix
+OTHER = "(other classes)"  # the one row and column the classes beyond MAX_CLASSES are folded into
 
 
 @metrics.register
@@ -33,13 +36,17 @@ class Performance(Metric):
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         labels = class_names(run)
         examples = scored(run)
+        listed = listed_classes(examples, len(labels))
         result: dict[str, Any] = {
-            "definition": DEFINITION,
-            "labels": labels,
+            "definition": DEFINITION + folding_definition(len(labels), len(listed)),
+            "class_limit": MAX_CLASSES,
+            "classes": len(labels),
+            "listed_classes": [labels[c] for c in listed],
+            "folded_classes": len(labels) - len(listed),
             "counts": example_counts(run),
-            "overall": summary(examples, labels),
-            "per_class": per_class(examples, labels),
-            "confusion": confusion(examples, labels),
+            "overall": summary(examples),
+            "per_class": per_class(examples, labels, listed),
+            "confusion": confusion(examples, labels, listed),
             "groups": [],
             "group_per_class": [],
             "group_confusion": [],
@@ -48,46 +55,87 @@ class Performance(Metric):
         for group in names or []:
             members = [ex for ex in examples if group_name(ex.group) == group]
             everyone = [ex for ex in run.examples if group_name(ex.group) == group]
-            row = {"group": group, **summary(members, labels)}
+            row = {"group": group, **summary(members)}
             row["failed"] = sum(ex.error is not None for ex in everyone)
             result["groups"].append(row)
-            result["group_per_class"] += [{"group": group, **r} for r in per_class(members, labels)]
-            result["group_confusion"] += [{"group": group, **r} for r in confusion(members, labels)]
+            result["group_per_class"] += [{"group": group, **r} for r in per_class(members, labels, listed)]
+            result["group_confusion"] += [{"group": group, **r} for r in confusion(members, labels, listed)]
         return result
 
 
-def summary(examples: list[Example], labels: list[str]) -> dict[str, Any]:
+def folding_definition(n_classes: int, n_listed: int) -> str:
+    if n_classes == n_listed:
+        return ""
+    return (f" This model has {n_classes:,} classes: the per-class tables and the confusion matrix list "
+            f"the {n_listed} with the most support (ties: more predictions, then the lower class id; only "
+            f"classes that occur) and fold the other {n_classes - n_listed:,} into one row and column "
+            f"\"{OTHER}\": its support, predictions and true positives are summed over those classes (a "
+            "label and a prediction that are two different unlisted classes count as an error), and its "
+            "precision, recall and F1 come from those sums. Accuracy and macro-F1 are computed over every "
+            "class. Every example's label and prediction are in the results' examples.jsonl.")
+
+
+def class_tallies(examples: Iterable[Example]) -> dict[int, list[int]]:
+    """Per class id that occurs among the labels or the predictions: [true positives, support, predicted]."""
+    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for ex in examples:
+        tallies[ex.label][1] += 1
+        tallies[ex.prediction][2] += 1
+        if ex.label == ex.prediction:
+            tallies[ex.label][0] += 1
+    return tallies
+
+
+def listed_classes(examples: list[Example], n_classes: int, limit: int = MAX_CLASSES) -> list[int]:
+    """The class ids tables list one by one: all of them in id order when there are at most ``limit``,
+    else the ``limit`` occurring classes with the most support (then predictions, then the lower id)."""
+    if n_classes <= limit:
+        return list(range(n_classes))
+    tallies = class_tallies(examples)
+    return sorted(tallies, key=lambda c: (-tallies[c][1], -tallies[c][2], c))[:limit]
+
+
+def class_scores(tally: Iterable[int]) -> dict[str, Any]:
+    """Support, predictions, precision, recall and F1 from [true positives, support, predicted]."""
+    tp, support, predicted = tally
+    row = {"support": support, "predicted": predicted, "precision": None, "recall": None, "f1": None}
+    if support or predicted:
+        precision, recall = ratio(tp, predicted), ratio(tp, support)
+        row.update(precision=precision, recall=recall, f1=ratio(2 * precision * recall, precision + recall))
+    return row
+
+
+def summary(examples: list[Example]) -> dict[str, Any]:
     correct = sum(ex.prediction == ex.label for ex in examples)
-    scores = [row["f1"] for row in per_class(examples, labels) if row["f1"] is not None]
     return {
         "examples": len(examples),
         "correct": correct,
         "accuracy": ratio(correct, len(examples)) if examples else None,
-        "macro_f1": mean(scores),
+        "macro_f1": mean(class_scores(tally)["f1"] for tally in class_tallies(examples).values()),
     }
 
 
-def per_class(examples: list[Example], labels: list[str]) -> list[dict[str, Any]]:
-    rows = []
-    for c, name in enumerate(labels):
-        tp = sum(ex.label == c and ex.prediction == c for ex in examples)
-        support = sum(ex.label == c for ex in examples)
-        predicted = sum(ex.prediction == c for ex in examples)
-        row = {"class": name, "class_id": c, "support": support, "predicted": predicted,
-               "precision": None, "recall": None, "f1": None}
-        if support or predicted:
-            precision, recall = ratio(tp, predicted), ratio(tp, support)
-            row.update(precision=precision, recall=recall, f1=ratio(2 * precision * recall, precision + recall))
-        rows.append(row)
+def per_class(examples: list[Example], labels: list[str], listed: list[int]) -> list[dict[str, Any]]:
+    """One row per listed class and, when classes are folded, one "other" row summing the rest."""
+    tallies = class_tallies(examples)
+    rows = [{"class": labels[c], "class_id": c, **class_scores(tallies.get(c, (0, 0, 0)))} for c in listed]
+    if len(listed) < len(labels):
+        kept = set(listed)
+        rest = [sum(tally[i] for c, tally in tallies.items() if c not in kept) for i in range(3)]
+        rows.append({"class": OTHER, "class_id": None, **class_scores(rest),
+                     "folded_classes": len(labels) - len(listed)})
     return rows
 
 
-def confusion(examples: list[Example], labels: list[str]) -> list[dict[str, Any]]:
+def confusion(examples: list[Example], labels: list[str], listed: list[int]) -> list[dict[str, Any]]:
+    """The cells that occur, (true, predicted), over the listed classes and "other" for the folded ones."""
+    position = {c: i for i, c in enumerate(listed)}
+    names, ids = [labels[c] for c in listed] + [OTHER], [*listed, None]
+    other = len(listed)
+    counts = Counter((position.get(ex.label, other), position.get(ex.prediction, other)) for ex in examples)
+    support = Counter(ex.label if ex.label in position else None for ex in examples)
     rows = []
-    for t, true_name in enumerate(labels):
-        support = sum(ex.label == t for ex in examples)
-        for p, pred_name in enumerate(labels):
-            count = sum(ex.label == t and ex.prediction == p for ex in examples)
-            rows.append({"true": true_name, "predicted": pred_name, "true_id": t, "predicted_id": p,
-                         "count": count, "share_of_true": ratio(count, support) if support else None})
+    for (t, p), count in sorted(counts.items()):
+        rows.append({"true": names[t], "predicted": names[p], "true_id": ids[t], "predicted_id": ids[p],
+                     "count": count, "share_of_true": ratio(count, support[ids[t]])})
     return rows

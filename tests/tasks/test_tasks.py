@@ -123,7 +123,7 @@ def test_occlusion_puts_the_tasks_replacement_token_in_place_of_a_removed_one(cl
     batch = batch_for(classifier, SecondTokenTask())
     calls = []
     original = batch.runner.predict_ids
-    batch.runner.predict_ids = lambda id_lists: calls.append(id_lists) or original(id_lists)
+    batch.runner.predict_ids = lambda id_lists, classes=None: calls.append(id_lists) or original(id_lists, classes)
     explainers.get("occlusion")().attribute(batch)
     unk, mask = classifier.tokenizer.unk_token_id, classifier.tokenizer.mask_token_id
     perturbed = [ids for ids in calls[0] if ids not in [ex.input_ids for ex in batch.examples]]

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ...ops.numbers import sig
 from . import NO_VIEW_STROKE, Chart
 
 
-def confusion_heatmap(chart_id: str, rows: list[dict[str, Any]], n_classes: int) -> Chart:
-    """True x predicted counts, coloured by the share of the true class."""
-    values = [{"true": r["true"], "predicted": r["predicted"], "ti": r["true_id"], "pi": r["predicted_id"],
-               "count": r["count"], "share": sig(r["share_of_true"], 3)} for r in rows]
+def confusion_heatmap(chart_id: str, cells: list[dict[str, Any]], classes: list[tuple[Any, str]]) -> Chart:
+    """True x predicted counts, coloured by the share of the true class, on the grid of ``classes``
+    ((class id, displayed name) in order; the id None is the folded "other" row and column). The saved
+    cells are only those that occur: the others are drawn as 0."""
+    position = {class_id: i for i, (class_id, _) in enumerate(classes)}
+    counts = {(position[c["true_id"]], position[c["predicted_id"]]): c for c in cells
+              if c["true_id"] in position and c["predicted_id"] in position}
+    support = Counter()
+    for (row, _), cell in counts.items():
+        support[row] += cell["count"]
+    values = []
+    for ti, (_, true_name) in enumerate(classes):
+        for pi, (_, predicted_name) in enumerate(classes):
+            count = counts[(ti, pi)]["count"] if (ti, pi) in counts else 0
+            share = count / support[ti] if support[ti] else None
+            values.append({"true": true_name, "predicted": predicted_name, "ti": ti, "pi": pi, "count": count,
+                           "share": sig(share, 3)})
+    n_classes = len(classes)
     step = 70 if n_classes <= 6 else 40
     spec = {
         "data": {"values": values},
@@ -19,7 +34,8 @@ def confusion_heatmap(chart_id: str, rows: list[dict[str, Any]], n_classes: int)
         "height": {"step": max(30, step // 2)},
         "encoding": {
             "x": {"field": "predicted", "type": "nominal", "sort": {"field": "pi", "op": "min"},
-                  "title": "predicted class", "axis": {"orient": "top", "labelAngle": 0, "labelLimit": 120}},
+                  "title": "predicted class",
+                  "axis": {"orient": "top", "labelAngle": 0 if n_classes <= 6 else -45, "labelLimit": 120}},
             "y": {"field": "true", "type": "nominal", "sort": {"field": "ti", "op": "min"},
                   "title": "true class", "axis": {"labelLimit": 120}},
         },
@@ -48,7 +64,8 @@ def confusion_heatmap(chart_id: str, rows: list[dict[str, Any]], n_classes: int)
         ],
         "config": NO_VIEW_STROKE,
     }
-    return Chart(chart_id, f"confusion matrix heatmap of {n_classes} classes", spec)
+    folded = " (the last one: the other classes, folded)" if None in position else ""
+    return Chart(chart_id, f"confusion matrix heatmap of {n_classes} classes{folded}", spec)
 
 
 def reliability_curve(chart_id: str, bins: list[dict[str, Any]]) -> Chart:

@@ -5,10 +5,13 @@ template when it is drawn."""
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from ...measure.performance import MAX_CLASSES
 from ...ops.numbers import sigs
 from ...ops.words import spread_to_tokens
 from ...results.maps import stored_maps
@@ -17,7 +20,7 @@ from ...results.records import Example, RunResult
 from ..charts import Chart, Template
 from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
                                word_matrix_template)
-from ..format import label_name, shown, shown_class_names
+from ..format import fmt, label_name, shown, shown_class_names
 
 
 TOKEN_NOTE = (
@@ -48,6 +51,10 @@ ATTENTION_NOTE = (
 
 
 OPEN_EXAMPLES = 25  # examples shown opened at first; the others open on a click (all of them for printing)
+EVERY_PROBABILITY_UP_TO = 10  # a model with at most this many classes: each example lists every probability
+TOP_PROBABILITIES = 5  # beyond it, each example lists its most probable classes (and its true and explained one)
+FILTER_CLASSES = MAX_CLASSES  # classes the filter boxes list one by one; the others are one "other" choice
+OTHER_CLASSES = "other"  # the filter value of the examples whose class the boxes do not list
 
 
 @dataclass(frozen=True)
@@ -121,17 +128,83 @@ def _layout(run: RunResult) -> _Layout:
     return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape)
 
 
+def filter_classes(run: RunResult, count: int) -> list[int]:
+    """The class ids the filter boxes list, in id order: all ``count`` of them up to FILTER_CLASSES, else the
+    FILTER_CLASSES that occur most often as an example's true or predicted class (ties: the lower id)."""
+    if count <= FILTER_CLASSES:
+        return list(range(count))
+    seen = Counter(c for ex in run.examples for c in (ex.label, ex.prediction) if c is not None)
+    return sorted(sorted(seen, key=lambda c: (-seen[c], c))[:FILTER_CLASSES])
+
+
+def filter_value(class_id: int | None, listed: frozenset[int] | None) -> str:
+    """An example's class as its filter attribute reads: the id, OTHER_CLASSES for a class the boxes do not
+    list (``listed`` is None when they list every class), empty for none."""
+    if class_id is None:
+        return ""
+    return str(class_id) if listed is None or class_id in listed else OTHER_CLASSES
+
+
+def probability_list(ex: Example, names: list[str]) -> tuple[list[tuple[str, str]], str]:
+    """The (class, probability) pairs an example lists and the sum of the others ('' when every class is
+    listed): every class in id order up to EVERY_PROBABILITY_UP_TO classes, else the TOP_PROBABILITIES most
+    probable and the true and explained class, most probable first (ties: the lower id)."""
+    probabilities = ex.probabilities
+    if len(probabilities) <= EVERY_PROBABILITY_UP_TO:
+        return [(_class_name(names, c), f"{p:.3f}") for c, p in enumerate(probabilities)], ""
+    ids = set(heapq.nlargest(TOP_PROBABILITIES, range(len(probabilities)), key=probabilities.__getitem__))
+    ids |= {c for c in (ex.label, ex.target) if c is not None and 0 <= c < len(probabilities)}
+    listed = sorted(ids, key=lambda c: (-probabilities[c], c))
+    rest = sum(p for c, p in enumerate(probabilities) if c not in ids)
+    pairs = [(_class_name(names, c), probability_text(probabilities[c])) for c in listed]
+    return pairs, f"the other {fmt(len(probabilities) - len(ids))} classes: {probability_text(rest)} together"
+
+
+def _class_name(names: list[str], class_id: int) -> str:
+    return names[class_id] if class_id < len(names) else str(class_id)
+
+
+def probability_text(probability: float) -> str:
+    """A probability to 3 decimals, or to 3 significant digits below 0.001 (where a model of thousands of
+    classes puts most of them)."""
+    return f"{probability:.2e}" if 0 < probability < 1e-3 else f"{probability:.3f}"
+
+
+def bound_notes(run: RunResult, classes: int, listed: list[int]) -> dict[str, str]:
+    """The sentences that state the explorer's bounds on classes; empty for a bound this run stays within."""
+    notes = {"probabilities": "", "filters": ""}
+    widest = max((len(ex.probabilities) for ex in run.examples), default=0)
+    if widest > EVERY_PROBABILITY_UP_TO:
+        notes["probabilities"] = (
+            f"This model has {fmt(widest)} classes: each example lists the probabilities of its "
+            f"{TOP_PROBABILITIES} most probable classes, most probable first, and of its true and explained class "
+            "where they are not among them; the probabilities of the other classes are summed. The results' "
+            "examples.jsonl holds every probability.")
+    if len(listed) < classes:
+        notes["filters"] = (
+            f"The class boxes list at most {FILTER_CLASSES} classes (here {fmt(len(listed))}): those that occur "
+            "most often among the examples' true and predicted classes (ties: the lower class id); "
+            f"\"({fmt(classes - len(listed))} other classes)\" picks the examples of every other class.")
+    return notes
+
+
 def explorer(run: RunResult) -> dict[str, Any]:
     layout = _layout(run)
-    items = [_example(run, ex, layout) for ex in run.examples]
+    names = shown_class_names(run)
+    listed = filter_classes(run, len(names))
+    folded = len(listed) < len(names)
+    filter_ids = frozenset(listed) if folded else None
+    items = [_example(run, ex, layout, names, filter_ids) for ex in run.examples]
     for position, item in enumerate(items):
         item["open"] = position < OPEN_EXAMPLES
-    names = shown_class_names(run)
     kept = sum(item["attention"] for item in items)
     return {
         "examples": items,
         "templates": layout.templates,
-        "classes": list(enumerate(names)),
+        "classes": [(c, names[c]) for c in listed],
+        "other_classes": f"({fmt(len(names) - len(listed))} other classes)" if folded else "",
+        "other_value": OTHER_CLASSES,
+        "bound_notes": bound_notes(run, len(names), listed),
         "methods": layout.methods,
         "layer_method": layout.layer_method,
         "attention_method": layout.attention_method,
@@ -141,21 +214,23 @@ def explorer(run: RunResult) -> dict[str, Any]:
     }
 
 
-def _example(run: RunResult, ex: Example, layout: _Layout) -> dict[str, Any]:
+def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
+             filter_ids: frozenset[int] | None) -> dict[str, Any]:
     confidence = max(ex.probabilities) if ex.probabilities else None
-    names = shown_class_names(run)
+    probabilities, other_probabilities = probability_list(ex, names)
     item: dict[str, Any] = {
         "index": ex.index,
         "anchor": f"example-{ex.index}",
         "text": shown(ex.text),
         "label": label_name(run, ex.label),
         "prediction": label_name(run, ex.prediction),
-        "label_id": "" if ex.label is None else ex.label,
-        "prediction_id": "" if ex.prediction is None else ex.prediction,
+        "label_filter": filter_value(ex.label, filter_ids),
+        "prediction_filter": filter_value(ex.prediction, filter_ids),
         "correct": ex.correct,
         "confidence": "" if confidence is None else f"{confidence:.4f}",
         "confidence_text": "-" if confidence is None else f"{confidence:.2f}",
-        "probabilities": [(names[i] if i < len(names) else str(i), f"{p:.3f}") for i, p in enumerate(ex.probabilities)],
+        "probabilities": probabilities,
+        "other_probabilities": other_probabilities,
         "target": label_name(run, ex.target),
         "truncated": ex.truncated,
         "group": None if ex.group is None else shown(ex.group),

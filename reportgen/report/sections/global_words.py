@@ -12,6 +12,9 @@ from ..format import fmt, pct, shown, shown_class_names, signed
 from ..function_words import FUNCTION_WORDS, is_function_word
 
 
+CLASS_BY_WORDS = {"target": "explained class", "prediction": "predicted class", "label": "true class"}
+
+
 def faithfulness_order(run: RunResult, methods: list[str]) -> list[str]:
     """``methods`` ordered by comprehensiveness lift over the random control, best first; the control and
     methods without a faithfulness figure keep their order after the others."""
@@ -20,6 +23,18 @@ def faithfulness_order(run: RunResult, methods: list[str]) -> list[str]:
              if not r.get("is_control") and r.get("comprehensiveness_lift") is not None}
     ranked = sorted((m for m in methods if m in lifts), key=lambda m: -lifts[m])
     return ranked + [m for m in methods if m not in lifts]
+
+
+def listing_note(top: dict[str, Any]) -> str:
+    """The sentence that states the bound on the classes whose top words are listed; empty within it."""
+    classes, limit, listed = top.get("classes"), top.get("class_limit"), top.get("listed_classes")
+    if not (isinstance(classes, int) and isinstance(limit, int) and isinstance(listed, list) and classes > limit):
+        return ""
+    counted_by = CLASS_BY_WORDS.get(str(top.get("class_by")), "explained class")
+    return (f"This model has {fmt(classes)} classes and top words are listed for at most {fmt(limit)} of them "
+            f"(here {fmt(len(listed))}): those with the most explained examples, each example counted for its "
+            f"{counted_by} (ties: the lower class id). The examples of the other {fmt(classes - len(listed))} "
+            "classes are not pooled into any list.")
 
 
 def global_explanations(run: RunResult) -> dict[str, Any]:
@@ -36,14 +51,16 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"])} for r in top["words"]]
         tables = []
         for ci in sorted({r["class_id"] for r in words}):
-            ranks = max((r["rank"] for r in words if r["class_id"] == ci), default=0)
+            # The ranks that occur (each method's run 1..n): a rank far beyond them adds one row, not a range.
+            ranks = sorted({r["rank"] for r in words if r["class_id"] == ci})
             grid = {(r["method"], r["rank"]): r for r in words if r["class_id"] == ci}
             rows = [{"rank": rank, "cells": [grid.get((m, rank), {"word": "", "function_word": False})
                                              for m in methods]}
-                    for rank in range(1, ranks + 1)]
+                    for rank in ranks]
             tables.append({"class": names[ci] if ci < len(names) else str(ci), "rows": rows})
         default = methods[0] if methods and lifts.get(methods[0]) is not None else None
-        context.update(definition=top["definition"], methods=methods, tables=tables, default_method=default,
+        context.update(definition=top["definition"], class_note=listing_note(top), methods=methods,
+                       tables=tables, default_method=default,
                        default_lift=signed(lifts.get(default)) if default else None,
                        function_words=", ".join(sorted(FUNCTION_WORDS)),
                        chart=top_words_chart("chart-top-words", words, methods, names)

@@ -21,12 +21,12 @@ def performance(run: RunResult) -> dict[str, Any]:
             definition=result["definition"],
             figures=_figures(("examples scored", overall["examples"]), ("accuracy", overall["accuracy"]),
                              ("macro-F1", overall["macro_f1"])),
-            per_class=[{"class": shown(r["class"]), "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
+            per_class=[{"class": class_shown(r), "support": fmt(r["support"]), "predicted": fmt(r["predicted"]),
                         "precision": fmt(r["precision"]), "recall": fmt(r["recall"]), "f1": fmt(r["f1"])}
                        for r in result["per_class"]],
-            confusion=confusion_heatmap("chart-confusion", [{**r, "true": shown(r["true"]),
-                                                             "predicted": shown(r["predicted"])}
-                                                            for r in result["confusion"]], len(result["labels"])),
+            confusion=confusion_heatmap("chart-confusion", result["confusion"],
+                                        [(r["class_id"], class_shown(r)) for r in result["per_class"]]),
+            class_note=folding_note(result),
             counts=result["counts"],
         )
         groups = []
@@ -53,3 +53,21 @@ def performance(run: RunResult) -> dict[str, Any]:
 def _figures(*pairs: tuple[str, Any]) -> list[dict[str, str]]:
     """Headline figures of a part of the section: (label, value) pairs, values formatted."""
     return [{"label": label, "value": fmt(value)} for label, value in pairs]
+
+
+def class_shown(row: dict[str, Any]) -> str:
+    """A per-class row's class as displayed; the folded row says how many classes it holds."""
+    if row.get("folded_classes"):
+        return f"({fmt(row['folded_classes'])} other classes)"
+    return shown(row["class"])
+
+
+def folding_note(result: dict[str, Any]) -> str | None:
+    """The sentence beside the tables when classes beyond the bound are folded into one row and column."""
+    folded = result.get("folded_classes")
+    if not folded:
+        return None
+    listed = result["classes"] - folded
+    return (f"This model has {fmt(result['classes'])} classes and the tables list at most "
+            f"{fmt(result['class_limit'])}: the {fmt(listed)} with the most support (labeled examples), then "
+            f"the other {fmt(folded)} summed in the last row and column. Accuracy and macro-F1 count every class.")
