@@ -13,13 +13,16 @@ from . import options as table
 from .explain.checkpoint import Checkpoint
 from .explain.engine import Engine
 from .explainers import explainers
-from .load.data import Dataset, load_dataset, stratified_sample
+from .load.data import Dataset, cut_long_texts, load_dataset, stratified_sample
 from .load.model import Classifier, load_classifier
-from .measure import compute_metrics
+from .measure import check_metric_params, compute_metrics
 from .options import RunConfig
-from .report.model_card import write_model_card
-from .report.render import write_report
+from .errors import interrupted
+from .report.model_card import CARD_MARK, write_model_card
+from .report.render import REPORT_MARK, write_report
 from .results import store
+from .results.files import refuse_foreign
+from .results.folder import check_claimable
 from .results.records import RunResult
 
 DEMO_LIMIT = 50
@@ -45,17 +48,27 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     limit = chosen["limit"]
     if limit is not None and limit < len(data):
         data = data.subset(stratified_sample(data.labels, limit, config.seed))
-    checkpoint = Checkpoint(chosen["results"]) if chosen["results"] is not None else None
-    return explain_and_measure(model, data, config, checkpoint=checkpoint, progress=chosen["progress"])
+    data = cut_long_texts(data, model.max_chars)
+    if chosen["results"] is None:
+        return explain_and_measure(model, data, config, progress=chosen["progress"])
+    checkpoint = Checkpoint(chosen["results"], overwrite=chosen["overwrite"])
+    try:
+        return explain_and_measure(model, data, config, checkpoint=checkpoint, progress=chosen["progress"])
+    except KeyboardInterrupt as err:
+        raise interrupted(err, checkpoint.saved_units()) from None
+    finally:
+        checkpoint.close()
 
 
 def explain_and_measure(classifier: Classifier, dataset: Dataset, config: RunConfig, *,
                         checkpoint: Checkpoint | None = None, progress: bool = True) -> RunResult:
-    """The explain stage, then the measure stage on the same model runner."""
+    """The explain stage, then the measure stage on the same model runner (each metric's result kept in
+    the checkpoint as it finishes). Metric parameters are checked before anything is explained."""
+    check_metric_params(config.metrics, config.metric_params)
     engine = Engine(classifier, config, checkpoint=checkpoint, progress=progress)
     run = engine.run(dataset)
     started = time.perf_counter()
-    compute_metrics(run, engine.runner, config.metrics, config.metric_params)
+    compute_metrics(run, engine.runner, config.metrics, config.metric_params, store=checkpoint)
     run.timings["metrics"] = time.perf_counter() - started
     run.timings["model_batch_sizes"] = engine.runner.batch_size_summary()
     return run
@@ -88,18 +101,33 @@ def demo_params(methods: str | list[str], given: dict[str, dict[str, Any]],
             for name in explainers.resolve(methods) if name in budgets or name in given}
 
 
-def write_outputs(run: RunResult, out: str | Path = "report.html",
-                  results: str | Path | None = None) -> dict[str, Path]:
-    """Save the results, then build the report and model card from the saved copy."""
+def write_outputs(run: RunResult, out: str | Path = "report.html", results: str | Path | None = None,
+                  overwrite: bool = False) -> dict[str, Path]:
+    """Save the results, then build the report and model card from the saved copy.
+
+    Each output replaces only a file reportgen wrote; a file of someone else's is refused before anything
+    is written."""
     out = Path(out)
     results_dir = results_folder(out, results)
-    store.save(run, results_dir)
+    check_outputs(out, results_dir)
+    store.save(run, results_dir, overwrite=overwrite)
     saved = store.load(results_dir)
     return {
         "results": results_dir,
         "report": write_report(saved, out),
-        "model_card": write_model_card(saved, out.parent / "model_card.md"),
+        "model_card": write_model_card(saved, model_card_path(out)),
     }
+
+
+def check_outputs(out: str | Path, results: str | Path) -> None:
+    """Refuse at once outputs that would replace someone else's files (before any work)."""
+    refuse_foreign(Path(out), REPORT_MARK, "--out")
+    refuse_foreign(model_card_path(out), CARD_MARK, "the model card")
+    check_claimable(results)
+
+
+def model_card_path(out: str | Path) -> Path:
+    return Path(out).parent / "model_card.md"
 
 
 def results_folder(out: str | Path, results: str | Path | None) -> Path:

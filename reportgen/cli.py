@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from . import options as table
-from .errors import ReportgenError, first_line
+from .errors import ReportgenError, Terminated, first_line, interrupted
 
 CLICK_TYPES = {
     "int": int,
@@ -55,13 +57,13 @@ def _click_type(option: table.Option):
 def _parse_params(ctx, option, values) -> dict[str, dict]:
     parsed: dict[str, dict] = {}
     for item in values:
-        name, _, value = item.partition("=")
-        method, _, key = name.partition(".")
-        if not (method and key and _):
-            raise click.BadParameter(f"{item!r} is not METHOD.KEY=VALUE", ctx=ctx, param=option)
+        name, equals, value = item.partition("=")
+        method, dot, key = name.partition(".")
+        if not (method and dot and key and equals):
+            raise ReportgenError(f"{option.opts[0]} {item!r} is not METHOD.KEY=VALUE")
         try:
             parsed.setdefault(method, {})[key] = json.loads(value)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON (or a number of more digits than Python reads): the text itself
             parsed.setdefault(method, {})[key] = value
     return parsed
 
@@ -73,6 +75,10 @@ class ReportgenGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM outside a run's checkpoint
+            stopped = interrupted(err, None)
+            click.echo(f"error: {stopped}", err=True)
+            ctx.exit(stopped.exit_code)
         except ReportgenError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
@@ -106,11 +112,11 @@ def demo(out, results, **options):
     _load_plugins(())
     started = time.perf_counter()
     results = api.results_folder(out, results)
-    _prepare_output_folders(out.parent, results)
-    run = api.demo(results=results, **options)
-    accuracy = run.model["training"]["held_out_accuracy"]
-    click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
-    _finish(api.write_outputs(run, out, results), started)
+    with _claimed(out, results, options["overwrite"]):
+        run = api.demo(results=results, **options)
+        accuracy = run.model["training"]["held_out_accuracy"]
+        click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
+        _finish(api.write_outputs(run, out, results, options["overwrite"]), started)
 
 
 @cli.command()
@@ -122,9 +128,9 @@ def run(model, data, out, results, plugins, **options):
     _load_plugins(plugins)
     started = time.perf_counter()
     results = api.results_folder(out, results)
-    _prepare_output_folders(out.parent, results)
-    result = api.explain(model, data, results=results, **options)
-    _finish(api.write_outputs(result, out, results), started)
+    with _claimed(out, results, options["overwrite"]):
+        result = api.explain(model, data, results=results, **options)
+        _finish(api.write_outputs(result, out, results, options["overwrite"]), started)
 
 
 @cli.command()
@@ -164,6 +170,19 @@ def _load_plugins(specs) -> None:
         plugins.load_plugin(spec)
 
 
+@contextmanager
+def _claimed(out: Path, results: Path, overwrite: bool):
+    """The outputs checked and the results folder claimed (locked) for the whole command, before any work."""
+    from . import api
+    from .results.folder import owned
+
+    _prepare_output_folders(out.parent)
+    api.check_outputs(out, results)
+    with owned(results, overwrite):
+        _prepare_output_folders(results)
+        yield
+
+
 def _prepare_output_folders(*folders: Path) -> None:
     """Create the output folders and check that they take files, so a bad --out or --results
     fails at once rather than after all the work."""
@@ -193,4 +212,9 @@ def _finish(paths: dict[str, Path], started: float) -> None:
 def main() -> None:
     """Console entry point."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="reportgen")
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()

@@ -27,6 +27,24 @@ class UnknownParameterError(ReportgenError, TypeError):
         super().__init__(f"{kind} {name!r} has no parameter {', '.join(map(repr, unknown))}; {known}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so that it unwinds (and saves) like Ctrl-C does."""
+
+
+class Interrupted(ReportgenError):
+    """A run stopped by Ctrl-C (exit 130) or SIGTERM (exit 143), with what it saved for a rerun."""
+
+    def __init__(self, signal_name: str, saved_units: int | None):
+        self.exit_code = 143 if signal_name == "SIGTERM" else 130
+        saved = (f"{saved_units} units saved, rerun the same command to resume" if saved_units is not None
+                 else "what the results folder holds is kept: rerun the same command to resume")
+        super().__init__(f"interrupted; {saved}")
+
+
+def interrupted(err: KeyboardInterrupt, saved_units: int | None) -> Interrupted:
+    return Interrupted("SIGTERM" if isinstance(err, Terminated) else "SIGINT", saved_units)
+
+
 def first_line(err: BaseException) -> str:
     """The first line of an exception's message, for one-line error reports."""
     text = str(err).strip()

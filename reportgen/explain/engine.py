@@ -47,6 +47,8 @@ class Engine:
             name: explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))
             for name in config.methods
         }
+        for explainer in self.explainers.values():
+            explainer.check_model(classifier)  # limits that depend on the model (layers, length), before any work
 
     def run(self, dataset: Dataset) -> RunResult:
         torch.manual_seed(self.config.seed)
@@ -62,8 +64,9 @@ class Engine:
             for name, ex in self.explainers.items()
         }
         run.examples = self._examples(dataset, run)
+        run.key = self._run_key(run)
         if self.checkpoint is not None:
-            self.checkpoint.open(self._run_key(run), self._method_keys())
+            self.checkpoint.open(run.key, self._method_keys())
         started = time.perf_counter()
         self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
@@ -125,7 +128,7 @@ class Engine:
 
     def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: ProgressBars) -> None:
         batch = self._batch(examples)
-        stored = self.checkpoint.outcomes(number) if self.checkpoint else None
+        stored = self.checkpoint.outcomes(number, examples) if self.checkpoint else None
         if stored is None:
             started = time.perf_counter()
             stored = self._predict(batch)
@@ -136,7 +139,7 @@ class Engine:
         if len(ok) < len(examples) and ok:
             batch = self._batch(ok)
         for name, explainer in self.explainers.items():
-            unit = self.checkpoint.unit(name, number) if self.checkpoint else None
+            unit = self.checkpoint.unit(name, number, ok) if self.checkpoint else None
             if ok and unit is None:
                 unit = self._compute_unit(batch, explainer)
                 if self.checkpoint:

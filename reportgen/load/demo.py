@@ -22,6 +22,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import ReportgenError
+from ..results.files import sha256_of
 from .data import Dataset
 from .model import autocast, quiet_transformers
 
@@ -136,7 +137,7 @@ def cache_key(settings: TrainingSettings, hardware: Hardware | None = None) -> s
     digest.update(json.dumps(asdict(hardware), sort_keys=True).encode())
     digest.update(f"code={TRAINING_CODE_VERSION}".encode())
     for path in (base_model_dir() / "model.safetensors", corpus_path()):
-        digest.update(_file_digest(path).encode())
+        digest.update(sha256_of(path).encode())
     return digest.hexdigest()[:16]
 
 
@@ -235,10 +236,3 @@ def _accuracy(model, tokenizer, data: Dataset, max_length: int) -> float:
         correct += sum(p == data.labels[i] for p, i in zip(predictions, chunk))
     return correct / len(data)
 
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
 from ..tasks import task_of
 from .assets import asset_dir, page_assets
 from .sections import SECTIONS, context
+
+REPORT_MARK = b'<meta name="generator" content="reportgen'  # in the head of every report (partials/head.html.j2)
 
 
 def render_html(run: RunResult) -> str:
@@ -27,10 +30,11 @@ def render_html(run: RunResult) -> str:
 
 
 def write_report(run: RunResult, out: str | Path) -> Path:
+    """Write the report to ``out``, replacing only a report reportgen wrote, in one step."""
     out = Path(out)
+    refuse_foreign(out, REPORT_MARK, "report")
     out.parent.mkdir(parents=True, exist_ok=True)
-    # errors="replace": a lone surrogate in a dataset string must not stop the report.
-    out.write_text(render_html(run), encoding="utf-8", errors="replace")
+    write_text(out, render_html(run))
     return out
 
 

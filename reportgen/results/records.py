@@ -83,6 +83,7 @@ class RunResult:
     attributions: dict[str, dict[int, Attribution]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    key: str = ""  # the run key (explain.checkpoint): what made it, kept in the results folder's marker and manifest
 
     @property
     def labels(self) -> list[str]:

@@ -5,40 +5,90 @@ Layout of a results folder::
     run.json                      config, model, dataset, versions, methods, metrics, failures
     examples.jsonl                one line per example (text, tokens, prediction, ...)
     attributions/<method>.jsonl   one line per explained example
+    manifest.json                 every file above with its size and sha256, and the run key; written last
+    reportgen.json                the marker: this folder is reportgen's, and the run it holds (.folder)
+    reportgen.lock                held by the run working on the folder (.folder)
+    partial/                      the checkpoint of a run (explain.checkpoint)
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, fields
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable
 
 from ..errors import ReportgenError, first_line
-from .files import write_json, write_jsonl
+from .files import jsonl_chunks, remove_temporaries, staged, sync_folder
+from .folder import owned
+from .manifest import seal, unseal, verify
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
+from .schema import check_attribution, check_example, check_run
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 
-def save(run: RunResult, folder: str | Path) -> Path:
-    """Write ``run`` to ``folder`` (created if needed) and return the folder."""
+def save(run: RunResult, folder: str | Path, overwrite: bool = False) -> Path:
+    """Write ``run`` to ``folder`` (created if needed; see :mod:`.folder` for which folders are refused)
+    and return the folder. Every file is written beside its final name first and the manifest last
+    (:mod:`.manifest`), so an interrupted save never passes for a finished one."""
     folder = Path(folder)
-    (folder / "attributions").mkdir(parents=True, exist_ok=True)
+    with owned(folder, overwrite) as claimed:
+        claimed.adopt(run.key, remove_saved)
+        for place in (folder, folder / "attributions"):
+            remove_temporaries(place)
+        (folder / "attributions").mkdir(exist_ok=True)
+        staged = _staged_files(run, folder)
+        previous = unseal(folder)
+        for name, temporary in staged.items():
+            os.replace(temporary, folder / name)
+        sync_folder(folder / "attributions")
+        sync_folder(folder)
+        _remove_listed(folder, [name for name in previous if name not in staged])
+        seal(folder, list(staged), run.key)
+    return folder
+
+
+def remove_saved(folder: Path) -> None:
+    """Remove the files of the saved run in ``folder`` (those its manifest lists, nothing else)."""
+    _remove_listed(folder, unseal(folder))
+
+
+def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
+    """Every file of ``run`` written under a temporary name beside its own: final name -> temporary."""
     meta = {name: getattr(run, name) for name in _META_FIELDS}
     meta["format_version"] = FORMAT_VERSION
     meta["methods"] = [asdict(info) for info in run.methods.values()]
     meta["failures"] = [asdict(failure) for failure in run.failures]
-    write_json(folder / "run.json", meta, ensure_ascii=False, indent=1)
-    write_jsonl(folder / "examples.jsonl", (asdict(ex) for ex in run.examples))
-    for stale in (folder / "attributions").glob("*.jsonl"):
-        if stale.stem not in run.attributions:
-            stale.unlink()
+    contents = {
+        "run.json": [json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8", errors="replace")],
+        "examples.jsonl": jsonl_chunks(asdict(ex) for ex in run.examples),
+    }
     for method, by_example in run.attributions.items():
-        rows = (asdict(by_example[key]) for key in sorted(by_example))
-        write_jsonl(folder / "attributions" / f"{method}.jsonl", rows)
-    return folder
+        contents[f"attributions/{method}.jsonl"] = _attribution_chunks(by_example)
+    done: dict[str, Path] = {}
+    try:
+        for name, chunks in contents.items():
+            done[name] = staged(folder / name, chunks)
+    except BaseException:
+        for temporary in done.values():
+            temporary.unlink(missing_ok=True)
+        raise
+    return done
+
+
+def _attribution_chunks(by_example: dict[int, Attribution]):
+    return jsonl_chunks(asdict(by_example[key]) for key in sorted(by_example))
+
+
+def _remove_listed(folder: Path, names: list[str]) -> None:
+    for name in names:
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
 
 
 def load(folder: str | Path) -> RunResult:
@@ -47,6 +97,7 @@ def load(folder: str | Path) -> RunResult:
     run_file = folder / "run.json"
     if not run_file.is_file():
         raise ReportgenError(f"{folder} is not a results folder: run.json is missing")
+    manifest = verify(folder)
     meta = _parsed(run_file, _read_json, run_file)
     if not isinstance(meta, dict):
         raise ReportgenError(f"cannot read results file {run_file}: it holds no JSON object")
@@ -55,10 +106,17 @@ def load(folder: str | Path) -> RunResult:
             f"{folder} holds results format {meta.get('format_version')!r}; "
             f"this reportgen reads format {FORMAT_VERSION}"
         )
+    check_run(meta, run_file, FORMAT_VERSION)
     run = _parsed(run_file, _run_from_meta, meta)
-    run.examples = _parsed(folder / "examples.jsonl", _read_rows, Example, folder / "examples.jsonl")
-    for path in sorted((folder / "attributions").glob("*.jsonl")):
-        for attribution in _parsed(path, _read_rows, Attribution, path):
+    run.key = manifest["run_key"]
+    examples_file = folder / "examples.jsonl"
+    run.examples = _parsed(examples_file, _read_rows, Example, examples_file, partial(
+        check_example, path=examples_file, classes=len(run.labels), version=FORMAT_VERSION))
+    tokens = {ex.index: len(ex.tokens) for ex in run.examples}
+    listed = [entry["file"] for entry in manifest["files"]]
+    for path in sorted(folder / name for name in listed if name.startswith("attributions/")):
+        check = partial(check_attribution, path=path, tokens=tokens, version=FORMAT_VERSION)
+        for attribution in _parsed(path, _read_rows, Attribution, path, check):
             run.add(attribution)
     return run
 
@@ -70,8 +128,13 @@ def _run_from_meta(meta: dict) -> RunResult:
     return run
 
 
-def _read_rows(cls, path: Path) -> list:
-    return [_build(cls, row) for row in _read_jsonl(path)]
+def _read_rows(cls, path: Path, check: Callable[[Any, int], None]) -> list:
+    """The lines of ``path`` as ``cls`` records, each first checked by ``check(row, line number)``."""
+    records = []
+    for number, row in _read_jsonl(path):
+        check(row, number)
+        records.append(_build(cls, row))
+    return records
 
 
 def _parsed(path: Path, parse, *args):
@@ -93,8 +156,16 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read_jsonl(path: Path) -> Iterable[dict]:
+def _read_jsonl(path: Path) -> list[tuple[int, Any]]:
+    """(line number, value) for each line that is not blank."""
     if not path.is_file():
         return []
     with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+        return [(number, _json_line(path, number, line)) for number, line in enumerate(lines, start=1) if line.strip()]
+
+
+def _json_line(path: Path, number: int, line: str) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError as err:
+        raise ReportgenError(f"cannot read results file {path}, line {number}: {first_line(err)}") from None

@@ -34,10 +34,10 @@ def corpus() -> Dataset:
     return Dataset(list(CORPUS), [i % 2 for i in range(len(CORPUS))], list(range(len(CORPUS))))
 
 
-def run(classifier, precision, methods, data=None, params=None, results=None):
+def run(classifier, precision, methods, data=None, params=None, results=None, overwrite=False):
     params = {name: value for name, value in (params or SMALL).items() if name in methods}
     config = RunConfig(methods=methods, method_params=params, metrics=[], precision=precision)
-    checkpoint = Checkpoint(results) if results is not None else None
+    checkpoint = Checkpoint(results, overwrite=overwrite) if results is not None else None
     return Engine(classifier, config, checkpoint=checkpoint, progress=False).run(data or corpus())
 
 
@@ -103,7 +103,7 @@ def test_a_changed_precision_discards_stored_work(classifier, tmp_path, monkeypa
         return forward(runner, *args, **kwargs)
 
     monkeypatch.setattr(ModelRunner, "forward", recorded)
-    half = run(classifier, "bfloat16", ["saliency"], results=tmp_path / "r")
+    half = run(classifier, "bfloat16", ["saliency"], results=tmp_path / "r", overwrite=True)
     assert calls and set(calls) == {"bfloat16"}  # predictions and gradients computed again, in bfloat16
     assert half.attributions["saliency"] != full.attributions["saliency"]
 

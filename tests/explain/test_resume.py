@@ -123,11 +123,15 @@ class CallCounter:
         monkeypatch.setattr(ModelRunner, "forward", counted_forward)
 
 
-def run_once(classifier, results, texts=None, **params):
+def run_once(classifier, results, texts=None, overwrite=False, **params):
     texts = texts or many_texts(12)
     data = Dataset(texts, [i % 2 for i in range(len(texts))], list(range(len(texts))))
     config = RunConfig(methods=COUNTED, method_params=params, metrics=[], max_batch_tokens=64)
-    return Engine(classifier, config, checkpoint=Checkpoint(results), progress=False).run(data)
+    checkpoint = Checkpoint(results, overwrite=overwrite)
+    try:
+        return Engine(classifier, config, checkpoint=checkpoint, progress=False).run(data)
+    finally:
+        checkpoint.close()
 
 
 def test_stored_work_is_reused(classifier, tmp_path, monkeypatch):
@@ -158,7 +162,7 @@ def test_a_changed_text_discards_all_stored_work(classifier, tmp_path, monkeypat
     words[0] = "dull" if words[0] != "dull" else "fun"  # one word for another: the same batches
     texts[5] = " ".join(words)
     counter = CallCounter(monkeypatch, COUNTED)
-    changed = run_once(classifier, tmp_path / "r", texts)
+    changed = run_once(classifier, tmp_path / "r", texts, overwrite=True)
     assert counter.calls == {"saliency": 12, "occlusion": 12, "random": 12}
     assert changed.example(5).text == texts[5] and changed.example(5).tokens[1] == words[0]
 
@@ -180,7 +184,7 @@ def test_a_changed_model_discards_all_stored_work(model_dirs, tmp_path, monkeypa
     else:
         classifier = nudge_one_weight(classifier)
     counter = CallCounter(monkeypatch, COUNTED)
-    changed = run_once(classifier, tmp_path / "r")
+    changed = run_once(classifier, tmp_path / "r", overwrite=True)
     assert counter.calls == {"saliency": 12, "occlusion": 12, "random": 12}
     assert [ex.probabilities for ex in changed.examples] != [ex.probabilities for ex in first.examples]
 
@@ -229,7 +233,8 @@ def test_the_checkpoint_keeps_no_stored_rows_in_memory(tmp_path):
     for batch in range(50):
         checkpoint.save_unit("saliency", batch, Unit([Attribution("saliency", batch, [1.0] * 100, [1.0])]))
     rows = checkpoint.units["saliency"]
-    assert set(vars(rows)) == {"path", "offsets"} and all(isinstance(v, int) for v in rows.offsets.values())
+    assert set(vars(rows)) == {"path", "offsets", "run_key", "key_field"}
+    assert all(isinstance(v, int) for v in rows.offsets.values())
 
 
 def test_the_heap_trimmer_trims_at_most_once_per_interval(monkeypatch):

@@ -1,7 +1,7 @@
 import re
 
 from reportgen.ops.stats import wilson
-from reportgen.report.model_card import _cell, model_card_markdown, write_model_card
+from reportgen.report.model_card import CARD_MARK, _cell, model_card_markdown, write_model_card
 
 from support.runs import demo_like_run, hostile_run, small_run
 
@@ -14,7 +14,8 @@ def table_rows(markdown: str) -> list[list[str]]:
 def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, tmp_path):
     run = demo_like_run(classifier)
     card = write_model_card(run, tmp_path / "model_card.md").read_text(encoding="utf-8")
-    assert card.startswith("## Explainability audit (reportgen)")
+    mark, heading = card.splitlines()[:2]
+    assert mark.encode() == CARD_MARK and heading == "## Explainability audit (reportgen)"
     performance = run.metrics["performance"]["result"]["overall"]
     n = performance["examples"]
     low, high = wilson(performance["correct"], n)
@@ -33,8 +34,8 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
 
 
 def test_model_card_tables_hold_with_hostile_names(classifier):
-    card = model_card_markdown(hostile_run(classifier))
-    assert "<script>" not in card and "<!--" not in card
+    card = model_card_markdown(hostile_run(classifier)).removeprefix(CARD_MARK.decode())
+    assert "<script>" not in card and "<!--" not in card  # no comment but reportgen's own first line
     figures = card.split("| figure | value |")[1].split("\n\n")[0]
     assert {len(row) for row in table_rows("| figure | value |" + figures)} == {2}
     faithfulness = card.split("| method | examples |")[1].split("\n\n")[0]
