@@ -5,7 +5,7 @@ import click
 import pytest
 
 from reportgen.cli import cli
-from reportgen.results import RunResult, store
+from reportgen.results import RunResult, manifest, store
 
 from support.cli import assert_one_line_error, invoke
 from support.cli import run_args as cli_run_args
@@ -128,18 +128,22 @@ def results_dir(tmp_path):
 
 @pytest.mark.parametrize("name, content, pattern", [
     ("run.json", "{not json", r"cannot read results file .*run\.json: Expecting property name"),
-    ("run.json", '{"format_version": 1}', r"cannot read results file .*run\.json: it lacks 'config'"),
+    ("run.json", '{"format_version": 2}', r"results file .*run\.json: the file lacks \"config\""),
+    ("run.json", '{"format_version": 1}', r"holds results format 1; this reportgen reads format 2"),
     ("run.json", "[1, 2]", r"cannot read results file .*run\.json: it holds no JSON object"),
     ("run.json", '{"format_version": "\\u001b[2J"}', r"holds results format '\\x1b\[2J'; this reportgen reads"),
     ("run.json", b"\xff\xfe{", r"cannot read results file .*run\.json: 'utf-8' codec can't decode"),
-    ("examples.jsonl", '{"text": "no index"}\n', r"cannot read results file .*examples\.jsonl: .*'index'"),
-    ("examples.jsonl", '{"index": 0}\n{cut', r"cannot read results file .*examples\.jsonl: Expecting"),
-    ("attributions/saliency.jsonl", "[]\n", r"cannot read results file .*saliency\.jsonl: "),
+    ("examples.jsonl", '{"text": "no index"}\n', r"results file .*examples\.jsonl, line 1: the line lacks \"index\""),
+    ("examples.jsonl", '{"index": 0}\n{cut', r"cannot read results file .*examples\.jsonl, line 2: Expecting"),
 ])
 def test_render_of_a_damaged_results_folder(results_dir, tmp_path, name, content, pattern):
+    """Damage that passes the manifest (whoever edits a folder can seal it again) is still refused in one line."""
     assert invoke("render", results_dir, "--out", tmp_path / "ok.html").exit_code == 0
     path = results_dir / name
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    assert_one_line_error(invoke("render", results_dir, "--out", tmp_path / "unsealed.html"),
+                          r"does not match its manifest: " + re.escape(name))
+    manifest.reseal(results_dir)
     assert_one_line_error(invoke("render", results_dir, "--out", tmp_path / "r.html"), pattern)
 
 

@@ -1,7 +1,6 @@
 """Every method's parameters are declared and checked before any use; the command line refuses bad ones in one line.
 
-- each parameter of every registered method is declared (a new method's parameter without a declaration fails);
-- each refuses the wrong types and the values past its range, in one line that names the method and parameter;
+- (tests/test_parameters.py checks that every parameter of every method is declared and refuses bad values);
 - a layer or a position the model does not have is refused once the model is known;
 - a class that declares only ``defaults`` (a plug-in) still works;
 - through the command line: the cases of issue 14 and a --methods that names nothing.
@@ -19,28 +18,11 @@ from reportgen.explainers import Explainer, explainers
 from reportgen.ops.params import Whole
 
 from support.cli import assert_one_line_error, invoke, run_args
-from support.params import assert_declared, assert_refused, case_id, parameters_of, refusals
+from support.params import assert_refused
 
-DECLARED = parameters_of(explainers)
-REFUSED = refusals(explainers)
 ON_THE_MODEL = [(cls.name, key) for cls in explainers for key, param in cls.parameters.items()
                 if isinstance(param, Whole) and param.model_range is not None]
 HANG_GUARD_SECONDS = 600  # only so that the code as it was (which never returns) fails instead of hanging the suite
-
-
-@pytest.mark.parametrize("name, key", DECLARED)
-def test_every_parameter_of_every_method_is_declared(name, key):
-    assert_declared(explainers.get(name), key)
-
-
-@pytest.mark.parametrize("name", explainers.names())
-def test_every_method_takes_its_defaults(name):
-    assert explainers.get(name)().params == explainers.get(name).defaults
-
-
-@pytest.mark.parametrize("name, key, value", REFUSED, ids=list(map(case_id, REFUSED)))
-def test_a_bad_value_is_refused_in_one_line(name, key, value):
-    assert_refused(explainers.get(name), key, value)
 
 
 @pytest.mark.parametrize("name, key", ON_THE_MODEL)

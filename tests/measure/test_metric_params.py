@@ -1,7 +1,6 @@
 """Every metric's parameters are declared and checked when the metric is made, before any use.
 
-- each parameter of every registered metric is declared (a new metric's parameter without a declaration fails);
-- each refuses the wrong types and the values past its range, in one line that names the metric and parameter;
+- (tests/test_parameters.py checks that every parameter of every metric is declared and refuses bad values);
 - the attention atlas refuses a query position the model cannot read;
 - through the Python API, a bad metric parameter is a one-line error.
 """
@@ -16,26 +15,8 @@ from reportgen.load.data import Dataset
 from reportgen.measure import Metric, compute_metrics, metrics
 from reportgen.options import RunConfig
 
-from support.params import assert_declared, assert_refused, case_id, parameters_of, refusals
 from support.runs import measured, small_run
 
-DECLARED = parameters_of(metrics)
-REFUSED = refusals(metrics)
-
-
-@pytest.mark.parametrize("name, key", DECLARED)
-def test_every_parameter_of_every_metric_is_declared(name, key):
-    assert_declared(metrics.get(name), key)
-
-
-@pytest.mark.parametrize("name", metrics.names())
-def test_every_metric_takes_its_defaults(name):
-    assert metrics.get(name)().params == metrics.get(name).defaults
-
-
-@pytest.mark.parametrize("name, key, value", REFUSED, ids=list(map(case_id, REFUSED)))
-def test_a_bad_value_is_refused_in_one_line(name, key, value):
-    assert_refused(metrics.get(name), key, value)
 
 
 @pytest.mark.parametrize("name, params, message", [
