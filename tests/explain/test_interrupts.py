@@ -5,14 +5,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from reportgen.measure import metrics
 from reportgen.results import store
 
-from support.cli import invoke, run_args
+from support.cli import invoke, run_args, wait_for_rows
 
 METHODS = "attention,saliency,occlusion,random"
 
@@ -126,12 +125,7 @@ def slow_command(model, data, out_dir):
 def test_a_signal_says_what_was_saved_and_how_to_resume(bert_dir, csv_file, tmp_path, signum, code):
     child = subprocess.Popen(slow_command(bert_dir, csv_file, tmp_path), stderr=subprocess.PIPE, text=True,
                              env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    progress = tmp_path / "results" / "partial" / "occlusion.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and child.poll() is None:
-        if progress.is_file() and progress.read_text().count("\n") >= 2:
-            break
-        time.sleep(0.05)
+    wait_for_rows(child, tmp_path / "results" / "partial" / "occlusion.jsonl", 2)
     child.send_signal(signum)
     _, err = child.communicate(timeout=60)
     assert child.returncode == code, err

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -18,6 +17,7 @@ from reportgen.load.data import Dataset
 from reportgen.options import RunConfig
 from reportgen.results import store
 
+from support.cli import wait_for_rows
 from support.runs import measured
 from support.tiny_models import CORPUS
 
@@ -73,12 +73,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(bert_dir, big_csv, tmp
     subprocess.run(command(bert_dir, big_csv, whole), check=True, env=env)
 
     victim = subprocess.Popen(command(bert_dir, big_csv, resumed), env=env)
-    progress = resumed / "results" / "partial" / "occlusion.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and victim.poll() is None:
-        if progress.is_file() and progress.read_text().count("\n") >= 3:
-            break
-        time.sleep(0.05)
+    wait_for_rows(victim, resumed / "results" / "partial" / "occlusion.jsonl", 3)
     victim.send_signal(signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL, "the run finished before it could be killed"
     done_before = (resumed / "results" / "partial" / "predictions.jsonl").read_text().count("\n")

@@ -24,3 +24,14 @@ def assert_one_line_error(result, pattern):
     assert "Traceback" not in result.output
     assert lines[0].startswith("error: ") and lines[0].isprintable(), lines[0]
     assert re.search(pattern, lines[0]), lines[0]
+
+
+def wait_for_rows(child, rows, count, seconds=120):
+    """Wait while ``child`` runs until the checkpoint file ``rows`` holds ``count`` lines (or time runs out)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and child.poll() is None:
+        if rows.is_file() and rows.read_text().count("\n") >= count:
+            return
+        time.sleep(0.05)
