@@ -41,8 +41,9 @@ def _click_option(option: table.Option, command: str):
     elif option.kind in ("params", "repeat"):
         settings.update(multiple=True, callback=_parse_params if option.kind == "params" else None)
     else:
-        settings.update(type=_click_type(option), default=option.default,
-                        show_default=option.default is not None and not option.required)
+        settings.update(type=_click_type(option), show_default=option.default is not None and not option.required)
+        if not option.required:  # a default, even None, would make click take a required option as given
+            settings["default"] = option.default
     return click.option(option.cli_flag, option.name, **settings)
 
 
@@ -82,6 +83,10 @@ class ReportgenGroup(click.Group):
         except ReportgenError as err:
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except click.UsageError as err:  # a flag's value out of range, a missing option: one line too
+            hint = f" (see reportgen {err.ctx.info_name} --help)" if err.ctx is not None and err.ctx is not ctx else ""
+            click.echo(f"error: {' '.join(err.format_message().split())}{hint}", err=True)
+            ctx.exit(ReportgenError.exit_code)
         except OSError as err:
             click.echo(f"error: {_os_error(err)}", err=True)
             ctx.exit(ReportgenError.exit_code)

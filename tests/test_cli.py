@@ -188,3 +188,17 @@ def test_demo_budgets_apply_only_to_the_methods_run_and_yield_to_given_parameter
         "lime": {"num_samples": 50, "kernel_width": 5.0}}
     assert demo_params("lime,occlusion", {"occlusion": {"replacement": "pad"}}, default_budgets=True) == {
         "occlusion": {"replacement": "pad"}}
+
+
+@pytest.mark.parametrize("flag, value, pattern", [
+    ("--limit", "0", r"Invalid value for '--limit': 0 is not in the range x>=1\. \(see reportgen run --help\)$"),
+    ("--batch-size", "x", r"Invalid value for '--batch-size': 'x' is not a valid integer"),
+    ("--target", "both", r"Invalid value for '--target'"),
+])
+def test_a_bad_flag_value_is_one_line(bert_dir, csv_file, tmp_path, flag, value, pattern):
+    assert_one_line_error(invoke(*cli_run_args(bert_dir, csv_file, tmp_path / "r.html", "saliency", flag, value)),
+                          pattern)
+
+
+def test_a_missing_required_option_is_one_line(csv_file):
+    assert_one_line_error(invoke("run", "--data", csv_file), r"Missing option '--model'")
