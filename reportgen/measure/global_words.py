@@ -56,13 +56,14 @@ class TopWords(Metric):
         class_by, normalize = self.params["class_by"], self.params["normalize"]
         labels = class_names(run)
         min_count, top_n = int(self.params["min_count"]), int(self.params["top_n"])
-        listed = listed_word_classes(explained(run), class_by, len(labels))
+        examples = explained(run)
+        listed = listed_word_classes(examples, class_by, len(labels))
         kept = set(listed)
         records = []
         for method in methods_with_scores(run):
             # (class, word) -> [sum of scores, occurrences, examples]
             stats: dict[tuple[int, str], list] = defaultdict(lambda: [0.0, 0, set()])
-            for ex in explained(run):
+            for ex in examples:
                 cls = getattr(ex, class_by)
                 attribution = run.attributions[method].get(ex.index)
                 if cls not in kept or attribution is None or len(attribution.words) != len(ex.words):

@@ -47,9 +47,7 @@ class ResultsFolder:
         return _marker(self.path).get("run_key")
 
     def claim(self) -> None:
-        _refuse_links(self.path)
-        if not _ours(self.path):
-            raise ReportgenError(_foreign_message(self.path))
+        check_claimable(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
         if not (self.path / MARKER).is_file():
@@ -59,16 +57,15 @@ class ResultsFolder:
         """Make ``run_key`` the run this folder holds. Another run's files are refused, or, with
         ``overwrite``, removed by ``remove_previous(folder)`` (which removes only reportgen's files)."""
         held = self.run_key
-        if held in (None, run_key):
-            if held is None:
-                self._mark(run_key)
+        if held == run_key:
             return
-        if not self.overwrite:
+        if held is not None and not self.overwrite:
             raise ReportgenError(
                 f"results folder {self.path} holds another run (other model, data or settings); "
                 "pass --overwrite to replace it, or choose another folder with --results"
             )
-        remove_previous(self.path)
+        if held is not None:
+            remove_previous(self.path)
         self._mark(run_key)
 
     def release(self) -> None:

@@ -187,7 +187,7 @@ def killed_during_save(model, data, out_dir, step, *extra):
         "        if calls[0] > 1: os._exit(137)\n"
         "        return real(*args)\n"
         "    return call\n"
-        f"if sys.argv[1] == 'stage': store.staged = dying(store.staged)\n"
+        "if sys.argv[1] == 'stage': store.staged = dying(store.staged)\n"
         "else: store.os = type('os', (), {'replace': staticmethod(dying(os.replace))})\n"
         "from reportgen.cli import main\n"
         "sys.argv = ['reportgen'] + sys.argv[2:]\n"
