@@ -17,7 +17,7 @@ from .load.data import Dataset, cut_long_texts, load_dataset, stratified_sample
 from .load.model import Classifier, load_classifier
 from .measure import check_metric_params, compute_metrics
 from .options import RunConfig
-from .errors import interrupted
+from .errors import ReportgenError, interrupted
 from .report.model_card import CARD_MARK, write_model_card
 from .report.render import REPORT_MARK, write_report
 from .results import store
@@ -45,6 +45,9 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
         model = load_classifier(model, **table.of_group(chosen, table.MODEL))
     if not isinstance(data, Dataset):
         data = load_dataset(data, model.labels, **table.of_group(chosen, table.DATA))
+    if config.target == "label" and all(label is None for label in data.labels):
+        raise ReportgenError("--target label explains each example's label, and the data has no labels; "
+                             "use --target pred")
     limit = chosen["limit"]
     if limit is not None and limit < len(data):
         data = data.subset(stratified_sample(data.labels, limit, config.seed))

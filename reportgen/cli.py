@@ -157,6 +157,7 @@ def methods(plugins):
     """List the registered attribution methods and statistics."""
     from .explainers import explainers
     from .measure import metrics
+    from .tasks import tasks
 
     _load_plugins(plugins)
     click.echo("Attribution methods (--methods):")
@@ -165,6 +166,9 @@ def methods(plugins):
     click.echo("\nStatistics (computed on every run):")
     for cls in metrics:
         click.echo(f"  {cls.name:<28} {cls.description}")
+    click.echo("\nTasks (--task; 'auto' picks one from the model's config and the data options):")
+    for task in sorted(tasks, key=lambda cls: cls.order):
+        click.echo(f"  {task.name:<28} {task.description}")
 
 
 def _load_plugins(specs) -> None:

@@ -91,8 +91,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("model", None, "Model folder, or a Hugging Face hub id (needs internet).", MODEL, required=True),
     Option("data", None, "CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.", DATA,
            kind="path", required=True),
+    Option("task", "auto", "The kind of model (see `reportgen methods`) [default: chosen from the model's config "
+           "and the data options].", MODEL),
     Option("text_column", "text", "Column that holds the texts.", DATA),
-    Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids.", DATA),
+    Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids; 'none' "
+           "for data without labels.", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),
     Option("encoding", "utf-8", "Text encoding of CSV/TSV/JSONL files.", DATA),
     Option("limit", None, "Explain a seeded, class-stratified sample of this many rows.", SAMPLE, kind="int",
@@ -120,6 +123,8 @@ OPTIONS: tuple[Option, ...] = (
            flag=NO_FLAG),
     Option("metric_params", {}, "Parameters of the statistics, by metric name.", SETTING, kind="params",
            flag=NO_FLAG),
+    Option("replacement", "auto", "The token that stands for a removed one in occlusion and faithfulness: mask, "
+           "pad, eos, unk or a token of the vocabulary [default: the mask token, else the padding token].", MODEL),
     Option("device", None, "torch device [default: cuda when present, else cpu].", MODEL),
     Option("max_length", None, "Truncate texts to this many tokens [default: the model's maximum].", MODEL,
            kind="int", minimum=2),

@@ -78,7 +78,7 @@ class Batch:
         """Word embeddings and the gradient of the task's target logit with respect to them."""
         if self._gradients is None:
             embeds = self.classifier.embeddings()(self.input_ids).detach().requires_grad_(True)
-            logits = self.runner.forward(None, self.attention_mask, inputs_embeds=embeds).logits
+            logits = self.runner.forward(self.input_ids, self.attention_mask, inputs_embeds=embeds).logits
             chosen = self.task.target_logits(logits, self.targets).sum()
             (grads,) = torch.autograd.grad(chosen, embeds)
             self._gradients = (embeds.detach(), grads.detach())

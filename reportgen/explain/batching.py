@@ -91,13 +91,14 @@ class ModelRunner:
             mask[row, : len(values)] = 1
         return ids.to(self.device), mask.to(self.device)
 
-    def forward(self, ids: torch.Tensor | None, mask: torch.Tensor, **kwargs):
-        """One model call; ``kwargs`` may carry inputs_embeds or output_attentions."""
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, **kwargs):
+        """One model call through the task; ``kwargs`` may carry inputs_embeds (which the model reads instead
+        of ``ids``; the task may still read the ids, for token types, say) or output_attentions."""
         self.evaluations += mask.shape[0]
         self.real_tokens[_call_kind(kwargs)] += int(mask.sum())
         self.batch_sizes.append(mask.shape[0])
         with autocast(self.device, self.precision):
-            return self.model(input_ids=ids, attention_mask=mask, **kwargs)
+            return self.task.forward(self.model, ids, mask, **kwargs)
 
     @torch.no_grad()
     def predict_ids(self, id_lists: Sequence[Sequence[int]], classes: Sequence[int] | None = None) -> np.ndarray:

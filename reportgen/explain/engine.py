@@ -15,6 +15,7 @@ from ..load.model import Classifier
 from ..ops.words import fold_to_words, spread_to_tokens
 from ..results.provenance import package_versions, timestamp
 from ..results.records import Attribution, Example, Failure, MethodInfo, RunResult
+from ..tasks import DEFAULT_TASK
 from .batch import Batch
 from .batching import ModelRunner
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
@@ -74,9 +75,14 @@ class Engine:
 
     def _run_key(self, run: RunResult) -> str:
         """Fingerprint of everything that decides batches and predictions."""
-        data = [(ex.index, ex.text, ex.label, ex.group) for ex in run.examples]
+        data = [(ex.index, ex.text, ex.label, ex.group) + ((ex.text_pair,) if ex.text_pair is not None else ())
+                for ex in run.examples]
         settings = {key: run.config[key] for key in KEYED_SETTINGS}
-        return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings)
+        model = (self.classifier.task.name, self.classifier.replacement_id)
+        if model == (DEFAULT_TASK, self.classifier.tokenizer.mask_token_id):
+            model = ()  # as results written before tasks and --replacement had them
+        return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings,
+                           *model)
 
     def _method_keys(self) -> dict[str, str]:
         return {name: fingerprint(name, type(ex).__module__, type(ex).__qualname__, ex.params, ex.seed)
@@ -85,13 +91,17 @@ class Engine:
     def _examples(self, dataset: Dataset, run: RunResult) -> list[Example]:
         """One Example per input row, in order; a row that cannot be explained is a recorded failure."""
         texts = [clean_text("" if text is None else str(text)) for text in dataset.texts]
-        encoded = isolate([text if text.strip() else "" for text in texts], self.classifier.encode,
-                          lambda text, err: reason(err))
+        pairs = getattr(dataset, "pairs", None)
+        if pairs is not None:
+            pairs = [clean_text("" if text is None else str(text)) for text in pairs]
+        encoded = isolate(list(range(len(texts))), lambda rows: self._encode(rows, texts, pairs),
+                          lambda row, err: reason(err))
         problems = getattr(dataset, "problems", None) or {}
         examples = []
         for i, enc in enumerate(encoded):
             group = dataset.groups[i] if dataset.groups is not None else None
-            ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group)
+            ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group,
+                         text_pair=pairs[i] if pairs is not None else None)
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated = enc.words, enc.truncated
@@ -102,12 +112,20 @@ class Engine:
         run.dataset["truncated"] = sum(ex.truncated for ex in examples)
         return examples
 
+    def _encode(self, rows: list[int], texts: list[str], pairs: list[str] | None) -> list[Any]:
+        """The rows' texts (blank ones as empty texts) and second segments, encoded."""
+        blank = lambda text: text if text.strip() else ""  # noqa: E731
+        return self.classifier.encode([blank(texts[row]) for row in rows],
+                                      None if pairs is None else [blank(pairs[row]) for row in rows])
+
     def _unexplainable(self, ex: Example, enc: Any, problem: str | None) -> str | None:
         """Why ``ex`` cannot be explained, or None."""
         if problem is not None:
             return problem
         if not ex.text.strip():
             return "text is empty"
+        if ex.text_pair is not None and not ex.text_pair.strip():
+            return "text pair is empty"
         if isinstance(enc, str):
             return f"the tokenizer failed: {enc}"
         if not enc.words:

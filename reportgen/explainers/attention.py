@@ -11,13 +11,15 @@ from ..ops.rollout import rollout
 from ..results.maps import MAX_SCALE, encode_rows
 
 MAX_DECIMALS = len(str(MAX_SCALE)) - 1  # 10^decimals units must fit the stored 16-bit integers
-QUERY = Whole(0, low=0, also={None: "the task's query position"}, model_range=token_position)
+# None: the position the task's head reads (the first token of an encoder, the last of a decoder).
+QUERY = Whole(None, low=0, also={None: "the task's query position"}, model_range=token_position)
 
 
 @explainers.register
 class LastLayerAttention(Explainer):
     name = "attention"
-    description = "Last-layer attention from the first token to every token, mean over heads."
+    description = ("Last-layer attention from the token the classifier reads (the first of an encoder, the last "
+                   "of a decoder) to every token, mean over heads.")
     parameters = {"layer": Whole(-1, model_range=layer_index), "query": QUERY,
                   "map_decimals": Whole(3, low=0, high=MAX_DECIMALS)}
     needs_attentions = True
@@ -45,7 +47,7 @@ class AttentionRollout(Explainer):
     name = "attention_rollout"
     description = (
         "Attention rollout (Abnar & Zuidema 2020): per layer 0.5*(head-mean attention + identity), "
-        "rows renormalised, multiplied from the first layer up; the first token's row."
+        "rows renormalised, multiplied from the first layer up; the row of the token the classifier reads."
     )
     parameters = {"residual_weight": Number(0.5, low=0, high=1), "query": QUERY}
     needs_attentions = True

@@ -99,7 +99,8 @@ class IntegratedGradients(_PathExplainer):
                 alpha = torch.tensor([p.alpha for p in picked], dtype=inputs.dtype, device=inputs.device)
                 start = starts[rows, :length]
                 path = (start + alpha[:, None, None] * (inputs[rows, :length] - start)).requires_grad_(True)
-                logits = runner.forward(None, batch.attention_mask[rows, :length], inputs_embeds=path).logits
+                logits = runner.forward(batch.input_ids[rows, :length], batch.attention_mask[rows, :length],
+                                        inputs_embeds=path).logits
                 chosen = batch.task.target_logits(logits, targets[rows])
                 (grads,) = torch.autograd.grad(chosen.sum(), path)
                 weight = torch.tensor([p.weight for p in picked], dtype=torch.float32, device=inputs.device)

@@ -8,7 +8,7 @@ from ..explain.batch import Batch
 from ..explain.explainer import Explainer, Explanation, explainers
 from ..ops.params import Choice
 
-REPLACEMENTS = ("mask", "pad", "unk")
+REPLACEMENTS = ("auto", "mask", "pad", "unk")
 
 
 @explainers.register
@@ -16,10 +16,11 @@ class Occlusion(Explainer):
     name = "occlusion"
     description = (
         "Drop in the target-class probability when one token is replaced by the replacement token "
-        "(default 'mask': the tokenizer's mask token, else its pad token): p(input) - p(input with "
-        "that token replaced), one model call per non-special token. Special tokens score 0."
+        "(default 'auto': the run's --replacement token, itself by default the tokenizer's mask token, else its "
+        "pad token; 'mask': the mask token, else the pad token): p(input) - p(input with that token replaced), "
+        "one model call per non-special token. Special tokens score 0."
     )
-    parameters = {"replacement": Choice("mask", choices=REPLACEMENTS)}
+    parameters = {"replacement": Choice("auto", choices=REPLACEMENTS)}
     order = 40
 
     def attribute(self, batch: Batch) -> list[Explanation]:
@@ -48,8 +49,10 @@ class Occlusion(Explainer):
     def _replacement_id(self, batch: Batch) -> int:
         choice = self.params["replacement"]
         classifier = batch.classifier
-        if choice == "mask":
+        if choice == "auto":
             return batch.task.replacement_id(classifier)
+        if choice == "mask" and classifier.tokenizer.mask_token_id is not None:
+            return classifier.tokenizer.mask_token_id
         if choice == "unk" and classifier.tokenizer.unk_token_id is not None:
             return classifier.tokenizer.unk_token_id
         return classifier.pad_id

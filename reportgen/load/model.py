@@ -13,8 +13,8 @@ from typing import Any, Callable
 import torch
 
 from ..errors import ReportgenError, first_line
-from ..tasks import DEFAULT_TASK, Encoded, Task, tasks
-from ..tasks.base import character_limit, class_names_from, quoted
+from ..tasks import AUTO, DEFAULT_TASK, Encoded, Task, choose_task, tasks
+from ..tasks.base import character_limit, class_names_from, quoted, replacement_token
 
 SAFE_INDEX = "model.safetensors.index.json"
 SAFE_WEIGHTS = ("model.safetensors", SAFE_INDEX)
@@ -46,6 +46,12 @@ class Classifier:
     max_length: int
     info: dict[str, Any] = field(default_factory=dict)
     task: Task = field(default_factory=lambda: tasks.get(DEFAULT_TASK)())
+    replacement_id: int = -1  # the token that stands for a removed one (--replacement); -1: the task's default
+
+    def __post_init__(self):
+        if self.replacement_id < 0:
+            token, self.replacement_id = replacement_token(self.tokenizer, "auto")
+            self.info.setdefault("replacement", {"choice": "auto", "token": token, "id": self.replacement_id})
 
     @property
     def pad_id(self) -> int:
@@ -60,24 +66,26 @@ class Classifier:
     def embeddings(self) -> torch.nn.Module:
         return self.model.get_input_embeddings()
 
-    def encode(self, texts: list[str]) -> list[Encoded]:
-        """Each text as the task encodes it for this model."""
-        return self.task.encode(self.tokenizer, texts, self.max_length)
+    def encode(self, texts: list[str], pairs: list[str] | None = None) -> list[Encoded]:
+        """Each text (and its second segment, for a task that reads pairs) as the task encodes it."""
+        return self.task.encode(self.tokenizer, texts, self.max_length, pairs)
 
 
 def load_classifier(
     spec: str | Path,
     *,
-    task: str = DEFAULT_TASK,
+    task: str = AUTO,
+    paired: bool = False,
+    replacement: str = "auto",
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     device: str | None = None,
     max_length: int | None = None,
 ) -> Classifier:
-    """Load a local folder or hub id as an eager-attention model for ``task``."""
+    """Load a local folder or hub id as an eager-attention model for ``task`` ('auto': the task that fits
+    its config and, with ``paired``, data of two texts per example)."""
     import transformers
 
-    chosen = tasks.get(task)()
     source = str(spec)
     target = resolve_device(device)
     origin = ""
@@ -90,6 +98,9 @@ def load_classifier(
         origin = " from the Hugging Face hub"
     kwargs = {"trust_remote_code": trust_remote_code}
     with quiet_transformers():
+        config = _loaded(f"the config of model {source!r}{origin}", transformers.AutoConfig.from_pretrained,
+                         source, **kwargs)
+        chosen = tasks.get(choose_task(task, config, paired))()
         tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
                             source, **kwargs)
         _check_tokenizer(tokenizer, source)
@@ -102,19 +113,24 @@ def load_classifier(
         )
     _check_sizes(loading.get("mismatched_keys") or [], source, model.config.num_labels)
     labels = _label_names(lambda: chosen.class_names(model.config), source)
+    notes = chosen.prepare(model, tokenizer, source)
     model.to(target).eval()
     limit = _max_length(model, tokenizer, max_length)
+    token, token_id = replacement_token(tokenizer, replacement)
     info = {
         "name": source,
         "architecture": type(model).__name__,
+        "task": chosen.name,
         "labels": labels,
         "parameters": sum(p.numel() for p in model.parameters()),
         "layers": getattr(model.config, "num_hidden_layers", None),
         "heads": getattr(model.config, "num_attention_heads", None),
         "max_length": limit,
         "device": str(target),
+        "replacement": {"choice": replacement, "token": token, "id": token_id},
+        **notes,
     }
-    return Classifier(model, tokenizer, labels, source, target, limit, info, chosen)
+    return Classifier(model, tokenizer, labels, source, target, limit, info, chosen, token_id)
 
 
 def _is_hub_id(source: str) -> bool:

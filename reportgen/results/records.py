@@ -13,6 +13,7 @@ class Example:
     index: int
     text: str
     label: int | None = None
+    text_pair: str | None = None  # the second segment, for tasks that read two texts
     group: str | None = None
     tokens: list[str] = field(default_factory=list)
     input_ids: list[int] = field(default_factory=list)

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..errors import ReportgenError
 from ..registry import import_modules
 from ..results.records import RunResult
 from .base import Encoded, Task, tasks
 
 DEFAULT_TASK = "sequence_classification"
+AUTO = "auto"
 
 import_modules(__name__, __path__)
 
 
+def choose_task(requested: str, config: Any, paired: bool) -> str:
+    """The task ``--task requested`` means: the name itself, or for 'auto' the first task (by order) that
+    fits the model's config and the data (``paired``: a second text column was given)."""
+    if requested != AUTO:
+        return tasks.get(requested).name
+    fitting = [cls for cls in sorted(tasks, key=lambda cls: cls.order) if cls.fits(config, paired)]
+    if not fitting:
+        kind = getattr(config, "model_type", None) or "unknown"
+        raise ReportgenError(f"no task fits a model of type {kind!r} with {'two texts' if paired else 'one text'} "
+                             f"per example; choose one with --task ({', '.join(tasks.names())})")
+    return fitting[0].name
+
+
 def task_of(run: RunResult) -> Task:
     """The task a saved run was made with (results written before tasks existed: sequence classification)."""
-    return tasks.get(str(run.config.get("task", DEFAULT_TASK)))()
+    return tasks.get(str(run.model.get("task") or run.config.get("task") or DEFAULT_TASK))()
 
 
-__all__ = ["DEFAULT_TASK", "Encoded", "Task", "task_of", "tasks"]
+__all__ = ["AUTO", "DEFAULT_TASK", "choose_task", "Encoded", "Task", "task_of", "tasks"]

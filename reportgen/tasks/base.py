@@ -84,6 +84,17 @@ def quoted(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def is_decoder_only(config: Any) -> bool:
+    """Whether ``config`` is of a decoder-only (causal, GPT-style) model: one that has a causal language
+    model in transformers and no masked one, and no encoder-decoder."""
+    from transformers.models.auto.modeling_auto import (MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+                                                        MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+
+    kind = getattr(config, "model_type", None)
+    return (not getattr(config, "is_encoder_decoder", False) and kind in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+            and kind not in MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+
+
 @dataclass
 class Encoded:
     """A text as the model sees it, with the word each token belongs to."""
@@ -105,11 +116,31 @@ class Task:
     sections: ClassVar[tuple[str, ...] | None] = None  # the report sections that apply; None: all
     order: ClassVar[int] = 100  # where it comes in listings, lower first
 
+    @classmethod
+    def fits(cls, config: Any, paired: bool) -> bool:
+        """Whether ``--task auto`` picks this task for a model of ``config`` (a transformers config) and data
+        with (``paired``) or without a second text column. Tasks are tried in ``order``."""
+        return False
+
+    def prepare(self, model: Any, tokenizer: Any, source: str) -> dict[str, Any]:
+        """Make a freshly loaded model and tokenizer ready for the task (or refuse them in one line); what
+        it returns is added to the model's description in the results."""
+        return {}
+
+    def forward(self, model: Any, input_ids: Any, attention_mask: Any, **kwargs: Any) -> Any:
+        """One model call; the output's ``logits`` are [batch, classes]. ``kwargs`` may hold output_attentions,
+        and inputs_embeds, which the model then reads instead of ``input_ids``."""
+        if kwargs.get("inputs_embeds") is not None:
+            input_ids = None
+        return model(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+
     def class_names(self, config: Any) -> list[str]:
         """The names of the model's outputs, in id order, from its transformers config."""
         raise NotImplementedError
 
-    def encode(self, tokenizer: Any, texts: list[str], max_length: int) -> list[Encoded]:
+    def encode(self, tokenizer: Any, texts: list[str], max_length: int,
+               pairs: list[str] | None = None) -> list[Encoded]:
+        """Each text (with its second segment from ``pairs``, for tasks that read two) as model input."""
         raise NotImplementedError
 
     def probabilities(self, logits: Any) -> Any:
@@ -132,8 +163,9 @@ class Task:
         raise NotImplementedError
 
     def replacement_id(self, model: Any) -> int:
-        """The token id that stands for a removed token (occlusion, faithfulness)."""
-        raise NotImplementedError
+        """The token id that stands for a removed token (occlusion, faithfulness): the one ``--replacement``
+        chose when the model was loaded."""
+        return model.replacement_id
 
     def baseline_id(self, model: Any) -> int:
         """The token id that integrated gradients' baseline puts in place of every word token."""
@@ -144,5 +176,25 @@ class Task:
         chosen = self.metrics if kind == "metric" else self.sections
         return chosen is None or name in chosen
 
+
+def replacement_token(tokenizer: Any, choice: str) -> tuple[str, int]:
+    """The token (and its id) that ``--replacement choice`` names: auto (the mask token, else the padding
+    token), mask, pad, eos, unk, or a token of the vocabulary."""
+    if choice == "auto":
+        choice = "mask" if tokenizer.mask_token_id is not None else "pad"
+    if choice in NAMED_TOKENS:
+        token_id = getattr(tokenizer, f"{choice}_token_id", None)
+        if token_id is None:
+            raise ReportgenError(f"--replacement {choice}: the tokenizer has no {NAMED_TOKENS[choice]}")
+        return str(tokenizer.convert_ids_to_tokens(token_id)), int(token_id)
+    token_id = tokenizer.convert_tokens_to_ids(choice)
+    if not isinstance(token_id, int) or (token_id == tokenizer.unk_token_id and choice != tokenizer.unk_token):
+        raise ReportgenError(f"--replacement {quoted(choice)} is not a token of the tokenizer's vocabulary; "
+                             f"use mask, pad, eos, unk or one token")
+    return choice, token_id
+
+
+NAMED_TOKENS = {"mask": "mask token", "pad": "padding token", "eos": "end-of-sequence token",
+                "unk": "unknown-word token"}
 
 tasks: Registry[Task] = Registry("task")

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..results.records import Example
-from .base import Encoded, Task, character_limit, class_names_from, tasks
+from .base import Encoded, Task, character_limit, class_names_from, is_decoder_only, tasks
 
 
 @tasks.register
@@ -17,12 +17,19 @@ class SequenceClassification(Task):
     auto_class = "AutoModelForSequenceClassification"
     order = 10
 
+    @classmethod
+    def fits(cls, config: Any, paired: bool) -> bool:
+        return not paired and not is_decoder_only(config)
+
     def class_names(self, config: Any) -> list[str]:
         return class_names_from(config.id2label, getattr(config, "label2id", None), config.num_labels)
 
-    def encode(self, tokenizer: Any, texts: list[str], max_length: int) -> list[Encoded]:
+    def encode(self, tokenizer: Any, texts: list[str], max_length: int,
+               pairs: list[str] | None = None) -> list[Encoded]:
         """Each text cut to ``character_limit(max_length)`` characters, then tokenised up to ``max_length``
         tokens; a text either cut loses is marked truncated."""
+        if pairs is not None:
+            raise ValueError(f"the {self.name} task reads one text per example, not pairs")
         limit = character_limit(max_length)
         kept = [text[:limit] for text in texts]
         enc = tokenizer(kept, truncation=True, max_length=max_length, return_offsets_mapping=True)
@@ -43,11 +50,6 @@ class SequenceClassification(Task):
     def query_positions(self, examples: Sequence[Example]) -> list[int]:
         return [0] * len(examples)  # the first token ([CLS], <s>) is what the classification head reads
 
-    def replacement_id(self, model: Any) -> int:
-        """The mask token, else the padding token."""
-        mask = model.tokenizer.mask_token_id
-        return mask if mask is not None else model.pad_id
-
     def baseline_id(self, model: Any) -> int:
         return model.pad_id
 
@@ -62,7 +64,8 @@ def _encoded(tokenizer: Any, text: str, enc: Any, i: int, cut: bool) -> Encoded:
             span = spans.setdefault(word, [start, end])
             span[1] = end
     renumber = {word: n for n, word in enumerate(sorted(spans))}
-    words = [text[spans[w][0] : spans[w][1]] for w in sorted(spans)]
+    # Byte-level and sentencepiece tokenizers (GPT-2, Llama) give a word's offsets with its leading space.
+    words = [text[spans[w][0] : spans[w][1]].lstrip() or text[spans[w][0] : spans[w][1]] for w in sorted(spans)]
     return Encoded(
         input_ids=ids,
         tokens=tokenizer.convert_ids_to_tokens(ids),

@@ -88,6 +88,7 @@ def recorded_hub_calls(monkeypatch) -> list[str]:
         calls.append(str(source))
         raise OSError("no hub in the tests")
 
+    monkeypatch.setattr(transformers.AutoConfig, "from_pretrained", record)
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", record)
     return calls
 
@@ -110,7 +111,7 @@ def test_a_hub_id_is_fetched_from_the_hub_saying_so(recorded_hub_calls, csv_file
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.splitlines() == [
         "model model/bert-posneg is not a local folder; fetching it from the Hugging Face hub",
-        "error: cannot load the tokenizer of model 'model/bert-posneg' from the Hugging Face hub: no hub in the tests",
+        "error: cannot load the config of model 'model/bert-posneg' from the Hugging Face hub: no hub in the tests",
     ]
     assert recorded_hub_calls == ["model/bert-posneg"]
 

@@ -36,7 +36,7 @@ def model_copy(bert_dir, tmp_path) -> Path:
     ("model.safetensors", lambda raw: bytes(range(100)), r"cannot load model '.*': .*header too large"),
     ("model.safetensors", lambda raw: raw[: len(raw) // 2], r"cannot load model '.*': .*metadata"),
     ("config.json", lambda raw: b"{not json", r"cannot read .*config\.json: Expecting"),
-    ("config.json", lambda raw: b'{"model_type": "no-such-kind"}', r"cannot load model .*does not recognize"),
+    ("config.json", lambda raw: b'{"model_type": "no-such-kind"}', r"cannot load the config of model .*does not recognize"),
     ("tokenizer.json", lambda raw: b"{not json", r"cannot load the tokenizer of model"),
 ])
 def test_damaged_model_folder_is_one_line(model_copy, csv_file, tmp_path, name, damaged, pattern):

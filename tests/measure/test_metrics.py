@@ -199,7 +199,7 @@ class FakeRunner:
     """p(positive) = 0.05 + 0.9 * (sum of weights w = id - 10 of the ids 10..19 present) / 45."""
 
     def __init__(self):
-        self.classifier = SimpleNamespace(tokenizer=SimpleNamespace(mask_token_id=MASK), pad_id=0)
+        self.classifier = SimpleNamespace(tokenizer=SimpleNamespace(mask_token_id=MASK), pad_id=0, replacement_id=MASK)
         self.task = SequenceClassification()
         self.calls: list[list[list[int]]] = []
         self.evaluations = 0

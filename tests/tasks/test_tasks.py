@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from reportgen.errors import UnknownNameError
+from reportgen.errors import ReportgenError, UnknownNameError
 from reportgen.explain.batch import Batch
 from reportgen.explain.batching import ModelRunner
 from reportgen.explainers import explainers
@@ -20,6 +21,8 @@ from reportgen.options import RunConfig
 from reportgen.report.render import render_html
 from reportgen.results.records import Example, RunResult
 from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
+from reportgen.tasks.base import replacement_token
+from reportgen.tasks.decoder_classification import DecoderClassification
 from reportgen.tasks.sequence_classification import SequenceClassification
 
 from support.runs import measured
@@ -47,7 +50,20 @@ def check_sequence_classification(classifier):
     assert task.applies("metric", "faithfulness") and task.applies("section", "atlas")
 
 
-CHECKS = {"sequence_classification": check_sequence_classification}
+def check_decoder_classification(classifier):
+    """The decoder task on an encoder's tokenizer: what differs from sequence classification (the model
+    itself is checked in test_decoder_classification.py)."""
+    task = DecoderClassification()
+    ex = Example(index=0, text="", input_ids=[5, 6, 7])
+    assert task.query_positions([ex, Example(index=1, text="", input_ids=[5])]) == [2, 0]
+    assert task.replacement_id(classifier) == classifier.replacement_id
+    assert task.fits(SimpleNamespace(model_type="gpt2"), paired=False)
+    assert not task.fits(SimpleNamespace(model_type="bert"), paired=False)
+    assert not task.fits(SimpleNamespace(model_type="gpt2"), paired=True)
+
+
+CHECKS = {"sequence_classification": check_sequence_classification,
+          "decoder_classification": check_decoder_classification}
 
 
 def test_every_registered_task_has_a_check():
@@ -63,12 +79,27 @@ def test_task_specific_check(classifier, name):
 def test_a_run_knows_its_task_and_older_results_are_sequence_classification():
     assert isinstance(task_of(RunResult()), SequenceClassification) and DEFAULT_TASK == "sequence_classification"
     with pytest.raises(UnknownNameError, match="unknown task 'nonsense'; valid names: sequence_classification"):
-        task_of(RunResult(config={"task": "nonsense"}))
+        task_of(RunResult(model={"task": "nonsense"}))
 
 
 def test_without_a_mask_token_the_padding_token_replaces_a_removed_one(classifier):
-    no_mask = replace(classifier, tokenizer=_Tokenizer(classifier.tokenizer, mask_token_id=None))
-    assert SequenceClassification().replacement_id(no_mask) == classifier.pad_id
+    no_mask = _Tokenizer(classifier.tokenizer, mask_token_id=None)
+    assert replacement_token(no_mask, "auto") == ("[PAD]", classifier.pad_id)
+    assert replacement_token(classifier.tokenizer, "auto") == ("[MASK]", classifier.tokenizer.mask_token_id)
+
+
+@pytest.mark.parametrize("choice, token", [("mask", "[MASK]"), ("pad", "[PAD]"), ("unk", "[UNK]"), ("movie", "movie")])
+def test_the_replacement_token_is_the_one_chosen(classifier, choice, token):
+    assert replacement_token(classifier.tokenizer, choice) == (token, classifier.tokenizer.convert_tokens_to_ids(token))
+
+
+@pytest.mark.parametrize("choice, problem", [
+    ("eos", "--replacement eos: the tokenizer has no end-of-sequence token"),
+    ("no-such-token", "--replacement 'no-such-token' is not a token of the tokenizer's vocabulary"),
+])
+def test_a_replacement_the_tokenizer_lacks_is_refused_in_one_line(classifier, choice, problem):
+    with pytest.raises(ReportgenError, match=re.escape(problem)):
+        replacement_token(classifier.tokenizer, choice)
 
 
 class _Tokenizer:
@@ -109,11 +140,11 @@ def batch_for(classifier, task=None):
 
 
 @pytest.mark.parametrize("method", ["attention", "attention_rollout"])
-def test_attention_methods_read_the_tasks_query_position_when_told_to(classifier, method):
+def test_attention_methods_read_the_tasks_query_position_by_default(classifier, method):
     batch = batch_for(classifier, SecondTokenTask())
-    from_task = explainers.get(method)(query=None).attribute(batch)
+    from_task = explainers.get(method)().attribute(batch)
     fixed = explainers.get(method)(query=1).attribute(batch)
-    first = explainers.get(method)().attribute(batch)
+    first = explainers.get(method)(query=0).attribute(batch)
     for a, b, c in zip(from_task, fixed, first):
         np.testing.assert_array_equal(a.tokens, b.tokens)
         assert not np.array_equal(a.tokens, c.tokens)
@@ -147,7 +178,7 @@ def test_metrics_and_sections_follow_the_task(classifier):
         dataset = Dataset(list(CORPUS), [i % 2 for i in range(len(CORPUS))], list(range(len(CORPUS))))
         run = measured(replace(classifier, task=SecondTokenTask()), dataset,
                        RunConfig(methods=["saliency", "random"], metrics=[]))
-        run.config["task"] = SecondTokenTask.name
+        run.model["task"] = SecondTokenTask.name
         compute_metrics(run, None, "all")  # without a runner: the metrics that need the model are left out
         assert list(run.metrics) == ["performance"]
         html = render_html(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...results.records import RunResult
+from ...tasks import task_of
 from ..assets import javascript_notice
 from ..format import fmt, seconds, value_text
 from ..function_words import FUNCTION_WORDS
@@ -57,6 +58,7 @@ def methodology(run: RunResult) -> dict[str, Any]:
                  "heatmap in the explorer." if keep is not None else "")
     precision = PRECISION_NOTE if run.config.get("precision") == "bfloat16" else ""
     return {
+        "model": model_notes(run),
         "methods": methods,
         "metrics": metrics,
         "normalisation": [("Tokens x methods", TOKEN_NOTE), ("Words x methods", WORD_NOTE),
@@ -77,3 +79,19 @@ def methodology(run: RunResult) -> dict[str, Any]:
         "versions": sorted(run.versions.items()),
         "javascript": javascript_notice(),
     }
+
+
+def model_notes(run: RunResult) -> list[str]:
+    """How the task read the model: its kind, where the score is read, what pads and what replaces a token."""
+    task = task_of(run)
+    notes = [f"Task {task.name}: {task.description}"]
+    model = run.model
+    if model.get("pooling"):
+        notes.append(f"The classification is read at {model['pooling']}.")
+    if model.get("padding"):
+        notes.append(f"Batches are padded with {model['padding']}; padding is masked, so it changes no score.")
+    replacement = model.get("replacement")
+    if isinstance(replacement, dict) and replacement.get("token") is not None:
+        notes.append(f"A removed token (occlusion, faithfulness) is replaced by {value_text(replacement['token'])} "
+                     f"(--replacement {value_text(replacement.get('choice'))}).")
+    return notes
