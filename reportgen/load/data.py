@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import codecs
-import csv
 import json
 import math
 import re
-import warnings
+import sys
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 
 from ..errors import ReportgenError, first_line
 from ..tasks.base import label_key
+from .delimited import read_delimited as _read_delimited
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),
@@ -33,6 +33,8 @@ MISSING_LABELS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
 # which class "true" is.
 YES_NO = frozenset({"true", "false"})
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+NO_LABELS = "none"  # --label-column none: data without labels
+DEFAULT_LABEL_COLUMN = "label"  # when a file lacks it, the data is read as unlabeled (other names must exist)
 SHOWN_COLUMNS = 20
 SHOWN_LABELS = 10
 
@@ -49,6 +51,8 @@ class Dataset:
     problems: dict[int, str] = field(default_factory=dict)
     """Rows (by row number) whose text cell could not be read as text, with the reason; they are
     recorded as failed examples, never dropped."""
+    pairs: list[str] | None = None
+    """Each text's second segment (sentence-pair tasks), or None for one text per example."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -58,7 +62,8 @@ class Dataset:
         groups = pick(self.groups) if self.groups is not None else None
         rows = pick(self.rows)
         problems = {row: self.problems[row] for row in rows if row in self.problems}
-        return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems)
+        pairs = pick(self.pairs) if self.pairs is not None else None
+        return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -92,37 +97,68 @@ def load_dataset(
     path: str | Path,
     label_names: Sequence[str],
     text_column: str = "text",
-    label_column: str = "label",
+    label_column: str | None = "label",
     group_column: str | None = None,
     encoding: str = "utf-8",
+    text_pair_column: str | None = None,
 ) -> Dataset:
-    """Load a labeled table and map its labels onto ``label_names`` (the model's id2label)."""
+    """Load a table and map its labels onto ``label_names`` (the model's id2label).
+
+    ``label_column`` None or 'none': the data has no labels (every row is unlabeled). ``text_pair_column``:
+    each text's second segment, for models that read two texts."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
-    for role, column in (("text", text_column), ("label", label_column), ("group", group_column)):
+    if label_column is not None and label_column.strip().lower() == NO_LABELS and label_column not in frame.columns:
+        label_column = None
+    no_default_labels = label_column == DEFAULT_LABEL_COLUMN and label_column not in frame.columns
+    if no_default_labels:
+        label_column = None
+    columns = (("text", text_column), ("text pair", text_pair_column), ("label", label_column),
+               ("group", group_column))
+    for role, column in columns:
         if column is not None and column not in frame.columns:
             raise ReportgenError(f"{role} column {column!r} is not in {path}; columns: {_column_list(frame)}")
         if column is not None and isinstance(frame[column], pd.DataFrame):
             raise ReportgenError(f"{role} column {column!r} appears more than once in {path}")
+    if no_default_labels:
+        print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
+              "(name the labels with --label-column)", file=sys.stderr)
+    texts, problems, replaced = _read_texts(frame[text_column], encoding, "text")
+    pairs = None
+    if text_pair_column is not None:
+        pairs, pair_problems, pair_replaced = _read_texts(frame[text_pair_column], encoding, "text pair")
+        if len(pair_problems) == len(frame):
+            raise ReportgenError(f"text pair column {text_pair_column!r} of {path} holds no texts")
+        for row, problem in pair_problems.items():
+            problems.setdefault(row, problem)
+        replaced += pair_replaced
+    labels = match_labels(frame[label_column].tolist(), label_names) if label_column else [None] * len(frame)
+    groups = [None if _is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
+        if group_column else None
+    info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
+                missing_labels=sum(label is None for label in labels), duplicate_texts=duplicate_count(texts))
+    if text_pair_column is not None:
+        info["text_pair_column"] = text_pair_column
+    if problems:
+        info["unreadable_texts"] = len(problems)
+    if replaced:
+        info["texts_with_invalid_unicode"] = replaced
+    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs)
+
+
+def _read_texts(column: pd.Series, encoding: str, role: str) -> tuple[list[str], dict[int, str], int]:
+    """The cells of a text column as texts, the rows that cannot be read (with why), and how many had
+    invalid unicode replaced."""
     texts, problems, replaced = [], {}, 0
-    for row, value in enumerate(frame[text_column]):
+    for row, value in enumerate(column):
         text, problem = _as_text(value, encoding)
         clean = clean_text(text)
         replaced += clean != text
         texts.append(clean)
         if problem:
-            problems[row] = problem
-    labels = match_labels(frame[label_column].tolist(), label_names)
-    groups = [None if _is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
-        if group_column else None
-    info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
-                missing_labels=sum(label is None for label in labels), duplicate_texts=duplicate_count(texts))
-    if problems:
-        info["unreadable_texts"] = len(problems)
-    if replaced:
-        info["texts_with_invalid_unicode"] = replaced
-    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems)
+            problems[row] = problem if role == "text" else problem.replace("text", role, 1)
+    return texts, problems, replaced
 
 
 def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int | None]:
@@ -155,11 +191,16 @@ def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int 
 def cut_long_texts(dataset: Dataset, max_chars: int) -> Dataset:
     """``dataset`` with each text longer than ``max_chars`` cut to its first ``max_chars`` characters, counted
     in its info (texts_cut, cut_at_characters): the rest is never tokenised, stored or shown."""
-    cut = sum(isinstance(text, str) and len(text) > max_chars for text in dataset.texts)
+    long = lambda text: isinstance(text, str) and len(text) > max_chars  # noqa: E731
+    cut = sum(long(text) or (dataset.pairs is not None and long(dataset.pairs[i]))
+              for i, text in enumerate(dataset.texts))
     if not cut:
         return dataset
     texts = [text[:max_chars] if isinstance(text, str) else text for text in dataset.texts]
-    return replace(dataset, texts=texts, info=dict(dataset.info, texts_cut=cut, cut_at_characters=max_chars))
+    pairs = None if dataset.pairs is None else [
+        text[:max_chars] if isinstance(text, str) else text for text in dataset.pairs]
+    return replace(dataset, texts=texts, pairs=pairs,
+                   info=dict(dataset.info, texts_cut=cut, cut_at_characters=max_chars))
 
 
 def stratified_sample(labels: Sequence[int | None], limit: int, seed: int) -> list[int]:
@@ -284,39 +325,6 @@ def _as_text(value: Any, encoding: str = "utf-8") -> tuple[str, str | None]:
     if isinstance(value, (bool, int, float, Decimal, np.number, np.bool_)):
         return str(value), None
     return str(value), f"text is a {type(value).__name__}, not a string"
-
-
-def _read_delimited(path: Path, encoding: str, sep: str) -> pd.DataFrame:
-    """pandas' C reader with every cell as text; rows longer than the header are an error, never
-    silently cut or shifted into an index (rows shorter than the header get missing cells)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        try:
-            return pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, index_col=False)
-        except pd.errors.ParserWarning:
-            raise ReportgenError(_long_row(path, encoding, sep)) from None
-        except pd.errors.ParserError as err:
-            found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-            if found is None:
-                raise
-            expected, line, saw = found.groups()
-            raise ReportgenError(_long_row_message(path, int(line), int(saw), int(expected), sep)) from None
-
-
-def _long_row(path: Path, encoding: str, sep: str) -> str:
-    with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=sep)
-        header = next(reader, [])
-        for fields in reader:
-            if len(fields) > len(header):
-                return _long_row_message(path, reader.line_num, len(fields), len(header), sep)
-    return f"cannot parse {path}: rows have more fields than the header"
-
-
-def _long_row_message(path: Path, line: int, saw: int, expected: int, sep: str) -> str:
-    name = "tab" if sep == "\t" else repr(sep)
-    return (f"{path} line {line} has {saw} fields but the header has {expected}; "
-            f"quote fields that contain the separator ({name})")
 
 
 def _read_jsonl(path: Path, encoding: str) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ...results.records import RunResult
@@ -11,10 +12,18 @@ from ..format import fmt, shown
 from ..narrative import calibration_note
 
 
+SHOWN_PREDICTED = 20
+NO_LABELS = ("No explained example has a label (the data has none, or --label-column none), so the model's "
+             "accuracy, F1 and calibration cannot be measured here. Everything else in this report needs no labels: "
+             "the predictions below, and the explanations and their faithfulness.")
+
+
 def performance(run: RunResult) -> dict[str, Any]:
     result, calibration = metric(run, "performance"), metric(run, "calibration")
     context: dict[str, Any] = {"missing": metric_error(run, "performance"), "calibration_missing":
                                metric_error(run, "calibration")}
+    if result and not result["overall"]["examples"] and result["counts"].get("unlabeled"):
+        return dict(context, calibration_missing=None, no_labels=NO_LABELS, predicted=predicted_classes(run))
     if result:
         overall = result["overall"]
         context.update(
@@ -48,6 +57,14 @@ def performance(run: RunResult) -> dict[str, Any]:
             calibration_note=calibration_note(calibration),
         )
     return context
+
+
+def predicted_classes(run: RunResult) -> list[tuple[str, str]]:
+    """(class, examples predicted as it) for the explained examples, most predicted first, the largest few."""
+    counts = Counter(ex.prediction for ex in run.examples if ex.ok and ex.prediction is not None)
+    names = run.labels
+    return [(shown(names[c]) if 0 <= c < len(names) else str(c), fmt(n))
+            for c, n in counts.most_common(SHOWN_PREDICTED)]
 
 
 def _figures(*pairs: tuple[str, Any]) -> list[dict[str, str]]:
