@@ -9,7 +9,7 @@ import pytest
 from reportgen.report.format import shown
 from reportgen.report.render import write_report
 
-from support.browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
+from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from support.runs import demo_like_run, hostile_run, hostile_text
 
 pytestmark = pytest.mark.browser
@@ -28,18 +28,6 @@ READS_LEFT_TO_RIGHT = """([selector, phrase]) => {
     last.setStart(node, start + phrase.lastIndexOf(' ') + 1); last.setEnd(node, start + phrase.length);
     return first.getBoundingClientRect().left < last.getBoundingClientRect().left; }"""
 VISIBLE_EXAMPLES = "() => Array.from(document.querySelectorAll('article.example')).filter(a => !a.hidden).map(a => a.id)"
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install -y chromium (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as handle:
-        yield handle
 
 
 def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwright, classifier, tmp_path):

@@ -5,24 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from support.browser import CANVASES_NOT_BLANK, CHROMIUM, PageVisit, check_clean, draw_everything, open_report
+from support.browser import CANVASES_NOT_BLANK, PageVisit, check_clean, draw_everything, open_report
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
 from support.tiny_models import CORPUS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("chromium is not installed: apt-get install -y chromium (CI installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as handle:
-        yield handle
 
 
 def _opens_cleanly(playwright, path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from .tiny_models import CORPUS, WORDS
+from .tiny_models import CORPUS, WORDS, sharpened
 
 
 def decoder_tokenizer(bos: bool, pad: bool, eos: bool = True):
@@ -57,11 +57,7 @@ def build_decoder_folder(folder: Path, kind: str = "gpt2", pad: bool = False, nu
 
     tokenizer = decoder_tokenizer(bos=kind == "llama", pad=pad, eos=eos)
     torch.manual_seed(seed)
-    model = AutoModelForSequenceClassification.from_config(decoder_config(kind, tokenizer, num_labels))
-    with torch.no_grad():  # sharper logits than the default init
-        for param in model.parameters():
-            if param.dim() > 1:
-                param.mul_(3.0)
+    model = sharpened(AutoModelForSequenceClassification.from_config(decoder_config(kind, tokenizer, num_labels)))
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder

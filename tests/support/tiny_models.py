@@ -82,6 +82,16 @@ def _config(kind: str, vocab_size: int, num_labels: int, tokenizer):
     raise ValueError(kind)
 
 
+def sharpened(model):
+    """``model`` with its weight matrices tripled: sharper logits than the default init, so scores are not all
+    near zero."""
+    with torch.no_grad():
+        for param in model.parameters():
+            if param.dim() > 1:
+                param.mul_(3.0)
+    return model
+
+
 def build_model_folder(folder: Path, kind: str = "bert", num_labels: int = 2, seed: int = 0) -> Path:
     """Save a random tiny ``kind`` classifier with its tokenizer (safetensors) into ``folder``."""
     from transformers import AutoModelForSequenceClassification
@@ -89,11 +99,7 @@ def build_model_folder(folder: Path, kind: str = "bert", num_labels: int = 2, se
     tokenizer = roberta_tokenizer(folder) if kind == "roberta" else bert_tokenizer(folder)
     torch.manual_seed(seed)
     config = _config(kind, len(tokenizer), num_labels, tokenizer)
-    model = AutoModelForSequenceClassification.from_config(config)
-    with torch.no_grad():  # sharper logits than the default init, so scores are not all near zero
-        for param in model.parameters():
-            if param.dim() > 1:
-                param.mul_(3.0)
+    model = sharpened(AutoModelForSequenceClassification.from_config(config))
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
