@@ -325,7 +325,8 @@ def lime_heldout_scores(classifier, run) -> list[float]:
     from lime.lime_text import IndexedString
 
     from reportgen.explainers import explainers
-    from reportgen.explain.pooling import example_seed, visible_text
+    from reportgen.explain.perturbed import visible_text
+    from reportgen.explain.pooling import example_seed
 
     lime = explainers.get("lime")(**run.methods["lime"].params)
     predict = ModelRunner(classifier).predict_texts

@@ -24,6 +24,7 @@ from .results import store
 from .results.files import refuse_foreign
 from .results.folder import check_claimable
 from .results.records import RunResult
+from .tasks import check_segments
 
 DEMO_LIMIT = 50
 # The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
@@ -41,8 +42,10 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     """
     chosen = table.chosen("run", options)
     config = RunConfig(**table.of_group(chosen, table.SETTING))
+    paired = chosen["text_pair_column"] is not None if not isinstance(data, Dataset) else data.pairs is not None
     if not isinstance(model, Classifier):
-        model = load_classifier(model, **table.of_group(chosen, table.MODEL))
+        model = load_classifier(model, paired=paired, **table.of_group(chosen, table.MODEL))
+    check_segments(model.task, paired)
     if not isinstance(data, Dataset):
         data = load_dataset(data, model.labels, **table.of_group(chosen, table.DATA))
     if config.target == "label" and all(label is None for label in data.labels):

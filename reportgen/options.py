@@ -94,6 +94,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("task", "auto", "The kind of model (see `reportgen methods`) [default: chosen from the model's config "
            "and the data options].", MODEL),
     Option("text_column", "text", "Column that holds the texts.", DATA),
+    Option("text_pair_column", None, "Column that holds each example's second text (sentence pairs: NLI, "
+           "paraphrase, relevance); --task auto then picks the sentence_pair task.", DATA),
     Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids; 'none' "
            "for data without labels.", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),

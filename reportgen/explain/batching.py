@@ -147,12 +147,20 @@ class ModelRunner:
             return {}
         return {"calls": len(sizes), "mean": float(np.mean(sizes)), "max": int(max(sizes)), "min": int(min(sizes))}
 
-    def predict_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities for raw strings (tokenised with truncation)."""
+    def predict_texts(self, texts: Sequence[str], pairs: Sequence[str] | None = None) -> np.ndarray:
+        """Class probabilities for raw strings, each with its pair where given (tokenised with truncation,
+        the longer of a pair's texts first)."""
         if not len(texts):
             return np.zeros((0, len(self.classifier.labels)))
-        encoded = self.classifier.tokenizer(list(texts), truncation=True, max_length=self.classifier.max_length)
+        encoded = self.classifier.tokenizer(list(texts), None if pairs is None else list(pairs), truncation=True,
+                                            max_length=self.classifier.max_length)
         return self.predict_ids(encoded["input_ids"])
+
+    def predict_inputs(self, inputs: Sequence[str | tuple[str, str]]) -> np.ndarray:
+        """Class probabilities for model inputs: strings, or (text, pair) tuples for a task that reads pairs."""
+        if len(inputs) and isinstance(inputs[0], tuple):
+            return self.predict_texts([text for text, _ in inputs], [pair for _, pair in inputs])
+        return self.predict_texts(list(inputs))
 
 
 def _call_kind(kwargs: dict) -> str:

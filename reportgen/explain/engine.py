@@ -104,7 +104,7 @@ class Engine:
                          text_pair=pairs[i] if pairs is not None else None)
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
-                ex.words, ex.truncated = enc.words, enc.truncated
+                ex.words, ex.truncated, ex.word_segments = enc.words, enc.truncated, enc.word_segments
             problem = self._unexplainable(ex, enc, problems.get(ex.index))
             if problem is not None:
                 self._fail(run, ex, problem)

@@ -39,8 +39,9 @@ from ..results.records import Example
 from .batch import Batch
 from .explainer import Explainer, Explanation
 from .isolate import isolate
+from .perturbed import ModelInput
 
-Predict = Callable[[Sequence[str]], np.ndarray]
+Predict = Callable[[Sequence[ModelInput]], np.ndarray]
 Job = Callable[[Predict], Any]
 
 DEFAULT_TURN_TIMEOUT = 120.0
@@ -61,22 +62,6 @@ def example_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-def visible_text(classifier, ex: Example) -> str:
-    """The part of the example's text that the model sees.
-
-    For a truncated example the text is cut after the last character of the last
-    token kept, so the perturbations act only on the words that have scores and the
-    rest of the text cannot slide into the model's window when words are removed.
-    """
-    if not ex.truncated:
-        return ex.text
-    enc = classifier.tokenizer(
-        ex.text, truncation=True, max_length=classifier.max_length, return_offsets_mapping=True
-    )
-    end = max((stop for start, stop in enc["offset_mapping"]), default=0)
-    return ex.text[:end]
-
-
 class _Worker:
     """One job in its own thread; runs only while the pool has handed it the turn."""
 
@@ -85,7 +70,7 @@ class _Worker:
         self.rng_state = np.random.RandomState(seed).get_state()
         self.go = threading.Event()  # pool -> worker: your turn
         self.paused = threading.Event()  # worker -> pool: blocked on a request, or finished
-        self.request: list[str] | None = None
+        self.request: list[ModelInput] | None = None
         self.reply: np.ndarray | BaseException | None = None
         self.result: Any = None
         self.error: BaseException | None = None
@@ -113,14 +98,15 @@ class _Worker:
             self.finished = True
             self.paused.set()
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """What lime/shap call as their classifier: file a request, wait for the pooled answer."""
+    def predict(self, texts: Sequence[ModelInput]) -> np.ndarray:
+        """What lime/shap call as their classifier (through the example's PerturbedText.inputs): file a
+        request, wait for the pooled answer."""
         if threading.current_thread() is not self.thread:
             raise RuntimeError("a pooled predict function was called outside its worker thread")
         if self.cancelled or self.abandoned is not None:
             raise PoolCancelled("the pool no longer answers this example")
         self.reply = None
-        self.request = [str(text) for text in texts]
+        self.request = [tuple(map(str, item)) if isinstance(item, tuple) else str(item) for item in texts]
         self.go.clear()
         self.paused.set()
         self.go.wait()
@@ -245,7 +231,7 @@ class PooledExplainer(Explainer):
         results: list[Any] = [self._salvaged.pop(key, None) for key in keys]
         todo = [i for i, result in enumerate(results) if result is None]
         if todo:
-            pool = Pool(batch.runner.predict_texts, turn_timeout=self.turn_timeout)
+            pool = Pool(batch.runner.predict_inputs, turn_timeout=self.turn_timeout)
             self.last_pool = pool
             jobs, seeds = [], []
             for i in todo:

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explanation, explainers
-from ..explain.pooling import Job, PooledExplainer, Predict, example_seed, visible_text
+from ..explain.perturbed import perturbed_text
+from ..explain.pooling import Job, PooledExplainer, Predict, example_seed
 from ..ops.params import MAX_WORDS, Choice, Number, Text, Whole
 from ..results.records import Example
 
@@ -32,8 +33,9 @@ class Lime(PooledExplainer):
         "(feature_selection 'none'; with another lime selection method only num_features words are "
         "fitted, None = all, and the others score 0); a word's score is its coefficient. The random "
         "state of each example is seeded from (run seed, example index). Truncated texts are cut "
-        "after the last token the model sees. The perturbed texts of all examples of a batch are "
-        "evaluated together in pooled model batches."
+        "after the last token the model sees. The two texts of a pair are perturbed as one string "
+        "joined by the separator tokens (never removed) and scored as a pair again. The perturbed "
+        "texts of all examples of a batch are evaluated together in pooled model batches."
     )
     order = 50
     parameters = {
@@ -62,7 +64,8 @@ class Lime(PooledExplainer):
     def job(self, batch: Batch, ex: Example) -> Job:
         from lime.lime_text import IndexedString
 
-        text = visible_text(batch.classifier, ex)
+        perturbed = perturbed_text(batch.classifier, ex)
+        text = perturbed.string
         words = list(ex.words)
         indexed = IndexedString(text, split_expression=lambda t: words, bow=False,
                                 mask_string=self.params["mask_string"])
@@ -75,7 +78,7 @@ class Lime(PooledExplainer):
         def run(predict: Predict) -> Explanation:
             explainer = self.lime_explainer(words, seed)
             result = explainer.explain_instance(
-                text, predict, labels=(target,), num_features=n_features,
+                text, lambda strings: predict(perturbed.inputs(strings)), labels=(target,), num_features=n_features,
                 num_samples=self.params["num_samples"], distance_metric=self.params["distance_metric"],
             )
             return _explanation(result, target, len(words))

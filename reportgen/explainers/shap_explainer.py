@@ -6,7 +6,8 @@ import numpy as np
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explanation, explainers
-from ..explain.pooling import Job, PooledExplainer, Predict, visible_text
+from ..explain.perturbed import perturbed_text
+from ..explain.pooling import Job, PooledExplainer, Predict
 from ..ops.params import Choice, Text, Whole
 from ..ops.words import fold_to_words
 from ..results.records import Example
@@ -33,8 +34,9 @@ class PartitionShap(PooledExplainer):
         "the output on the unmasked text (additivity; the gap to the model's output on the example "
         "is kept per example). NumPy's global random state (which shap uses to break ties) is seeded "
         "per example from (run seed, example index). Truncated texts are cut after the last token "
-        "the model sees. The masked texts of all examples of a batch are evaluated together in "
-        "pooled model batches."
+        "the model sees. A pair's two texts are one string joined by the separator tokens, which "
+        "shap's masker keeps, and each masked string is split there and scored as a pair. The masked "
+        "texts of all examples of a batch are evaluated together in pooled model batches."
     )
     order = 60
     parameters = {
@@ -47,14 +49,17 @@ class PartitionShap(PooledExplainer):
         "fixed_context": Choice(None, choices=(None, 0, 1)),
     }
 
-    def shap_explainer(self, tokenizer, model_fn):
-        """The package's explainer configured as reportgen runs it (also used by tests)."""
+    def shap_explainer(self, tokenizer, model_fn, pieces=None):
+        """The package's explainer configured as reportgen runs it (also used by tests). ``pieces``: the
+        (string, its token pieces, their ids) that the masker cuts that one string into (a joined pair)."""
         import shap
 
         masker = shap.maskers.Text(
             tokenizer, mask_token=self.params["mask_token"],
             collapse_mask_token=self.params["collapse_mask_token"],
         )
+        if pieces is not None:
+            masker.token_segments = _cut_as(masker.token_segments, *pieces)
         return shap.Explainer(model_fn, masker, algorithm="partition")
 
     def explained_output(self, probabilities: np.ndarray, target: int) -> np.ndarray:
@@ -67,8 +72,9 @@ class PartitionShap(PooledExplainer):
 
     def job(self, batch: Batch, ex: Example) -> Job:
         classifier = batch.classifier
-        text = visible_text(classifier, ex)
-        (enc,) = classifier.encode([text])
+        perturbed = perturbed_text(classifier, ex)
+        text = perturbed.string
+        enc, pieces = self._encoded(classifier, perturbed)
         if enc.truncated or enc.words != ex.words:
             raise ValueError("shap's tokens of the text do not line up with the example's words")
         target = ex.target
@@ -76,9 +82,9 @@ class PartitionShap(PooledExplainer):
 
         def run(predict: Predict) -> Explanation:
             def model_fn(strings):
-                return self.explained_output(predict(list(strings)), target)
+                return self.explained_output(predict(perturbed.inputs(strings)), target)
 
-            explainer = self.shap_explainer(classifier.tokenizer, model_fn)
+            explainer = self.shap_explainer(classifier.tokenizer, model_fn, pieces)
             result = explainer(
                 [text], max_evals=self.params["max_evals"], batch_size=self.params["batch_size"],
                 fixed_context=self.params["fixed_context"], silent=True,
@@ -99,3 +105,44 @@ class PartitionShap(PooledExplainer):
             return Explanation(tokens=tokens, words=words, extra=extra)
 
         return run
+
+    @staticmethod
+    def _encoded(classifier, perturbed):
+        """The task's encoding of the text, and for a pair the pieces the masker is to cut the joined string
+        into: the pair's own tokens (tokenising the joined string whole can shift the second text's offsets)."""
+        if perturbed.joiner is None:
+            (enc,) = classifier.encode([perturbed.string])
+            return enc, None
+        ((text, pair),) = perturbed.inputs([perturbed.string])
+        (enc,) = classifier.encode([text], [pair])
+        return enc, (perturbed.string, pair_pieces(classifier.tokenizer, text, pair, perturbed.joiner),
+                     enc.input_ids)
+
+
+def pair_pieces(tokenizer, text: str, pair: str, joiner: str) -> list[str]:
+    """The substring of ``text + joiner + pair`` that each token of the pair's encoding stands for, cut as
+    shap's masker cuts one text (a token runs on to where the next token of its text starts); a special token
+    between the texts is its own token string (which the masker never masks), the first and last are ''."""
+    enc = tokenizer(text, pair, return_offsets_mapping=True)
+    starts, ends = (0, len(text) + len(joiner)), (len(text), len(text) + len(joiner) + len(pair))
+    sequences = enc.sequence_ids(0)
+    tokens = tokenizer.convert_ids_to_tokens(enc["input_ids"])
+    joined = text + joiner + pair
+    pieces = []
+    for i, (sequence, (start, end)) in enumerate(zip(sequences, enc["offset_mapping"])):
+        if sequence is None:
+            inside = any(s is not None for s in sequences[:i]) and any(s is not None for s in sequences[i:])
+            pieces.append(tokens[i] if inside else "")
+            continue
+        following = next((enc["offset_mapping"][j][0] for j in range(i + 1, len(sequences))
+                          if sequences[j] == sequence), ends[sequence] - starts[sequence])
+        pieces.append(joined[starts[sequence] + start: starts[sequence] + max(end, following)])
+    return pieces
+
+
+def _cut_as(token_segments, string: str, pieces: list[str], ids: list[int]):
+    """The masker's token_segments, giving ``pieces`` and ``ids`` for ``string``."""
+    def cut(s):
+        return (list(pieces), list(ids)) if s == string else token_segments(s)
+
+    return cut

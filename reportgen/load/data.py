@@ -121,14 +121,11 @@ def load_dataset(
             raise ReportgenError(f"{role} column {column!r} is not in {path}; columns: {_column_list(frame)}")
         if column is not None and isinstance(frame[column], pd.DataFrame):
             raise ReportgenError(f"{role} column {column!r} appears more than once in {path}")
-    if no_default_labels:
-        print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
-              "(name the labels with --label-column)", file=sys.stderr)
     texts, problems, replaced = _read_texts(frame[text_column], encoding, "text")
     pairs = None
     if text_pair_column is not None:
         pairs, pair_problems, pair_replaced = _read_texts(frame[text_pair_column], encoding, "text pair")
-        if len(pair_problems) == len(frame):
+        if all(row in pair_problems or not pair.strip() for row, pair in enumerate(pairs)):
             raise ReportgenError(f"text pair column {text_pair_column!r} of {path} holds no texts")
         for row, problem in pair_problems.items():
             problems.setdefault(row, problem)
@@ -144,6 +141,9 @@ def load_dataset(
         info["unreadable_texts"] = len(problems)
     if replaced:
         info["texts_with_invalid_unicode"] = replaced
+    if no_default_labels:
+        print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
+              "(name the labels with --label-column)", file=sys.stderr)
     return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs)
 
 

@@ -61,6 +61,7 @@ class Metric(Parameterised):
     order: ClassVar[int] = 100  # where it comes in the computation and the report, lower first
     section: ClassVar[str | None] = None  # the report section that shows its panel
     title: ClassVar[str] = ""  # the heading of its panel
+    tasks: ClassVar[tuple[str, ...] | None] = None  # the tasks whose runs it applies to (None: every task)
 
     def __init__(self, **params: Any):
         self.params = with_defaults("metric", self.name, self.defaults, params)
@@ -81,6 +82,12 @@ metrics: Registry[Metric] = Registry("metric")
 def defined(definitions: dict[str, str]) -> dict[str, Any]:
     """The start of a result whose definition comes in parts: all of it in one text, then part by part."""
     return {"definition": " ".join(definitions.values()), "definitions": definitions}
+
+
+def applies_to(cls: type[Metric], task: Any) -> bool:
+    """Whether metric ``cls`` is computed and shown for runs of ``task``: the metric names its tasks and the
+    task its metrics (either may say all)."""
+    return (cls.tasks is None or task.name in cls.tasks) and task.applies("metric", cls.name)
 
 
 def check_metric_params(names: list[str] | str | None, params: dict[str, dict[str, Any]] | None) -> None:
@@ -106,7 +113,7 @@ def compute_metrics(run: RunResult, runner: Any, names: list[str] | str | None =
     task = task_of(run)
     for name in metrics.resolve(names):
         cls = metrics.get(name)
-        if (cls.needs_model and runner is None) or not task.applies("metric", name):
+        if (cls.needs_model and runner is None) or not applies_to(cls, task):
             continue
         metric = cls(**params.get(name, {}))
         inputs = {"metric": f"{cls.__module__}.{cls.__qualname__}", "params": jsonable(metric.params)}

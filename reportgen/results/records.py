@@ -19,6 +19,7 @@ class Example:
     input_ids: list[int] = field(default_factory=list)
     word_ids: list[int | None] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
+    word_segments: list[int] | None = None  # per word, 0 (the text) or 1 (the pair), for tasks that read two texts
     truncated: bool = False
     prediction: int | None = None
     probabilities: list[float] = field(default_factory=list)

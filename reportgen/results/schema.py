@@ -9,8 +9,9 @@ the report reads it). A metric without a schema of its own (a plugin's) is check
 Beyond JSON Schema, a number must be finite unless its schema says ``"allowNonFinite": true``
 (scores and probabilities, which reportgen writes as computed; everything else it writes with NaN as
 null). The rules that span fields or files are checked in code after the schema: the class ids of an
-example are the model's, an attribution belongs to its file's method and to an example and has one
-score per token, and a count of correct examples is at most the count of examples.
+example are the model's and its word segments (pair tasks) are one per word, an attribution belongs to
+its file's method and to an example and has one score per token, and a count of correct examples is at
+most the count of examples.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ def check_example(row: Any, line: int, *, path: Path, classes: int, version: int
     for field in ("label", "prediction", "target"):
         if row[field] is not None and row[field] >= classes:
             raise ReportgenError(f"{place}: {field} {row[field]} is not a class of the model, which has {classes}")
+    segments = row.get("word_segments")
+    if segments is not None and len(segments) != len(row["words"]):
+        raise ReportgenError(f"{place}: word_segments holds {len(segments)} segments for the "
+                             f"{len(row['words'])} words")
 
 
 def check_attribution(row: Any, line: int, *, path: Path, tokens: dict[int, int], version: int) -> None:

@@ -28,6 +28,7 @@ from .records import Attribution, Example, Failure, MethodInfo, RunResult
 from .schema import check_attribution, check_example, check_run
 
 FORMAT_VERSION = 2
+PAIR_FIELDS = ("text_pair", "word_segments")  # Example fields that only tasks reading two texts fill in
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 
@@ -65,7 +66,7 @@ def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
     meta["failures"] = [asdict(failure) for failure in run.failures]
     contents = {
         "run.json": [json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8", errors="replace")],
-        "examples.jsonl": jsonl_chunks(asdict(ex) for ex in run.examples),
+        "examples.jsonl": jsonl_chunks(_example_row(ex) for ex in run.examples),
     }
     for method, by_example in run.attributions.items():
         contents[f"attributions/{method}.jsonl"] = _attribution_chunks(by_example)
@@ -78,6 +79,16 @@ def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
             temporary.unlink(missing_ok=True)
         raise
     return done
+
+
+def _example_row(ex: Example) -> dict[str, Any]:
+    """An example as its line holds it: the fields of pair tasks only where the example has them, so results of
+    one text per example are written as before those tasks existed."""
+    row = asdict(ex)
+    for name in PAIR_FIELDS:
+        if row[name] is None:
+            del row[name]
+    return row
 
 
 def _attribution_chunks(by_example: dict[int, Attribution]):

@@ -28,9 +28,20 @@ def choose_task(requested: str, config: Any, paired: bool) -> str:
     return fitting[0].name
 
 
+def check_segments(task: Task, paired: bool) -> None:
+    """Refuse, in one line, data of two texts per example for a task that reads one, and the other way round."""
+    readers = ", ".join(cls.name for cls in tasks if cls.reads_pairs)
+    if paired and not task.reads_pairs:
+        raise ReportgenError(f"--text-pair-column gives two texts per example, but the {task.name} task reads one; "
+                             f"use --task auto or a task that reads pairs ({readers})")
+    if task.reads_pairs and not paired:
+        raise ReportgenError(f"the {task.name} task reads two texts per example: name the column of the second "
+                             "with --text-pair-column")
+
+
 def task_of(run: RunResult) -> Task:
     """The task a saved run was made with (results written before tasks existed: sequence classification)."""
     return tasks.get(str(run.model.get("task") or run.config.get("task") or DEFAULT_TASK))()
 
 
-__all__ = ["AUTO", "DEFAULT_TASK", "choose_task", "Encoded", "Task", "task_of", "tasks"]
+__all__ = ["AUTO", "DEFAULT_TASK", "check_segments", "choose_task", "Encoded", "Task", "task_of", "tasks"]

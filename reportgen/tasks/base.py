@@ -104,6 +104,7 @@ class Encoded:
     word_ids: list[int | None]
     words: list[str]
     truncated: bool
+    word_segments: list[int] | None = None  # per word, the segment it is in (0: the text, 1: the pair), for pairs
 
 
 class Task:
@@ -115,6 +116,7 @@ class Task:
     metrics: ClassVar[tuple[str, ...] | None] = None  # the metrics that apply; None: all
     sections: ClassVar[tuple[str, ...] | None] = None  # the report sections that apply; None: all
     order: ClassVar[int] = 100  # where it comes in listings, lower first
+    reads_pairs: ClassVar[bool] = False  # whether each example is two texts (--text-pair-column)
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:

@@ -15,9 +15,11 @@ from reportgen.explain.batching import length_batches
 from reportgen.measure import Metric, compute_metrics, metrics
 from reportgen.measure.agreement import spearman, top_k_overlap
 from reportgen.measure.faithfulness import removal_counts
+from reportgen.measure.segment_share import SegmentShare
 from reportgen.ops.numbers import jsonable
 from reportgen.ops.ranking import average_ranks, ranking
 from reportgen.ops.words import is_spread, spread_to_tokens
+from reportgen.report.render import render_html
 from reportgen.results.records import Attribution, Example, MethodInfo, RunResult
 from reportgen.tasks.sequence_classification import SequenceClassification
 
@@ -642,6 +644,54 @@ def test_jsonable_turns_numpy_and_non_finite_values_into_json():
     assert jsonable(value) == {"a": 0.5, "b": [3, None], "c": [1.0, None], "1": True}
 
 
+# ---------------------------------------------------------------- segment share (sentence pairs)
+
+
+def share_run() -> RunResult:
+    """Two classes; example 0 (class 0): text words |1|, |-3|, pair word 4; example 1 (class 1): text 1, pair 1, 2;
+    example 2 (class 1): all zero (no share); example 3 failed."""
+    examples = [
+        Example(index=0, text="a b", text_pair="c", words=["a", "b", "c"], word_segments=[0, 0, 1], prediction=0,
+                target=0),
+        Example(index=1, text="a", text_pair="b c", words=["a", "b", "c"], word_segments=[0, 1, 1], prediction=1,
+                target=1),
+        Example(index=2, text="a", text_pair="b", words=["a", "b"], word_segments=[0, 1], prediction=1, target=1),
+        Example(index=3, text="a", text_pair="", error="text pair is empty"),
+    ]
+    run = RunResult(model={"labels": ["entailment", "contradiction"], "task": "sentence_pair"}, examples=examples,
+                    methods={"m": MethodInfo("m")})
+    for index, words in ((0, [1.0, -3.0, 4.0]), (1, [1.0, 1.0, -2.0]), (2, [0.0, 0.0])):
+        run.add(Attribution("m", index, tokens=[], words=words))
+    return run
+
+
+def test_segment_share_by_hand():
+    run = share_run()
+    compute_metrics(run, None, ["segment_share"])
+    result = run.metrics["segment_share"]["result"]
+    (overall,) = result["methods"]
+    shares = [4 / 8, 1 / 4]  # example 0: (1 + 3) / 8 on the text; example 1: 1 / 4
+    assert overall["examples"] == 2 and overall["undefined"] == 1
+    assert overall["text_share"] == pytest.approx(np.mean(shares))
+    assert overall["text_share_se"] == pytest.approx(np.std(shares, ddof=1) / np.sqrt(2))
+    assert overall["pair_share"] == pytest.approx(1 - np.mean(shares))
+    by_class = {row["class"]: row for row in result["per_class"]}
+    assert by_class["entailment"]["text_share"] == pytest.approx(0.5) and by_class["entailment"]["examples"] == 1
+    assert by_class["contradiction"]["text_share"] == pytest.approx(0.25)
+    assert by_class["contradiction"]["undefined"] == 1 and by_class["contradiction"]["text_share_se"] is None
+    panel = SegmentShare.present(result)
+    assert [row["class"] for row in panel.table.rows] == ["all classes", "entailment", "contradiction"]
+    assert panel.chart["data"]["values"][0]["share"] == pytest.approx(0.375)
+
+
+def test_the_segment_share_panel_shows_only_for_the_pair_task():
+    run = share_run()
+    compute_metrics(run, None, ["segment_share"])
+    assert "Text or pair: where the attribution mass lies" in render_html(run)
+    run.model["task"] = "sequence_classification"
+    assert "Text or pair: where the attribution mass lies" not in render_html(run)
+
+
 # ---------------------------------------------------------------- the registry's hand checks
 
 # Every registered metric -> the tests above that check it by hand (test_every_metric_is_hand_checked).
@@ -659,4 +709,5 @@ HAND_CHECKS = {
     "top_words": [test_top_words_by_hand, test_top_words_l1_normalisation_and_class_by],
     "error_words": [test_error_words_by_hand],
     "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
+    "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],
 }

@@ -21,9 +21,9 @@ from reportgen.explain.batching import ModelRunner
 from reportgen.explainers import Batch, explainers
 from reportgen.results.records import Example
 
+from support.captum_checks import RELATIVE_TOLERANCE, assert_rows_match
 from support.tiny_models import CORPUS
 
-RELATIVE_TOLERANCE = 1e-5
 KINDS = ("bert", "distilbert", "roberta")  # every tiny architecture (tests/tiny_models.py)
 LAYERS = {  # the attributed modules, spelled out per architecture (independent of reportgen's lookup)
     "bert": ["bert.embeddings", "bert.encoder.layer.0", "bert.encoder.layer.1"],
@@ -64,17 +64,6 @@ def logits_from_ids(classifier):
 
 def logits_from_embeds(classifier):
     return lambda embeds, mask: classifier.model(inputs_embeds=embeds, attention_mask=mask).logits
-
-
-def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch: Batch,
-                      scale: float | None = None) -> None:
-    """Equal up to RELATIVE_TOLERANCE x scale (default: the largest |reference| score)."""
-    reference = reference.detach().double().numpy()
-    assert np.abs(reference).max() > 0
-    scale = np.abs(reference).max() if scale is None else scale
-    for row, length in enumerate(batch.lengths):
-        np.testing.assert_allclose(ours[row], reference[row, :length], rtol=0, atol=RELATIVE_TOLERANCE * scale)
-        assert np.all(reference[row, length:] == 0), "captum gives padding no attribution"
 
 
 @pytest.mark.parametrize("kind,method,n_steps", [

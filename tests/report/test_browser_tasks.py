@@ -5,21 +5,26 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from support.browser import CANVASES_NOT_BLANK, PageVisit, check_clean, draw_everything, open_report
+from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
+from support.pair_models import build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
 
 pytestmark = pytest.mark.browser
 
 
-def _opens_cleanly(playwright, path) -> None:
+def _opens_cleanly(playwright, path, check_page=None) -> None:
+    """The report at ``path`` draws every chart, none blank, with no error and nothing fetched; ``check_page``
+    (a function of the page) checks what the task adds."""
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
     try:
         draw_everything(page)
         assert page.locator(".chart").count() >= 10
         assert all(page.evaluate(CANVASES_NOT_BLANK))
+        if check_page is not None:
+            check_page(page)
     finally:
         browser.close()
     check_clean(visit, path)
@@ -41,3 +46,23 @@ def test_an_unlabeled_report_opens_offline(playwright, bert_dir, tmp_path):
     out = tmp_path / "report.html"
     assert invoke(*run_args(bert_dir, data, out, "all", "--label-column", "none")).exit_code == 0
     _opens_cleanly(playwright, out)
+
+
+def both_texts_shown(page) -> None:
+    assert page.evaluate(OVERFLOW) == []
+    first = page.locator("#example-0")
+    assert first.locator(".segment-name").all_inner_texts() == ["Text", "Pair"]
+    assert first.locator(".segment.pair").inner_text().endswith(pair_rows()[0]["hypothesis"])
+    assert page.locator("#chart-segment_share[data-drawn=true]").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["bert", "roberta"])
+def test_a_sentence_pair_report_opens_offline_with_both_texts(playwright, kind, tmp_path):
+    folder = build_pair_folder(tmp_path / kind, kind)
+    data = tmp_path / "pairs.csv"
+    pd.DataFrame(pair_rows(2)).to_csv(data, index=False)
+    out = tmp_path / "report.html"
+    result = invoke(*run_args(folder, data, out, "all", "--text-column", "premise", "--text-pair-column",
+                              "hypothesis", "--param", "lime.num_samples=40", "--param", "shap.max_evals=64"))
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out, both_texts_shown)

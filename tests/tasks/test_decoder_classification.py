@@ -21,12 +21,12 @@ from reportgen.load.model import load_classifier
 from reportgen.results.records import Example
 from reportgen.tasks.decoder_classification import DecoderClassification, last_positions
 
+from support.captum_checks import assert_rows_match
 from support.cli import assert_one_line_error, invoke, run_args
 from support.decoder_models import build_decoder_folder
 from support.tiny_models import CORPUS
 
 VARIANTS = ("gpt2", "gpt2_pad", "llama", "llama_pad")  # with _pad: the tokenizer has a padding token of its own
-RELATIVE_TOLERANCE = 1e-5
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +57,6 @@ def make_batch(classifier) -> Batch:
 def own_logits(classifier):
     """transformers' own pooling from input ids: the rightmost token that is not the padding token."""
     return lambda ids, mask: classifier.model(input_ids=ids, attention_mask=mask).logits
-
-
-def assert_rows_match(ours, reference, batch, scale=None):
-    reference = reference.detach().double().numpy()
-    scale = np.abs(reference).max() if scale is None else scale
-    assert scale > 0
-    for row, length in enumerate(batch.lengths):
-        np.testing.assert_allclose(ours[row], reference[row, :length], rtol=0, atol=RELATIVE_TOLERANCE * scale)
 
 
 def test_auto_picks_the_decoder_task_for_gpt2_and_llama_and_not_for_bert(decoders, classifier):

@@ -23,6 +23,7 @@ from reportgen.results.records import Example, RunResult
 from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
 from reportgen.tasks.base import replacement_token
 from reportgen.tasks.decoder_classification import DecoderClassification
+from reportgen.tasks.sentence_pair import SentencePair
 from reportgen.tasks.sequence_classification import SequenceClassification
 
 from support.runs import measured
@@ -62,8 +63,23 @@ def check_decoder_classification(classifier):
     assert not task.fits(SimpleNamespace(model_type="gpt2"), paired=True)
 
 
+def check_sentence_pair(classifier):
+    """The pair task on a one-text classifier's tokenizer: two texts in, words per segment (the model with
+    token types is checked in test_sentence_pair.py)."""
+    task = SentencePair()
+    assert task.fits(SimpleNamespace(model_type="bert"), paired=True)
+    assert not task.fits(SimpleNamespace(model_type="bert"), paired=False)
+    assert not task.fits(SimpleNamespace(model_type="gpt2"), paired=True)
+    (enc,) = task.encode(classifier.tokenizer, ["good film"], classifier.max_length, pairs=["bad"])
+    assert enc.tokens.count("[SEP]") == 2 and enc.words == ["good", "film", "bad"]
+    assert enc.word_segments == [0, 0, 1]
+    with pytest.raises(ValueError, match="reads a pair for every text"):
+        task.encode(classifier.tokenizer, ["good film"], classifier.max_length)
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
-          "decoder_classification": check_decoder_classification}
+          "decoder_classification": check_decoder_classification,
+          "sentence_pair": check_sentence_pair}
 
 
 def test_every_registered_task_has_a_check():

@@ -17,8 +17,26 @@ def key_table(names: Sequence[str], prefix: str, labels: Sequence[str] | None = 
             for i, (name, label) in enumerate(zip(names, labels))]
 
 
+BOUNDARY_RULE = {"type": "rule", "color": "#111111", "strokeWidth": 2.5, "strokeDash": [5, 2]}
+
+
+def with_boundary(spec: dict[str, Any], first_of_pair: str, segment_of: str) -> dict[str, Any]:
+    """``spec``'s heatmap with a rule on the left edge of the pair's first cell, where the filter expression
+    ``first_of_pair`` holds, and each cell's segment (expression ``segment_of``) in its tooltip."""
+    mark, encoding = spec["mark"], dict(spec["encoding"])
+    encoding["tooltip"] = [*encoding["tooltip"], {"field": "segment", "type": "nominal", "title": "segment"}]
+    rule_x = {key: value for key, value in encoding["x"].items() if key != "axis"}
+    rule = {"transform": [{"filter": first_of_pair}], "mark": BOUNDARY_RULE,
+            "encoding": {"x": {**rule_x, "bandPosition": 0}}}
+    layered = {key: value for key, value in spec.items() if key not in ("mark", "encoding")}
+    layered["transform"] = [*spec["transform"], {"calculate": segment_of, "as": "segment"}]
+    layered["layer"] = [{"mark": mark, "encoding": encoding}, rule]
+    return layered
+
+
 def position_matrix_template(template_id: str, dataset: str, keys: list[dict[str, Any]], *, row_title: str,
-                             unit: str, legend: str, per_row: bool, height_step: int = 16) -> Template:
+                             unit: str, legend: str, per_row: bool, height_step: int = 16,
+                             pairs: bool = False) -> Template:
     """Rows (methods or layers) x positions (tokens or words) heatmap from one compact data row.
 
     The data row holds ``t``, the tokens, ``w``, each token's word index (null for special tokens
@@ -26,7 +44,8 @@ def position_matrix_template(template_id: str, dataset: str, keys: list[dict[str
     parallel, number the positions, fold the key columns into rows, look up the row names and
     divide each score by the largest absolute score over the real (non-special) tokens of its row
     (``per_row``) or of the whole matrix; special tokens that exceed it are clamped to -1 or 1 (a
-    row without real tokens is scaled by its largest score over all tokens).
+    row without real tokens is scaled by its largest score over all tokens). With ``pairs``, the row also
+    holds ``b``, the position of the pair's first token, and a rule marks where the pair begins.
     """
     fields = [k["k"] for k in keys]
     scale_group = {"groupby": ["k"]} if per_row else {}
@@ -71,18 +90,24 @@ def position_matrix_template(template_id: str, dataset: str, keys: list[dict[str
         },
         "config": NO_VIEW_STROKE,
     }
+    if pairs:
+        spec = with_boundary(spec, "datum.position == datum.b",
+                             "isValid(datum.w) ? (datum.position >= datum.b ? 'pair' : 'text') : 'special'")
     return Template(template_id, spec, [dataset])
 
 
-def word_matrix_template(template_id: str, keys: list[dict[str, Any]], overrides: Sequence[str] = ()) -> Template:
+def word_matrix_template(template_id: str, keys: list[dict[str, Any]], overrides: Sequence[str] = (),
+                         pairs: bool = False) -> Template:
     """Methods x words heatmap folded from the token row of :func:`position_matrix_template`.
 
     The row also holds ``w`` (each token's word index, null for special tokens) and ``W`` (the
     words). Token scores are summed per word and method. A method whose word scores are not the
     sum of its token scores has, in the keys listed in ``overrides``, an extra array ``u<i>``
-    with its word scores spread over the word's tokens (empty when the sum is right).
+    with its word scores spread over the word's tokens (empty when the sum is right). With ``pairs``, the
+    row also holds ``B``, the index of the pair's first word, and a rule marks where the pair begins.
     """
     fields = [k["k"] for k in keys]
+    extra_groups = ["B"] if pairs else []  # kept through the sum per word, for the boundary rule
     sources = [f"u{f[1:]}" if f in overrides else f for f in fields]
     fill = [{"calculate": f"isValid(datum.u{f[1:]}) ? datum.u{f[1:]} : datum.{f}", "as": f"u{f[1:]}"}
             for f in fields if f in overrides]
@@ -95,7 +120,7 @@ def word_matrix_template(template_id: str, keys: list[dict[str, Any]], overrides
             {"filter": "isValid(datum.w) && isValid(datum.s)"},
             {"calculate": "datum.W[datum.w]", "as": "word"},
             {"calculate": "'m' + slice(datum.src, 1)", "as": "k"},
-            {"aggregate": [{"op": "sum", "field": "s", "as": "s"}], "groupby": ["w", "word", "k"]},
+            {"aggregate": [{"op": "sum", "field": "s", "as": "s"}], "groupby": ["w", "word", "k", *extra_groups]},
             {"lookup": "k", "from": {"data": {"values": keys}, "key": "k", "fields": ["name", "full", "o"]}},
             {"calculate": "abs(datum.s)", "as": "size"},
             {"joinaggregate": [{"op": "max", "field": "size", "as": "largest"}], "groupby": ["k"]},
@@ -123,6 +148,8 @@ def word_matrix_template(template_id: str, keys: list[dict[str, Any]], overrides
         },
         "config": NO_VIEW_STROKE,
     }
+    if pairs:
+        spec = with_boundary(spec, "datum.w == datum.B", "datum.w >= datum.B ? 'pair' : 'text'")
     return Template(template_id, spec, ["tok"])
 
 

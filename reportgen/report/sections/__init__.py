@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ...measure import Panel, metrics
+from ...measure import Panel, applies_to, metrics
 from ...results.records import RunResult
+from ...tasks import task_of
 from ..charts import Chart
 from ..figures import metric, metric_error
 from ..format import cell
@@ -43,10 +44,12 @@ def context(section: Section, run: RunResult) -> dict[str, Any]:
 
 
 def panels(run: RunResult, anchor: str) -> list[dict[str, Any]]:
-    """For each registered metric that shows in section ``anchor``: its title and its panel, or why it has none."""
+    """For each registered metric that shows in section ``anchor``: its title and its panel, or why it has none
+    (a metric that does not apply to the run's task is not shown)."""
     shown = []
+    task = task_of(run)
     for cls in metrics:
-        if cls.section != anchor:
+        if cls.section != anchor or not applies_to(cls, task):
             continue
         result = metric(run, cls.name)
         panel = cls.present(result) if result is not None else None

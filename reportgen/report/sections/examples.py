@@ -38,6 +38,11 @@ WORD_NOTE = (
     "value. Word-level methods (LIME) score words directly; their token scores share each word's score "
     "equally, so the sum gives the word score back."
 )
+PAIR_NOTE = (
+    "Each example reads two texts, shown as \"Text\" and \"Pair\". The heatmaps hold the tokens and words of "
+    "both, the text's first; a dashed vertical line marks where the pair begins, and a cell's tooltip names "
+    "its segment. Separator and other special tokens belong to neither text's words and are never removed."
+)
 LAYER_NOTE = (
     "Attribution mass of every layer's output per token (integrated gradients with each layer's output "
     "as the input, summed over the hidden dimension), divided by the largest absolute value over the real "
@@ -68,6 +73,7 @@ class _Layout:
     layer_names: list[str] | None
     attention_method: str | None
     attention_shape: tuple[int, int] | None
+    pairs: bool = False  # examples of two texts: the heatmaps mark where the pair begins
 
 
 def _layer_label(name: str) -> str:
@@ -95,10 +101,11 @@ def _layout(run: RunResult) -> _Layout:
         if any(index in by_index and not _folds_to_words(run, by_index[index], a.tokens, a.words)
                for index, a in run.attributions[method].items())
     )
+    pairs = any(ex.word_segments is not None for ex in run.examples)
     templates = [
         position_matrix_template("tpl-tokens", "tok", keys, row_title="method", unit="token",
-                                        legend="score / max |score| on the row's real tokens", per_row=True),
-        word_matrix_template("tpl-words", keys, sorted(overrides)),
+                                 legend="score / max |score| on the row's real tokens", per_row=True, pairs=pairs),
+        word_matrix_template("tpl-words", keys, sorted(overrides), pairs=pairs),
     ]
     layer_method = layer_names = None
     for method in methods:
@@ -112,7 +119,7 @@ def _layout(run: RunResult) -> _Layout:
         layer_keys = key_table(layer_names, "L", [_layer_label(n) for n in layer_names])
         templates.append(position_matrix_template(
             "tpl-layers", "tok", layer_keys, row_title="layer output", unit="token",
-            legend="score / max |score| on the matrix's real tokens", per_row=False, height_step=14))
+            legend="score / max |score| on the matrix's real tokens", per_row=False, height_step=14, pairs=pairs))
     attention_method = shape = None
     for method in methods:
         for attribution in run.attributions[method].values():
@@ -125,7 +132,7 @@ def _layout(run: RunResult) -> _Layout:
             break
     if shape:
         templates.append(attention_template("tpl-attention", *shape))
-    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape)
+    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape, pairs)
 
 
 def filter_classes(run: RunResult, count: int) -> list[int]:
@@ -210,7 +217,8 @@ def explorer(run: RunResult) -> dict[str, Any]:
         "attention_method": layout.attention_method,
         "attention_kept": kept,
         "attention_limit": run.config.get("attention_maps"),
-        "notes": {"tokens": TOKEN_NOTE, "words": WORD_NOTE, "layers": LAYER_NOTE, "attention": ATTENTION_NOTE},
+        "notes": {"tokens": TOKEN_NOTE, "words": WORD_NOTE, "layers": LAYER_NOTE, "attention": ATTENTION_NOTE,
+                  "pairs": PAIR_NOTE if layout.pairs else ""},
     }
 
 
@@ -222,6 +230,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         "index": ex.index,
         "anchor": f"example-{ex.index}",
         "text": shown(ex.text),
+        "pair": None if ex.text_pair is None else shown(ex.text_pair),
         "label": label_name(run, ex.label),
         "prediction": label_name(run, ex.prediction),
         "label_filter": filter_value(ex.label, filter_ids),
@@ -245,6 +254,8 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         return item
     row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
                            "W": [shown(w) for w in ex.words]}
+    if layout.pairs:
+        row.update(pair_starts(ex))
     scored = 0
     for i, method in enumerate(layout.methods):
         attribution = run.attributions[method].get(ex.index)
@@ -281,6 +292,15 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
     if data:
         item.update(data=data, data_id=data_id, charts=chart_list)
     return item
+
+
+def pair_starts(ex: Example) -> dict[str, int]:
+    """Where an example's pair begins: ``b``, its first token's position, and ``B``, its first word's index
+    (-1 for an example without a pair, or whose pair was cut away)."""
+    segments = ex.word_segments or []
+    first_word = next((w for w, segment in enumerate(segments) if segment == 1), -1)
+    first_token = next((i for i, w in enumerate(ex.word_ids) if w is not None and w == first_word), -1)
+    return {"b": first_token if first_word >= 0 else -1, "B": first_word}
 
 
 def _layer_rows(run: RunResult, ex: Example, layout: _Layout) -> dict[str, list[float]] | None:

@@ -1,0 +1,20 @@
+"""Comparing reportgen's token scores of a batch with a Captum reference computed on the same padded batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+RELATIVE_TOLERANCE = 1e-5
+
+
+def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch,
+                      scale: float | None = None) -> None:
+    """Equal up to RELATIVE_TOLERANCE x scale (default: the largest |reference| score), row by row over each
+    example's own tokens; Captum gives the padding no attribution."""
+    reference = reference.detach().double().numpy()
+    assert np.abs(reference).max() > 0
+    scale = np.abs(reference).max() if scale is None else scale
+    for row, length in enumerate(batch.lengths):
+        np.testing.assert_allclose(ours[row], reference[row, :length], rtol=0, atol=RELATIVE_TOLERANCE * scale)
+        assert np.all(reference[row, length:] == 0), "captum gives padding no attribution"
