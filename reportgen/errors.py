@@ -54,3 +54,10 @@ def first_line(err: BaseException) -> str:
 def reason(err: BaseException) -> str:
     """Why something failed, for the record of a failed example or plugin: 'TypeName: first line'."""
     return f"{type(err).__name__}: {first_line(err)}"
+
+
+def printable(text: str, limit: int = 120) -> str:
+    """``text`` for a one-line terminal message: control and format characters escaped, cut at ``limit``."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                    for c in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."

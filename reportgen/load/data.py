@@ -15,9 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ReportgenError, first_line
-from ..tasks.base import label_key
+from ..errors import ReportgenError, first_line, printable
 from .delimited import read_delimited as _read_delimited
+from .labels import is_missing, match_labels
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),
@@ -27,16 +27,10 @@ TABLE_READERS = {
     ".parquet": lambda path, enc: pd.read_parquet(path),
 }
 SPLIT_PREFERENCE = ("test", "validation", "valid", "dev", "train")
-# Label cells that mean "no label" (unless the model has a class of that name).
-MISSING_LABELS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
-# Yes/no labels (JSON true/false, a cell "True" in any format) are class names, never ids: nothing says
-# which class "true" is.
-YES_NO = frozenset({"true", "false"})
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 NO_LABELS = "none"  # --label-column none: data without labels
 DEFAULT_LABEL_COLUMN = "label"  # when a file lacks it, the data is read as unlabeled (other names must exist)
 SHOWN_COLUMNS = 20
-SHOWN_LABELS = 10
 
 
 @dataclass
@@ -131,7 +125,7 @@ def load_dataset(
             problems.setdefault(row, problem)
         replaced += pair_replaced
     labels = match_labels(frame[label_column].tolist(), label_names) if label_column else [None] * len(frame)
-    groups = [None if _is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
+    groups = [None if is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
         if group_column else None
     info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
                 missing_labels=sum(label is None for label in labels), duplicate_texts=duplicate_count(texts))
@@ -159,33 +153,6 @@ def _read_texts(column: pd.Series, encoding: str, role: str) -> tuple[list[str],
         if problem:
             problems[row] = problem if role == "text" else problem.replace("text", role, 1)
     return texts, problems, replaced
-
-
-def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int | None]:
-    """Map label names (case-insensitive) or ids to label ids.
-
-    A missing label (None, NaN, an empty cell, 'nan', 'null', ...) becomes None: the row is kept
-    as an unlabeled example. A yes/no label (true/false in any format) matches only a class of that
-    name. A label that is not the model's fails with the list of its labels.
-    """
-    by_name = {label_key(name): i for i, name in enumerate(label_names)}
-    matched: list[int | None] = []
-    for row, value in enumerate(values):
-        if isinstance(value, str) and label_key(value) in by_name:
-            matched.append(by_name[label_key(value)])
-            continue
-        if _is_missing(value):
-            matched.append(None)
-            continue
-        label_id = _label_id(value, by_name, len(label_names))
-        if label_id is None:
-            yes_no = "; a yes/no label matches only a class named true or false" if _is_yes_no(value) else ""
-            raise ReportgenError(
-                f"label {_shown(value)} in row {row} is not one of the model's labels: "
-                f"{_label_list(label_names)} (or ids 0-{len(label_names) - 1}){yes_no}"
-            )
-        matched.append(label_id)
-    return matched
 
 
 def cut_long_texts(dataset: Dataset, max_chars: int) -> Dataset:
@@ -231,21 +198,8 @@ def clean_text(text: str) -> str:
     return LONE_SURROGATE.sub("\ufffd", text)
 
 
-def printable(text: str, limit: int = 120) -> str:
-    """``text`` for a one-line terminal message: control and format characters escaped, cut at ``limit``."""
-    shown = "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode("ascii")
-                    for c in str(text))
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
-
-
 def _shown(value: Any, limit: int = 60) -> str:
     return printable(repr(value), limit)
-
-
-def _label_list(label_names: Sequence[str]) -> str:
-    names = [printable(str(name), 40) for name in label_names[:SHOWN_LABELS]]
-    more = len(label_names) - SHOWN_LABELS
-    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
 
 
 def _column_list(frame: pd.DataFrame) -> str:
@@ -261,23 +215,6 @@ def _check_encoding(encoding: str) -> None:
         raise ReportgenError(f"unknown text encoding {printable(encoding)!r} given with --encoding") from None
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip().lower() in MISSING_LABELS
-    if isinstance(value, (list, tuple, dict, set, np.ndarray)):
-        return False
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _is_yes_no(value: Any) -> bool:
-    return isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and label_key(value) in YES_NO)
-
-
 def _largest_remainder(sizes: dict[int, int], total: int) -> dict[int, int]:
     count = sum(sizes.values())
     exact = {c: total * n / count for c, n in sizes.items()}
@@ -286,23 +223,6 @@ def _largest_remainder(sizes: dict[int, int], total: int) -> dict[int, int]:
     for label in by_remainder[: total - sum(quotas.values())]:
         quotas[label] += 1
     return quotas
-
-
-def _label_id(value: Any, by_name: dict[str, int], n_labels: int) -> int | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        value = str(bool(value))
-    key = label_key(value)
-    if key in by_name:
-        return by_name[key]
-    try:
-        number = float(key)
-    except ValueError:
-        return None
-    if number.is_integer() and 0 <= number < n_labels:
-        return int(number)
-    return None
 
 
 def _as_text(value: Any, encoding: str = "utf-8") -> tuple[str, str | None]:
@@ -320,7 +240,7 @@ def _as_text(value: Any, encoding: str = "utf-8") -> tuple[str, str | None]:
             return bytes(value).decode(encoding, "replace"), f"text is bytes that are not valid {encoding}"
     if isinstance(value, (list, tuple, dict, set, np.ndarray)):
         return str(value), f"text is a {type(value).__name__}, not a string"
-    if _is_missing(value):
+    if is_missing(value):
         return "", "text is missing"
     if isinstance(value, (bool, int, float, Decimal, np.number, np.bool_)):
         return str(value), None
