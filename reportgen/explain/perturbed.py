@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from ..results.queries import pair_start
 from ..results.records import Example
 
 ModelInput = str | tuple[str, str]  # one text, or a text and its pair
@@ -82,11 +83,10 @@ def visible_pair(classifier: Any, ex: Example) -> tuple[str, str]:
 
 def between_segments(ex: Example) -> list[str]:
     """The special tokens between the last token of a pair's first text and the first of its second."""
-    segments = ex.word_segments or []
-    first = next((i for i, word in enumerate(ex.word_ids) if word is not None and segments[word] == 1), None)
-    if first is None:
+    begins = pair_start(ex)
+    if begins is None:
         raise ValueError("the example has no word of its second text")
-    start = first
+    first = start = begins[1]
     while start > 0 and ex.word_ids[start - 1] is None:
         start -= 1
     if start == first:

@@ -19,6 +19,16 @@ def scored(run: RunResult) -> list[Example]:
     return [ex for ex in explained(run) if ex.label is not None]
 
 
+def pair_start(ex: Example) -> tuple[int, int] | None:
+    """Where an example's second text begins: the index of its first word and the position of its first
+    token; None for an example of one text, or whose second text has no word left."""
+    segments = ex.word_segments or []
+    first_word = next((w for w, segment in enumerate(segments) if segment == 1), None)
+    if first_word is None:
+        return None
+    return first_word, next(i for i, w in enumerate(ex.word_ids) if w == first_word)
+
+
 def example_counts(run: RunResult) -> dict[str, int]:
     """How many examples the run holds, failed, lack a label, and are scored."""
     return {

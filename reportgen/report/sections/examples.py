@@ -15,7 +15,7 @@ from ...measure.performance import MAX_CLASSES
 from ...ops.numbers import sigs
 from ...ops.words import spread_to_tokens
 from ...results.maps import stored_maps
-from ...results.queries import methods_with_scores
+from ...results.queries import methods_with_scores, pair_start
 from ...results.records import Example, RunResult
 from ..charts import Chart, Template
 from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
@@ -297,10 +297,8 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
 def pair_starts(ex: Example) -> dict[str, int]:
     """Where an example's pair begins: ``b``, its first token's position, and ``B``, its first word's index
     (-1 for an example without a pair, or whose pair was cut away)."""
-    segments = ex.word_segments or []
-    first_word = next((w for w, segment in enumerate(segments) if segment == 1), -1)
-    first_token = next((i for i, w in enumerate(ex.word_ids) if w is not None and w == first_word), -1)
-    return {"b": first_token if first_word >= 0 else -1, "B": first_word}
+    start = pair_start(ex)
+    return {"b": -1, "B": -1} if start is None else {"b": start[1], "B": start[0]}
 
 
 def _layer_rows(run: RunResult, ex: Example, layout: _Layout) -> dict[str, list[float]] | None:
