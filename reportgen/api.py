@@ -46,9 +46,10 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     if not isinstance(model, Classifier):
         model = load_classifier(model, paired=paired, **table.of_group(chosen, table.MODEL))
     check_segments(model.task, paired)
+    check_threshold(model.task, config.threshold)
     if not isinstance(data, Dataset):
-        data = load_dataset(data, model.labels, **table.of_group(chosen, table.DATA))
-    if config.target == "label" and all(label is None for label in data.labels):
+        data = load_dataset(data, model.labels, multi_label=model.task.per_label, **table.of_group(chosen, table.DATA))
+    if config.target == "label" and all(label is None for label in data.label_sets or data.labels):
         raise ReportgenError("--target label explains each example's label, and the data has no labels; "
                              "use --target pred")
     limit = chosen["limit"]
@@ -64,6 +65,13 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
         raise interrupted(err, checkpoint.saved_units()) from None
     finally:
         checkpoint.close()
+
+
+def check_threshold(task: Any, threshold: float) -> None:
+    """--threshold decides which labels a multi-label model predicts; for any other task it is refused."""
+    if threshold != table.BY_NAME["threshold"].default and not task.per_label:
+        raise ReportgenError(f"--threshold applies to multi-label tasks, and the {task.name} task predicts one "
+                             "class per example (the most probable)")
 
 
 def explain_and_measure(classifier: Classifier, dataset: Dataset, config: RunConfig, *,

@@ -17,6 +17,7 @@ from .errors import ReportgenError, Terminated, first_line, interrupted
 
 CLICK_TYPES = {
     "int": int,
+    "number": float,
     "file": click.Path(dir_okay=False, path_type=Path),
     "folder": click.Path(file_okay=False, path_type=Path),
     "path": click.Path(path_type=Path),

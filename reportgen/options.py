@@ -35,7 +35,7 @@ NO_FLAG = "no flag"  # an option of the Python API only
 @dataclass(frozen=True)
 class Option:
     """One option: ``name`` is the keyword argument (and, for a setting, the RunConfig field and its key in
-    the results); ``kind`` is text, int, choice, flag, file, folder, path, params or repeat."""
+    the results); ``kind`` is text, int, number, choice, flag, file, folder, path, params or repeat."""
 
     name: str
     default: Any
@@ -45,6 +45,7 @@ class Option:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     allowed: range | None = None  # whole numbers checked here, not by click, so that the error is one line
+    between: tuple[float, float] | None = None  # a number's open interval
     flag: str | None = None  # the command-line flag when it is not --name-with-dashes (NO_FLAG: none)
     commands: tuple[str, ...] = ("run",)
     metavar: str | None = None
@@ -82,6 +83,11 @@ class Option:
             if self.allowed is not None and value not in self.allowed:
                 raise ReportgenError(f"{self.shown_name} must be a whole number from {self.allowed.start} to "
                                      f"{self.allowed.stop - 1}, not {value}")
+        if self.kind == "number" and self.between is not None:
+            low, high = self.between
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not low < value < high:
+                raise ReportgenError(f"{self.shown_name} must be a number between {low:g} and {high:g}, not {value!r}")
         if self.kind == "params" and not isinstance(value, dict):
             raise ReportgenError(f"{self.shown_name} must map names to their parameters, not {value!r}")
 
@@ -93,11 +99,15 @@ OPTIONS: tuple[Option, ...] = (
            kind="path", required=True),
     Option("task", "auto", "The kind of model (see `reportgen methods`) [default: chosen from the model's config "
            "and the data options].", MODEL),
+    Option("multi_label", False, "Read the model as multi-label (a sigmoid per label: the multi_label task) "
+           "whatever its config's problem_type says.", MODEL, kind="flag"),
     Option("text_column", "text", "Column that holds the texts.", DATA),
     Option("text_pair_column", None, "Column that holds each example's second text (sentence pairs: NLI, "
            "paraphrase, relevance); --task auto then picks the sentence_pair task.", DATA),
     Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids; 'none' "
            "for data without labels.", DATA),
+    Option("label_separator", ",", "Multi-label data: what separates the label names in a cell (a cell may "
+           "also hold a JSON list).", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),
     Option("encoding", "utf-8", "Text encoding of CSV/TSV/JSONL files.", DATA),
     Option("limit", None, "Explain a seeded, class-stratified sample of this many rows.", SAMPLE, kind="int",
@@ -107,6 +117,8 @@ OPTIONS: tuple[Option, ...] = (
            commands=BOTH),
     Option("target", "pred", "Explain the predicted class or the true label.", SETTING, kind="choice",
            choices=TARGETS),
+    Option("threshold", 0.5, "Multi-label: a label is predicted when its probability reaches this.", SETTING,
+           kind="number", between=(0.0, 1.0)),
     Option("seed", 0, "Seed for the --limit sample and the random methods (random, lime, shap).", SETTING,
            kind="int", allowed=SEEDS, commands=BOTH, demo_help="Seed for sampling and random methods."),
     Option("max_batch_tokens", None, "Most padded tokens in one model batch [default: "

@@ -65,7 +65,7 @@ def test_settings_are_checked_in_one_line(settings, message):
 
 def test_an_unknown_keyword_is_named_with_the_valid_ones():
     with pytest.raises(UnknownParameterError, match="function 'explain' has no parameter 'batch'; valid parameters: "
-                                                    "task, text_column, text_pair_column, label_column"):
+                                                    "task, multi_label, text_column, text_pair_column, label_column"):
         reportgen.explain("model", "data.csv", batch=3)
 
 

@@ -69,15 +69,22 @@ class Engine:
         if self.checkpoint is not None:
             self.checkpoint.open(run.key, self._method_keys())
         started = time.perf_counter()
-        self._explain_all([ex for ex in run.examples if ex.ok], run)
+        if self.classifier.task.per_label:
+            self._predict_all([ex for ex in run.examples if ex.ok], run)
+            run.examples = self._units(run)
+            self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
+        else:
+            self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
         return run
 
     def _run_key(self, run: RunResult) -> str:
         """Fingerprint of everything that decides batches and predictions."""
         data = [(ex.index, ex.text, ex.label, ex.group) + ((ex.text_pair,) if ex.text_pair is not None else ())
-                for ex in run.examples]
+                + ((ex.labels,) if ex.labels is not None else ()) for ex in run.examples]
         settings = {key: run.config[key] for key in KEYED_SETTINGS}
+        if self.classifier.task.per_label:
+            settings["threshold"] = run.config["threshold"]
         model = (self.classifier.task.name, self.classifier.replacement_id)
         if model == (DEFAULT_TASK, self.classifier.tokenizer.mask_token_id):
             model = ()  # as results written before tasks and --replacement had them
@@ -101,7 +108,8 @@ class Engine:
         for i, enc in enumerate(encoded):
             group = dataset.groups[i] if dataset.groups is not None else None
             ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group,
-                         text_pair=pairs[i] if pairs is not None else None)
+                         text_pair=pairs[i] if pairs is not None else None,
+                         labels=dataset.label_sets[i] if dataset.label_sets is not None else None)
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated, ex.word_segments = enc.words, enc.truncated, enc.word_segments
@@ -130,30 +138,45 @@ class Engine:
             return f"the tokenizer failed: {enc}"
         if not enc.words:
             return "text has no tokens after tokenisation"
-        if ex.label is None and self.config.target == "label":
+        if ex.label is None and ex.labels is None and self.config.target == "label":
             return "no label to explain"
         return None
 
-    def _explain_all(self, examples: list[Example], run: RunResult) -> None:
+    def _explain_all(self, examples: list[Example], run: RunResult, predicted: bool = False) -> None:
+        """Every method over ``examples`` in planned batches, each batch predicted first unless ``predicted``."""
         self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
         trimmer = HeapTrimmer()
         with ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
             for number, positions in enumerate(plan):
-                self._run_batch(number, [examples[i] for i in positions], run, bars)
+                self._run_batch(number, [examples[i] for i in positions], run, bars, predicted)
                 if self.trim_heap:
                     trimmer.after_batch()
 
-    def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: ProgressBars) -> None:
+    def _predict_all(self, examples: list[Example], run: RunResult) -> None:
+        """The model's answer for every example, in planned batches (before a per-label task expands them)."""
+        for number, positions in enumerate(self.runner.batches([len(ex.input_ids) for ex in examples])):
+            part = [examples[i] for i in positions]
+            self._answer(number, part, Batch(self.runner, part), run)
+
+    def _units(self, run: RunResult) -> list[Example]:
+        """Each row once per label it is explained for (at least once, so that no row goes missing: a row with
+        no label to explain, or a failed one, stays as one unit without a target), numbered in row order.
+        The failures recorded so far are of rows, and move to their row's unit."""
+        units: list[Example] = []
+        for row in run.examples:
+            targets = self.classifier.task.targets(row, self.config.target) if row.ok else []
+            for target in targets or [None]:
+                units.append(replace(row, index=len(units), source=row.index, target=target))
+        unit_of_row = {unit.source: unit.index for unit in units if not unit.ok}
+        for failure in run.failures:
+            failure.example = unit_of_row[failure.example]
+        return units
+
+    def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: ProgressBars,
+                   predicted: bool = False) -> None:
         batch = self._batch(examples)
-        stored = self.checkpoint.outcomes(number, examples) if self.checkpoint else None
-        if stored is None:
-            started = time.perf_counter()
-            stored = self._predict(batch)
-            run.timings["predict"] = run.timings.get("predict", 0.0) + time.perf_counter() - started
-            if self.checkpoint:
-                self.checkpoint.save_outcomes(number, stored)
-        ok = [ex for ex, outcome in zip(examples, stored) if self._absorb_outcome(ex, outcome, run)]
+        ok = examples if predicted else self._answer(number, examples, batch, run)
         if len(ok) < len(examples) and ok:
             batch = self._batch(ok)
         for name, explainer in self.explainers.items():
@@ -165,6 +188,18 @@ class Engine:
             if unit is not None:
                 self._absorb_unit(run, name, unit)
             bars.advance(name, len(examples), run.methods[name].seconds)
+
+    def _answer(self, number: int, examples: list[Example], batch: Batch, run: RunResult) -> list[Example]:
+        """The model's answers for batch ``number`` (stored ones, else predicted and stored), recorded on its
+        examples; the examples it answered."""
+        stored = self.checkpoint.outcomes(number, examples) if self.checkpoint else None
+        if stored is None:
+            started = time.perf_counter()
+            stored = self._predict(batch)
+            run.timings["predict"] = run.timings.get("predict", 0.0) + time.perf_counter() - started
+            if self.checkpoint:
+                self.checkpoint.save_outcomes(number, stored)
+        return [ex for ex, outcome in zip(examples, stored) if self._absorb_outcome(ex, outcome, run)]
 
     def _predict(self, batch: Batch) -> list[dict[str, Any]]:
         """Per example its class probabilities, or the error that stopped the model."""
@@ -180,8 +215,12 @@ class Engine:
             self._fail(run, ex, outcome["error"])
             return False
         ex.probabilities = outcome["probabilities"]
-        ex.prediction = self.classifier.task.prediction(ex.probabilities)
-        ex.target = self.classifier.task.target(ex, self.config.target)
+        task = self.classifier.task
+        if task.per_label:
+            ex.predicted = task.predicted(ex.probabilities, self.config.threshold)
+        else:
+            ex.prediction = task.prediction(ex.probabilities)
+            ex.target = task.target(ex, self.config.target)
         return True
 
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:

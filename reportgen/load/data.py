@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import ReportgenError, first_line, printable
 from .delimited import read_delimited as _read_delimited
-from .labels import is_missing, match_labels
+from .labels import DEFAULT_SEPARATOR, is_missing, match_labels, read_label_lists
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),
@@ -47,6 +47,8 @@ class Dataset:
     recorded as failed examples, never dropped."""
     pairs: list[str] | None = None
     """Each text's second segment (sentence-pair tasks), or None for one text per example."""
+    label_sets: list[list[int] | None] | None = None
+    """Each row's true labels (multi-label tasks; ``labels`` are then all None), or None for one class per row."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -57,7 +59,9 @@ class Dataset:
         rows = pick(self.rows)
         problems = {row: self.problems[row] for row in rows if row in self.problems}
         pairs = pick(self.pairs) if self.pairs is not None else None
-        return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs)
+        label_sets = pick(self.label_sets) if self.label_sets is not None else None
+        return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs,
+                       label_sets)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -95,11 +99,14 @@ def load_dataset(
     group_column: str | None = None,
     encoding: str = "utf-8",
     text_pair_column: str | None = None,
+    label_separator: str = DEFAULT_SEPARATOR,
+    multi_label: bool = False,
 ) -> Dataset:
     """Load a table and map its labels onto ``label_names`` (the model's id2label).
 
     ``label_column`` None or 'none': the data has no labels (every row is unlabeled). ``text_pair_column``:
-    each text's second segment, for models that read two texts."""
+    each text's second segment, for models that read two texts. ``multi_label``: each label cell is a list
+    of labels (a JSON list, or names split by ``label_separator``)."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
@@ -124,11 +131,20 @@ def load_dataset(
         for row, problem in pair_problems.items():
             problems.setdefault(row, problem)
         replaced += pair_replaced
-    labels = match_labels(frame[label_column].tolist(), label_names) if label_column else [None] * len(frame)
+    labels, label_sets = [None] * len(frame), None
+    if label_column and multi_label:
+        label_sets, label_problems = read_label_lists(frame[label_column].tolist(), label_names, label_separator)
+        for row, problem in label_problems.items():
+            problems.setdefault(row, problem)
+    elif label_column:
+        labels = match_labels(frame[label_column].tolist(), label_names)
     groups = [None if is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
         if group_column else None
     info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
-                missing_labels=sum(label is None for label in labels), duplicate_texts=duplicate_count(texts))
+                missing_labels=sum(label is None for label in label_sets or labels),
+                duplicate_texts=duplicate_count(texts))
+    if label_sets is not None:
+        info["label_separator"] = label_separator
     if text_pair_column is not None:
         info["text_pair_column"] = text_pair_column
     if problems:
@@ -138,7 +154,7 @@ def load_dataset(
     if no_default_labels:
         print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
               "(name the labels with --label-column)", file=sys.stderr)
-    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs)
+    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets)
 
 
 def _read_texts(column: pd.Series, encoding: str, role: str) -> tuple[list[str], dict[int, str], int]:

@@ -76,6 +76,7 @@ def load_classifier(
     *,
     task: str = AUTO,
     paired: bool = False,
+    multi_label: bool = False,
     replacement: str = "auto",
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
@@ -83,7 +84,7 @@ def load_classifier(
     max_length: int | None = None,
 ) -> Classifier:
     """Load a local folder or hub id as an eager-attention model for ``task`` ('auto': the task that fits
-    its config and, with ``paired``, data of two texts per example)."""
+    its config and, with ``paired``, data of two texts per example; ``multi_label``: the multi_label task)."""
     import transformers
 
     source = str(spec)
@@ -100,7 +101,7 @@ def load_classifier(
     with quiet_transformers():
         config = _loaded(f"the config of model {source!r}{origin}", transformers.AutoConfig.from_pretrained,
                          source, **kwargs)
-        chosen = tasks.get(choose_task(task, config, paired))()
+        chosen = tasks.get(choose_task(task, config, paired, multi_label))()
         tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
                             source, **kwargs)
         _check_tokenizer(tokenizer, source)

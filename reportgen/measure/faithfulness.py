@@ -14,7 +14,7 @@ from ..ops.params import Flag, Numbers, Text, Whole
 from ..ops.ranking import ranking
 from ..ops.stats import independent_difference, mean, paired_difference, standard_error
 from ..ops.words import is_spread
-from ..results.queries import explained, methods_with_scores
+from ..results.queries import class_names, explained, methods_with_scores
 from ..results.records import Attribution, Example, RunResult
 from .base import Metric, defined, metrics
 
@@ -133,6 +133,7 @@ class Faithfulness(Metric):
             "mask_token_id": mask_id,
             "summary": self._summary(per_example, methods, control),
             "curve": self._curve(per_example, methods, fractions),
+            "by_class": self._by_class(per_example, methods, class_names(run)),
             "per_example": self._compact(per_example),
             "skipped": [{"method": m, "examples": n} for m, n in skipped.items() if n],
             "ranked_by_word": [{"method": m, "examples": n} for m, n in by_word.items() if n],
@@ -218,6 +219,21 @@ class Faithfulness(Metric):
                                   comprehensiveness_win_rate=_win_rate(comp), sufficiency_win_rate=_win_rate(suff))
             summary.append(record)
         return summary
+
+    @staticmethod
+    def _by_class(rows: list[dict], methods: list[str], names: list[str]) -> list[dict[str, Any]]:
+        """Per method and explained class (the target: for a multi-label model, per label), the AOPC means."""
+        groups: dict[tuple[str, int], list[dict]] = {}
+        for row in rows:
+            groups.setdefault((row["method"], row["target"]), []).append(row)
+        return [{"method": method, "class": names[target] if target < len(names) else str(target),
+                 "class_id": target, "examples": len(mine),
+                 "comprehensiveness": mean(r["comprehensiveness"] for r in mine),
+                 "comprehensiveness_se": standard_error(r["comprehensiveness"] for r in mine),
+                 "sufficiency": mean(r["sufficiency"] for r in mine),
+                 "sufficiency_se": standard_error(r["sufficiency"] for r in mine)}
+                for (method, target), mine in sorted(groups.items(), key=lambda item: (methods.index(item[0][0]),
+                                                                                       item[0][1]))]
 
     @staticmethod
     def _curve(rows: list[dict], methods: list[str], fractions: list[float]) -> list[dict[str, Any]]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..measure import applies_to, metrics
 from ..measure.faithfulness import leaders
 from ..ops.stats import wilson
-from ..results.queries import explained
+from ..results.queries import explained, input_rows
 from ..results.records import RunResult
+from ..tasks import task_of
 from .format import fmt, shown
 
 
@@ -24,8 +26,11 @@ def metric(run: RunResult, name: str) -> dict[str, Any] | None:
 
 
 def metric_error(run: RunResult, name: str) -> str | None:
+    """Why the report cannot show metric ``name``, or None (also for a metric the run's task has no use for)."""
     entry = run.metrics.get(name)
     if entry is None:
+        if name in metrics.names() and not applies_to(metrics.get(name), task_of(run)):
+            return None
         return f"The {name} statistic was not computed in this run."
     if entry.get("result") is None:
         return f"The {name} statistic failed: {entry.get('error', 'no result')}"
@@ -101,6 +106,7 @@ def headline(run: RunResult) -> list[dict[str, str]]:
         if performance and performance["overall"].get("macro_f1") is not None:
             figures.append({"label": f"macro-F1 on the {fmt(scored)} explained examples",
                             "value": fmt(performance["overall"]["macro_f1"])})
+    figures += multi_label_headline(metric(run, "multi_label"))
     if calibration and calibration.get("ece") is not None:
         figures.append({"label": f"expected calibration error on the {fmt(calibration['examples'])} explained "
                                  "examples", "value": fmt(calibration["ece"])})
@@ -123,20 +129,34 @@ def headline(run: RunResult) -> list[dict[str, str]]:
     return figures
 
 
+def multi_label_headline(result: dict[str, Any] | None) -> list[dict[str, str]]:
+    """A multi-label model's headline figures: subset accuracy with its interval, micro- and macro-F1."""
+    if not result or not result["counts"]["scored"]:
+        return []
+    overall, scored = result["overall"], result["counts"]["scored"]
+    exact = round(overall["subset_accuracy"] * scored)
+    return [{"label": f"subset accuracy on the {fmt(scored)} explained rows", "value": fmt(overall["subset_accuracy"]),
+             "detail": interval_text(wilson(exact, scored))},
+            {"label": f"micro-F1 over every label of those rows (threshold {result['threshold']})",
+             "value": fmt(overall["micro_f1"])},
+            {"label": "macro-F1 (mean over labels)", "value": fmt(overall["macro_f1"])}]
+
+
 def row_accounting(run: RunResult) -> dict[str, Any]:
     """Where every input row went: read, not sampled, explained (labeled or not), failed (why).
 
     Computed from the saved examples, so it holds for any results folder. The counts always add up:
     rows read = not sampled + explained + failed (+ answered without a prediction, normally 0).
     """
-    examples = run.examples
-    done = explained(run)
+    examples = input_rows(run)
+    done = [ex for ex in examples if ex.ok and ex.answered]
     failed = [ex for ex in examples if not ex.ok]
     other = len(examples) - len(done) - len(failed)
     dataset = run.dataset
     read = dataset.get("split_rows", dataset.get("rows"))
     read = read if isinstance(read, int) and read >= len(examples) else len(examples)
     method_failures = [f for f in run.failures if f.method]
+    row_of = {ex.index: ex.row for ex in run.examples}
     reasons: dict[str, int] = {}
     for ex in failed:
         reasons[str(ex.error)] = reasons.get(str(ex.error), 0) + 1
@@ -148,11 +168,11 @@ def row_accounting(run: RunResult) -> dict[str, Any]:
         "not_sampled": read - len(examples),
         "examples": len(examples),
         "explained": len(done),
-        "labeled": sum(ex.label is not None for ex in done),
-        "unlabeled": sum(ex.label is None for ex in done),
+        "labeled": sum(ex.has_label for ex in done),
+        "unlabeled": sum(not ex.has_label for ex in done),
         "failed": len(failed),
         "other": other,
-        "partly_failed": len({f.example for f in method_failures}),
+        "partly_failed": len({row_of.get(f.example, f.example) for f in method_failures}),
         "method_failures": len(method_failures),
         "truncated": truncated,
         "duplicates": len(texts) - len(set(texts)),

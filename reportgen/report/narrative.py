@@ -7,13 +7,16 @@ from typing import Any
 from ..measure.faithfulness import difference, leaders, paired_rows, ranked
 from ..ops.stats import wilson
 from ..results.records import RunResult
-from .figures import explained_accuracy, held_out_accuracy, interval_text, sample
+from .figures import explained_accuracy, held_out_accuracy, interval_text, metric, sample
 from .format import fmt
 
 
 def sample_note(run: RunResult) -> str:
     """Which accuracy is measured on which set, and whether they agree, in a sentence or two."""
     info, accuracy, held_out = sample(run), explained_accuracy(run), held_out_accuracy(run)
+    multi = metric(run, "multi_label")
+    if multi and multi["counts"]["scored"]:
+        return multi_label_note(info["text"], multi)
     if accuracy is None:
         return f"{info['text']}; none has a label, so no accuracy is measured."
     value, correct, scored = accuracy
@@ -28,6 +31,16 @@ def sample_note(run: RunResult) -> str:
                  + (f"it lies inside this interval, so the gap is within what a sample of {fmt(scored)} varies by."
                     if agree else "it lies outside this interval, so the explained sample is not typical of it."))
     return text
+
+
+def multi_label_note(sampled: str, result: dict[str, Any]) -> str:
+    """What a multi-label model's quality is measured on, and its subset accuracy and F1."""
+    overall, scored = result["overall"], result["counts"]["scored"]
+    exact = round(overall["subset_accuracy"] * scored)
+    return (f"{sampled}. Each row is explained once per label it is given; quality is counted per row, on the "
+            f"{fmt(scored)} explained rows with labels: subset accuracy {overall['subset_accuracy']:.3f} ({exact} "
+            f"rows with every label right, {interval_text(wilson(exact, scored))}), micro-F1 "
+            f"{overall['micro_f1']:.3f}, macro-F1 {overall['macro_f1']:.3f} at threshold {result['threshold']}.")
 
 
 def calibration_note(calibration: dict[str, Any]) -> str:

@@ -10,8 +10,20 @@ MISSING_GROUP = "(missing)"
 
 
 def explained(run: RunResult) -> list[Example]:
-    """Examples the model answered: no error and a prediction."""
-    return [ex for ex in run.examples if ex.error is None and ex.prediction is not None]
+    """Examples (for a per-label task: units) the model answered: no error and a prediction."""
+    return [ex for ex in run.examples if ex.error is None and ex.answered]
+
+
+def input_rows(run: RunResult) -> list[Example]:
+    """One example per input row, in order: the examples themselves, or for a per-label task (whose
+    examples are units, several to a row) each row's first unit, which holds what its units share."""
+    seen: set[int] = set()
+    first = []
+    for ex in run.examples:
+        if ex.row not in seen:
+            seen.add(ex.row)
+            first.append(ex)
+    return first
 
 
 def scored(run: RunResult) -> list[Example]:
@@ -21,21 +33,23 @@ def scored(run: RunResult) -> list[Example]:
 
 def pair_start(ex: Example) -> tuple[int, int] | None:
     """Where an example's second text begins: the index of its first word and the position of its first
-    token; None for an example of one text, or whose second text has no word left."""
+    token; None for an example of one text, or whose second text has no word or token left."""
     segments = ex.word_segments or []
     first_word = next((w for w, segment in enumerate(segments) if segment == 1), None)
-    if first_word is None:
+    first_token = next((i for i, w in enumerate(ex.word_ids) if w == first_word), None)
+    if first_word is None or first_token is None:
         return None
-    return first_word, next(i for i, w in enumerate(ex.word_ids) if w == first_word)
+    return first_word, first_token
 
 
 def example_counts(run: RunResult) -> dict[str, int]:
-    """How many examples the run holds, failed, lack a label, and are scored."""
+    """How many input rows the run holds, failed, lack a label, and are scored."""
+    rows = input_rows(run)
     return {
-        "examples": len(run.examples),
-        "failed": sum(ex.error is not None for ex in run.examples),
-        "unlabeled": sum(ex.error is None and ex.label is None for ex in run.examples),
-        "scored": len(scored(run)),
+        "examples": len(rows),
+        "failed": sum(ex.error is not None for ex in rows),
+        "unlabeled": sum(ex.error is None and not ex.has_label for ex in rows),
+        "scored": sum(ex.error is None and ex.answered and ex.has_label for ex in rows),
     }
 
 

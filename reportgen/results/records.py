@@ -25,10 +25,33 @@ class Example:
     probabilities: list[float] = field(default_factory=list)
     target: int | None = None
     error: str | None = None
+    # Multi-label tasks explain one row once per label: each such unit is an Example of its own index, with
+    # the row it explains, the row's true labels and the labels the model predicts (probabilities: per label).
+    source: int | None = None
+    labels: list[int] | None = None
+    predicted: list[int] | None = None
+    # Token classification (NER, POS): per word, the true tag id (None: not given) and the predicted one.
+    tags: list[int] | None = None
+    predicted_tags: list[int] | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def row(self) -> int:
+        """The input row: the dataset row number of an example, or of the row a unit explains."""
+        return self.index if self.source is None else self.source
+
+    @property
+    def answered(self) -> bool:
+        """Whether the model's answer is recorded: a class, or the set of labels it predicts."""
+        return self.prediction is not None or self.predicted is not None
+
+    @property
+    def has_label(self) -> bool:
+        """Whether the data gives the row's true class (or, multi-label, its set of true labels)."""
+        return self.label is not None or self.labels is not None
 
     @property
     def correct(self) -> bool | None:

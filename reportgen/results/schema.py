@@ -57,6 +57,13 @@ def check_example(row: Any, line: int, *, path: Path, classes: int, version: int
     for field in ("label", "prediction", "target"):
         if row[field] is not None and row[field] >= classes:
             raise ReportgenError(f"{place}: {field} {row[field]} is not a class of the model, which has {classes}")
+    for field in ("labels", "predicted", "tags", "predicted_tags"):
+        outside = [label for label in row.get(field) or [] if label >= classes]
+        if outside:
+            raise ReportgenError(f"{place}: {field} holds {outside[0]}, not a class of the model, which has {classes}")
+    for field in ("tags", "predicted_tags"):
+        if row.get(field) is not None and len(row[field]) != len(row["words"]):
+            raise ReportgenError(f"{place}: {field} holds {len(row[field])} tags for the {len(row['words'])} words")
     segments = row.get("word_segments")
     if segments is not None and len(segments) != len(row["words"]):
         raise ReportgenError(f"{place}: word_segments holds {len(segments)} segments for the "

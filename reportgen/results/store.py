@@ -28,7 +28,8 @@ from .records import Attribution, Example, Failure, MethodInfo, RunResult
 from .schema import check_attribution, check_example, check_run
 
 FORMAT_VERSION = 2
-PAIR_FIELDS = ("text_pair", "word_segments")  # Example fields that only tasks reading two texts fill in
+# Example fields that only some tasks fill in: those reading two texts, and those explaining a row per label
+TASK_FIELDS = ("text_pair", "word_segments", "source", "labels", "predicted", "tags", "predicted_tags")
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 
@@ -82,10 +83,10 @@ def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
 
 
 def _example_row(ex: Example) -> dict[str, Any]:
-    """An example as its line holds it: the fields of pair tasks only where the example has them, so results of
-    one text per example are written as before those tasks existed."""
+    """An example as its line holds it: the fields of some tasks only where the example has them, so results of
+    one text and one class per example are written as before those tasks existed."""
     row = asdict(ex)
-    for name in PAIR_FIELDS:
+    for name in TASK_FIELDS:
         if row[name] is None:
             del row[name]
     return row

@@ -117,6 +117,7 @@ class Task:
     sections: ClassVar[tuple[str, ...] | None] = None  # the report sections that apply; None: all
     order: ClassVar[int] = 100  # where it comes in listings, lower first
     reads_pairs: ClassVar[bool] = False  # whether each example is two texts (--text-pair-column)
+    per_label: ClassVar[bool] = False  # whether each example is explained once per label (multi-label)
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:
@@ -154,6 +155,14 @@ class Task:
 
     def target(self, example: Example, explain: str) -> int | None:
         """The class an example is explained for: ``explain`` is 'pred' or 'label'."""
+        raise NotImplementedError
+
+    def predicted(self, probabilities: Sequence[float], threshold: float) -> list[int] | None:
+        """The set of labels a per-label task predicts (None for a task of one class per example)."""
+        return None
+
+    def targets(self, example: Example, explain: str) -> list[int]:
+        """A per-label task's labels to explain for an answered example (each becomes a unit of its own)."""
         raise NotImplementedError
 
     def target_logits(self, logits: Any, targets: Any) -> Any:

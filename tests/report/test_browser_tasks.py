@@ -8,6 +8,7 @@ import pytest
 from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
+from support.multi_label_models import build_multi_label_folder, write_multi_label_data
 from support.pair_models import build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
 
@@ -66,3 +67,21 @@ def test_a_sentence_pair_report_opens_offline_with_both_texts(playwright, kind, 
                               "hypothesis", "--param", "lime.num_samples=40", "--param", "shap.max_evals=64"))
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out, both_texts_shown)
+
+
+def units_shown(page) -> None:
+    assert page.evaluate(OVERFLOW) == []
+    first = page.locator("#example-0 .meta").inner_text()
+    assert first.startswith("row 0 · explains ") and " · true " in first and " · predicted " in first
+    assert page.locator("#chart-multi_label[data-drawn=true]").count() == 1
+    assert page.locator("table.by-class tr").count() >= 3  # the heading and two labels or more
+
+
+def test_a_multi_label_report_opens_offline_with_one_explanation_per_label(playwright, tmp_path):
+    folder = build_multi_label_folder(tmp_path / "roberta", "roberta")
+    data = write_multi_label_data(tmp_path / "topics.jsonl", repeat=2)
+    out = tmp_path / "report.html"
+    result = invoke(*run_args(folder, data, out, "all", "--param", "lime.num_samples=40",
+                              "--param", "shap.max_evals=64"))
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out, units_shown)

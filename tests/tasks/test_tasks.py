@@ -23,6 +23,7 @@ from reportgen.results.records import Example, RunResult
 from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
 from reportgen.tasks.base import replacement_token
 from reportgen.tasks.decoder_classification import DecoderClassification
+from reportgen.tasks.multi_label import MultiLabel
 from reportgen.tasks.sentence_pair import SentencePair
 from reportgen.tasks.sequence_classification import SequenceClassification
 
@@ -77,7 +78,28 @@ def check_sentence_pair(classifier):
         task.encode(classifier.tokenizer, ["good film"], classifier.max_length)
 
 
+def check_multi_label(classifier):
+    """The multi-label task on a one-text classifier's tokenizer: a sigmoid per label, the labels predicted
+    at the threshold, one target per predicted (or true) label; the softmax metrics do not apply (the model
+    itself is checked in test_multi_label.py)."""
+    task = MultiLabel()
+    assert task.per_label and not SequenceClassification.per_label
+    assert task.fits(SimpleNamespace(model_type="roberta", problem_type="multi_label_classification"), paired=False)
+    assert not task.fits(SimpleNamespace(model_type="roberta", problem_type=None), paired=False)
+    assert not task.fits(SimpleNamespace(model_type="roberta", problem_type="multi_label_classification"), paired=True)
+    logits = torch.tensor([[1.0, -3.0, 0.0]])
+    np.testing.assert_allclose(task.probabilities(logits).numpy(), torch.sigmoid(logits).numpy(), rtol=0, atol=0)
+    assert task.predicted([0.7, 0.05, 0.5], 0.5) == [0, 2] and task.predicted([0.7, 0.05, 0.5], 0.6) == [0]
+    ex = Example(index=0, text="", labels=[1], predicted=[0, 2])
+    assert (task.targets(ex, "pred"), task.targets(ex, "label")) == ([0, 2], [1])
+    assert task.targets(Example(index=1, text="", predicted=[]), "pred") == []
+    assert task.target_logits(logits, torch.tensor([2])).tolist() == [0.0]
+    assert not task.applies("metric", "performance") and not task.applies("metric", "calibration")
+    assert task.applies("metric", "faithfulness") and task.applies("metric", "multi_label")
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
+          "multi_label": check_multi_label,
           "decoder_classification": check_decoder_classification,
           "sentence_pair": check_sentence_pair}
 
@@ -94,7 +116,7 @@ def test_task_specific_check(classifier, name):
 
 def test_a_run_knows_its_task_and_older_results_are_sequence_classification():
     assert isinstance(task_of(RunResult()), SequenceClassification) and DEFAULT_TASK == "sequence_classification"
-    with pytest.raises(UnknownNameError, match="unknown task 'nonsense'; valid names: sequence_classification"):
+    with pytest.raises(UnknownNameError, match="unknown task 'nonsense'; valid names: .*sequence_classification"):
         task_of(RunResult(model={"task": "nonsense"}))
 
 

@@ -137,10 +137,12 @@ def _layout(run: RunResult) -> _Layout:
 
 def filter_classes(run: RunResult, count: int) -> list[int]:
     """The class ids the filter boxes list, in id order: all ``count`` of them up to FILTER_CLASSES, else the
-    FILTER_CLASSES that occur most often as an example's true or predicted class (ties: the lower id)."""
+    FILTER_CLASSES that occur most often as an example's true or predicted class, or as the label a multi-label
+    unit explains (ties: the lower id)."""
     if count <= FILTER_CLASSES:
         return list(range(count))
     seen = Counter(c for ex in run.examples for c in (ex.label, ex.prediction) if c is not None)
+    seen.update(ex.target for ex in run.examples if ex.source is not None and ex.target is not None)  # units
     return sorted(sorted(seen, key=lambda c: (-seen[c], c))[:FILTER_CLASSES])
 
 
@@ -249,7 +251,10 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         "data_id": None,
         "data": None,
         "attention": False,
+        "unit": None,
     }
+    if ex.source is not None:
+        item.update(unit_fields(run, ex, filter_ids))
     if not ex.ok:
         return item
     row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
@@ -292,6 +297,26 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
     if data:
         item.update(data=data, data_id=data_id, charts=chart_list)
     return item
+
+
+def unit_fields(run: RunResult, ex: Example, filter_ids: frozenset[int] | None) -> dict[str, Any]:
+    """What the explorer shows of a multi-label unit: the row and the label it explains, the row's true and
+    predicted labels; its filters, outcome and confidence are of the explained label (true, predicted, its
+    probability)."""
+    target = ex.target
+    is_true = None if ex.labels is None or target is None else target in ex.labels
+    is_predicted = target is not None and target in (ex.predicted or [])
+    names = lambda ids: None if ids is None else [label_name(run, c) for c in ids]  # noqa: E731
+    probability = ex.probabilities[target] if target is not None and target < len(ex.probabilities) else None
+    return {
+        "unit": {"row": ex.source, "labels": names(ex.labels), "predicted": names(ex.predicted),
+                 "probability": "-" if probability is None else probability_text(probability),
+                 "threshold": run.config.get("threshold"), "is_true": is_true, "is_predicted": is_predicted},
+        "label_filter": filter_value(target if is_true else None, filter_ids),
+        "prediction_filter": filter_value(target if is_predicted else None, filter_ids),
+        "correct": None if is_true is None else is_true == is_predicted,
+        "confidence": "" if probability is None else f"{probability:.4f}",
+    }
 
 
 def pair_starts(ex: Example) -> dict[str, int]:

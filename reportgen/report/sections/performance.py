@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ...results.queries import input_rows
 from ...results.records import RunResult
 from ..charts.performance import confusion_heatmap, reliability_curve
 from ..figures import metric, metric_error
@@ -22,6 +23,9 @@ def performance(run: RunResult) -> dict[str, Any]:
     result, calibration = metric(run, "performance"), metric(run, "calibration")
     context: dict[str, Any] = {"missing": metric_error(run, "performance"), "calibration_missing":
                                metric_error(run, "calibration")}
+    multi = metric(run, "multi_label")
+    if multi:
+        return dict(context, **multi_label_figures(run, multi))
     if result and not result["overall"]["examples"] and result["counts"].get("unlabeled"):
         return dict(context, calibration_missing=None, no_labels=NO_LABELS, predicted=predicted_classes(run))
     if result:
@@ -59,9 +63,28 @@ def performance(run: RunResult) -> dict[str, Any]:
     return context
 
 
+def multi_label_figures(run: RunResult, result: dict[str, Any]) -> dict[str, Any]:
+    """The headline of a multi-label model's quality (its per-label table is the metric's own panel), or the
+    note that no row has labels."""
+    counts, overall = result["counts"], result["overall"]
+    if not counts["scored"]:
+        return {"no_labels": NO_LABELS, "predicted": predicted_classes(run)}
+    return {"multi_label": {
+        "figures": _figures(("rows scored", counts["scored"]), ("subset accuracy", overall["subset_accuracy"]),
+                            ("micro-F1", overall["micro_f1"]), ("macro-F1", overall["macro_f1"]),
+                            ("Hamming loss", overall["hamming_loss"])),
+        "note": (f"Each label is predicted when its probability reaches {result['threshold']}. The rows hold "
+                 f"{fmt(overall['label_cardinality'])} true and {fmt(overall['predicted_cardinality'])} predicted "
+                 f"labels on average; {fmt(counts['failed'])} failed and {fmt(counts['unlabeled'])} unlabeled "
+                 "rows are not counted."),
+    }}
+
+
 def predicted_classes(run: RunResult) -> list[tuple[str, str]]:
-    """(class, examples predicted as it) for the explained examples, most predicted first, the largest few."""
-    counts = Counter(ex.prediction for ex in run.examples if ex.ok and ex.prediction is not None)
+    """(class, examples predicted as it) for the explained rows, most predicted first, the largest few (a
+    multi-label row counts for each label it is given)."""
+    counts = Counter(c for ex in input_rows(run) if ex.ok
+                     for c in (ex.predicted if ex.predicted is not None else [ex.prediction]) if c is not None)
     names = run.labels
     return [(shown(names[c]) if 0 <= c < len(names) else str(c), fmt(n))
             for c, n in counts.most_common(SHOWN_PREDICTED)]

@@ -10,8 +10,10 @@ from ...measure.faithfulness import leaders
 from ...results.records import RunResult
 from ..charts.quality import agreement_heatmap, aopc_curves
 from ..figures import metric, metric_error
-from ..format import fmt, fmt_se, pct, signed
+from ..format import fmt, fmt_se, pct, shown, signed
 from ..narrative import faithfulness_statement
+
+CLASS_ROWS = 20  # explained classes listed in the per-class faithfulness table
 
 
 def quality(run: RunResult) -> dict[str, Any]:
@@ -43,6 +45,7 @@ def quality(run: RunResult) -> dict[str, Any]:
             curves=aopc_curves("chart-aopc", faithfulness["curve"], faithfulness.get("control"))
             if faithfulness["curve"] else None,
             skipped=faithfulness.get("skipped", []),
+            by_class=class_table(faithfulness.get("by_class") or []),
         )
     agreement = metric(run, "agreement")
     if agreement and agreement["methods"]:
@@ -57,3 +60,24 @@ def quality(run: RunResult) -> dict[str, Any]:
             "least": [(p["method_a"], p["method_b"], fmt(p["spearman"])) for p in pairs[-3:][::-1]],
         } if len(pairs) >= 2 else None
     return context
+
+
+def class_table(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Comprehensiveness per explained class (rows, the CLASS_ROWS with the most examples, in class order) and
+    method (columns); None when the examples were all explained for one class."""
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    cells = {(r["class_id"], r["method"]): r for r in rows}
+    counts: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for r in rows:
+        counts[r["class_id"]] = max(counts.get(r["class_id"], 0), r["examples"])
+        names[r["class_id"]] = shown(r["class"])
+    if len(counts) < 2:
+        return None
+    kept = sorted(sorted(counts, key=lambda c: (-counts[c], c))[:CLASS_ROWS])
+    table = [{"class": names[c], "examples": fmt(counts[c]),
+              "cells": [fmt_se(cells[(c, m)]["comprehensiveness"], cells[(c, m)]["comprehensiveness_se"])
+                        if (c, m) in cells else "-" for m in methods]} for c in kept]
+    left_out = len(counts) - len(kept)
+    return {"methods": methods, "rows": table,
+            "note": f"{fmt(left_out)} classes with fewer explained examples are not listed." if left_out else ""}
