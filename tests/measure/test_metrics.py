@@ -695,6 +695,31 @@ def test_the_segment_share_panel_shows_only_for_the_pair_task():
 # ---------------------------------------------------------------- the registry's hand checks
 
 # Every registered metric -> the tests above that check it by hand (test_every_metric_is_hand_checked).
+# ---------------------------------------------------------------- multi_label
+
+
+def test_multi_label_by_hand():
+    """Three rows of two labels: row 0 explained twice (two units), row 1 once, row 2 with nothing predicted."""
+    units = [Example(index=0, text="", source=0, labels=[0, 1], predicted=[0, 1], probabilities=[0.9, 0.6], target=0),
+             Example(index=1, text="", source=0, labels=[0, 1], predicted=[0, 1], probabilities=[0.9, 0.6], target=1),
+             Example(index=2, text="", source=1, labels=[1], predicted=[0], probabilities=[0.7, 0.4], target=0),
+             Example(index=3, text="", source=2, labels=[0], predicted=[], probabilities=[0.2, 0.1])]
+    run = RunResult(model={"labels": ["a", "b"], "task": "multi_label"}, config={"threshold": 0.5}, examples=units)
+    result = compute("multi_label", run, bins=2)
+    assert result["counts"] == {"rows": 3, "scored": 3, "failed": 0, "unlabeled": 0}
+    a, b = result["per_label"]
+    # a: true in rows 0, 2; predicted in rows 0, 1 -> P 1/2, R 1/2; b: true in rows 0, 1; predicted in row 0 -> P 1, R 1/2
+    assert (a["support"], a["predicted"], a["precision"], a["recall"], a["f1"]) == (2, 2, 0.5, 0.5, 0.5)
+    assert (b["precision"], b["recall"]) == (1.0, 0.5) and b["f1"] == approx(2 / 3)
+    overall = result["overall"]
+    assert overall["micro_precision"] == approx(2 / 3) and overall["micro_recall"] == approx(2 / 4)
+    assert overall["macro_f1"] == approx((0.5 + 2 / 3) / 2) and overall["subset_accuracy"] == approx(1 / 3)
+    assert overall["hamming_loss"] == approx(3 / 6)  # row 1: a and b wrong; row 2: a wrong
+    # a's probabilities 0.9, 0.7, 0.2 against 1, 0, 1 in two bins: [0, 0.5) holds 0.2 (true), [0.5, 1] the others
+    assert a["ece"] == approx(1 / 3 * abs(0.2 - 1) + 2 / 3 * abs(0.8 - 0.5))
+    assert a["brier"] == approx((0.01 + 0.49 + 0.64) / 3)
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -710,4 +735,5 @@ HAND_CHECKS = {
     "error_words": [test_error_words_by_hand],
     "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
     "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],
+    "multi_label": [test_multi_label_by_hand],
 }
