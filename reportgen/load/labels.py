@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReportgenError, printable
-from ..tasks.base import label_key
+from ..ops.names import label_key
 
 # Label cells that mean "no label" (unless the model has a class of that name).
 MISSING_LABELS = frozenset({"", "nan", "na", "n/a", "null", "none", "<na>"})
@@ -38,18 +38,18 @@ def match_labels(values: Sequence[Any], label_names: Sequence[str]) -> list[int 
         if is_missing(value):
             matched.append(None)
             continue
-        label_id = _label_id(value, by_name, len(label_names))
+        label_id = label_id_of(value, by_name, len(label_names))
         if label_id is None:
             yes_no = "; a yes/no label matches only a class named true or false" if _is_yes_no(value) else ""
             raise ReportgenError(
                 f"label {printable(repr(value), 60)} in row {row} is not one of the model's labels: "
-                f"{_label_list(label_names)} (or ids 0-{len(label_names) - 1}){yes_no}"
+                f"{listed_labels(label_names)} (or ids 0-{len(label_names) - 1}){yes_no}"
             )
         matched.append(label_id)
     return matched
 
 
-def _label_list(label_names: Sequence[str]) -> str:
+def listed_labels(label_names: Sequence[str]) -> str:
     names = [printable(str(name), 40) for name in label_names[:SHOWN_LABELS]]
     more = len(label_names) - SHOWN_LABELS
     return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
@@ -72,7 +72,7 @@ def _is_yes_no(value: Any) -> bool:
     return isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and label_key(value) in YES_NO)
 
 
-def _label_id(value: Any, by_name: dict[str, int], n_labels: int) -> int | None:
+def label_id_of(value: Any, by_name: dict[str, int], n_labels: int) -> int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -105,11 +105,11 @@ def read_label_lists(values: Sequence[Any], label_names: Sequence[str],
             continue
         items, as_list, problem = _items(value, separator)
         listed = listed or as_list
-        ids = [_label_id(item, by_name, len(label_names)) for item in items]
+        ids = [label_id_of(item, by_name, len(label_names)) for item in items]
         unknown = [item for item, label_id in zip(items, ids) if label_id is None]
         if problem is None and unknown:
             problem = (f"label {printable(repr(unknown[0]), 60)} is not one of the model's labels: "
-                       f"{_label_list(label_names)} (or ids 0-{len(label_names) - 1})")
+                       f"{listed_labels(label_names)} (or ids 0-{len(label_names) - 1})")
         lists.append(None if problem else sorted(set(ids)))
         if problem:
             problems[row] = problem

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
 from ..errors import ReportgenError
+from ..ops.names import label_key
 from ..registry import Registry
 from ..results.records import Example
 
@@ -27,11 +28,6 @@ SHOWN_IDS = 10
 def character_limit(max_length: int) -> int:
     """The most characters of a text that are tokenised for a model that reads ``max_length`` tokens."""
     return max_length * CHARS_PER_TOKEN
-
-
-def label_key(name: Any) -> str:
-    """How a class name is matched to a label of the data: stripped, any case."""
-    return str(name).strip().lower()
 
 
 def class_names_from(id2label: Any, label2id: Any = None, num_labels: Any = None) -> list[str]:

@@ -720,6 +720,27 @@ def test_multi_label_by_hand():
     assert a["brier"] == approx((0.01 + 0.49 + 0.64) / 3)
 
 
+# ---------------------------------------------------------------- entities
+
+
+def test_entities_by_hand():
+    """Two rows of IOB2 word tags: a PER found exactly, a LOC predicted one word too long, a MISC missed."""
+    tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-MISC"]
+    rows = [(["B-PER", "I-PER", "O", "B-LOC"], ["B-PER", "I-PER", "O", "B-LOC"]),
+            (["B-LOC", "O", "B-MISC"], ["B-LOC", "I-LOC", "O"])]
+    examples = [Example(index=i, text="", words=["w"] * len(true), tags=[tags.index(t) for t in true],
+                        predicted_tags=[tags.index(t) for t in predicted]) for i, (true, predicted) in enumerate(rows)]
+    result = compute("entities", RunResult(model={"labels": tags, "task": "token_classification"}, examples=examples))
+    types = {row["type"]: row for row in result["types"]}
+    assert (types["PER"]["support"], types["PER"]["predicted"], types["PER"]["correct"]) == (1, 1, 1)
+    assert (types["LOC"]["support"], types["LOC"]["predicted"], types["LOC"]["correct"]) == (2, 2, 1)
+    assert (types["MISC"]["support"], types["MISC"]["predicted"], types["MISC"]["f1"]) == (1, 0, 0.0)
+    micro = result["micro"]  # 2 of 3 predicted entities right, 2 of 4 true ones found
+    assert (micro["precision"], micro["recall"]) == (approx(2 / 3), approx(2 / 4))
+    assert result["macro"]["f1"] == approx((1.0 + 0.5 + 0.0) / 3)
+    assert result["words"]["accuracy"] == approx(5 / 7)  # row 1: w1 (O vs I-LOC) and w2 (B-MISC vs O) wrong
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -736,4 +757,5 @@ HAND_CHECKS = {
     "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
     "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],
     "multi_label": [test_multi_label_by_hand],
+    "entities": [test_entities_by_hand],
 }
