@@ -43,7 +43,7 @@ class Batch:
 
     @property
     def targets(self) -> torch.Tensor:
-        return torch.tensor([ex.target for ex in self.examples], device=self.runner.device)
+        return self.task.target_tensor(self.examples, self.input_ids.shape[1], self.runner.device)
 
     @property
     def special_mask(self) -> torch.Tensor:

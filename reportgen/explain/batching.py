@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..load.model import PRECISIONS, Classifier, autocast
+from ..results.records import Example
 
 # Padded tokens per model batch. On CPU, larger batches outgrow the caches and run slower per token;
 # on CUDA they keep the device busy (benchmarks/RESULTS.md measures both).
@@ -101,33 +102,31 @@ class ModelRunner:
             return self.task.forward(self.model, ids, mask, **kwargs)
 
     @torch.no_grad()
-    def predict_ids(self, id_lists: Sequence[Sequence[int]], classes: Sequence[int] | None = None) -> np.ndarray:
+    def predict_ids(self, id_lists: Sequence[Sequence[int]], classes: Sequence[int] | None = None,
+                    explained: Sequence[Example] | None = None) -> np.ndarray:
         """The task's class probabilities for each id list; identical inputs are evaluated once.
 
-        With ``classes`` (one class per id list), only the probability of that class for each input,
-        picked on the device from the probabilities over all classes: a 1-d array instead of one row of
-        every class per input.
+        With ``explained`` (per id list, the example whose target it is scored for) or ``classes`` (per id
+        list, a class), only the explained probability of each input (the task's ``target_probabilities``),
+        picked on the device: a 1-d array instead of one row of every class per input.
         """
         unique: dict[tuple[int, ...], int] = {}
         keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
         distinct = list(unique)
         if classes is not None:
-            return self._picked(distinct, keys, classes)
+            explained = [Example(index=0, text="", target=int(c)) for c in np.asarray(classes).reshape(-1)]
+        if explained is not None:
+            return self._picked(distinct, keys, explained)
         probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
         for batch in self.batches([len(ids) for ids in distinct]):
-            probs[batch] = self._probabilities(distinct, batch).cpu().numpy()
+            ids, mask = self.pad([distinct[i] for i in batch])
+            probs[batch] = self.task.probabilities(self.forward(ids, mask).logits).cpu().numpy()
         return probs[keys] if keys else probs
 
-    def _probabilities(self, distinct: Sequence[tuple[int, ...]], batch: list[int]) -> torch.Tensor:
-        """The task's probabilities over all classes for the inputs ``batch`` of ``distinct``, on the device."""
-        ids, mask = self.pad([distinct[i] for i in batch])
-        return self.task.probabilities(self.forward(ids, mask).logits)
-
-    def _picked(self, distinct: Sequence[tuple[int, ...]], keys: list[int], classes: Sequence[int]) -> np.ndarray:
-        """Per input, the probability of its class; inputs sharing a distinct id list share its model call."""
-        classes = np.asarray(classes, dtype=np.int64).reshape(-1)
-        if len(classes) != len(keys):
-            raise ValueError(f"classes must hold one class per id list: {len(classes)} for {len(keys)}")
+    def _picked(self, distinct: Sequence[tuple[int, ...]], keys: list[int], explained: Sequence[Example]) -> np.ndarray:
+        """Per input, its explained probability; inputs sharing a distinct id list share its model call."""
+        if len(explained) != len(keys):
+            raise ValueError(f"explained must hold one example per id list: {len(explained)} for {len(keys)}")
         inputs_of: list[list[int]] = [[] for _ in distinct]
         for position, key in enumerate(keys):
             inputs_of[key].append(position)
@@ -135,9 +134,11 @@ class ModelRunner:
         for batch in self.batches([len(ids) for ids in distinct]):
             rows = [row for row, key in enumerate(batch) for _ in inputs_of[key]]
             positions = [position for key in batch for position in inputs_of[key]]
-            probs = self._probabilities(distinct, batch)
-            chosen = torch.as_tensor(classes[positions], device=probs.device)
-            picked[positions] = probs[torch.as_tensor(rows, device=probs.device), chosen].cpu().numpy()
+            ids, mask = self.pad([distinct[i] for i in batch])
+            logits = self.forward(ids, mask).logits
+            targets = self.task.target_tensor([explained[p] for p in positions], ids.shape[1], ids.device)
+            rows_of = torch.as_tensor(rows, device=ids.device)
+            picked[positions] = self.task.target_probabilities(logits[rows_of], targets).double().cpu().numpy()
         return picked
 
     def batch_size_summary(self) -> dict[str, float]:

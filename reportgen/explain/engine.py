@@ -165,9 +165,9 @@ class Engine:
         The failures recorded so far are of rows, and move to their row's unit."""
         units: list[Example] = []
         for row in run.examples:
-            targets = self.classifier.task.targets(row, self.config.target) if row.ok else []
-            for target in targets or [None]:
-                units.append(replace(row, index=len(units), source=row.index, target=target))
+            chosen = self.classifier.task.units(row, self.config.target) if row.ok else []
+            for fields in chosen or [{"target": None}]:
+                units.append(replace(row, index=len(units), source=row.index, **fields))
         unit_of_row = {unit.source: unit.index for unit in units if not unit.ok}
         for failure in run.failures:
             failure.example = unit_of_row[failure.example]
@@ -205,7 +205,7 @@ class Engine:
         """Per example its class probabilities, or the error that stopped the model."""
         def work(examples: list[Example]) -> list[dict[str, Any]]:
             part = self._part(batch, examples)
-            return [{"example": ex.index, "probabilities": probs.tolist()}
+            return [{"example": ex.index, **self.classifier.task.outcome(probs, len(ex.input_ids))}
                     for ex, probs in zip(part.examples, part.predict())]
 
         return isolate(batch.examples, work, lambda ex, err: {"example": ex.index, "error": reason(err)})
@@ -214,13 +214,7 @@ class Engine:
         if "error" in outcome:
             self._fail(run, ex, outcome["error"])
             return False
-        ex.probabilities = outcome["probabilities"]
-        task = self.classifier.task
-        if task.per_label:
-            ex.predicted = task.predicted(ex.probabilities, self.config.threshold)
-        else:
-            ex.prediction = task.prediction(ex.probabilities)
-            ex.target = task.target(ex, self.config.target)
+        self.classifier.task.absorb(ex, outcome, self.config.target, self.config.threshold)
         return True
 
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:

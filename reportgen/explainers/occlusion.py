@@ -26,7 +26,7 @@ class Occlusion(Explainer):
     def attribute(self, batch: Batch) -> list[Explanation]:
         replacement = self._replacement_id(batch)
         id_lists: list[list[int]] = []
-        classes: list[int] = []  # the explained class of each input: only its probability comes back
+        explained: list = []  # the example each input is scored for: only its explained probability comes back
         spans: list[tuple[int, list[int]]] = []
         for ex in batch.examples:
             ids = list(ex.input_ids)
@@ -35,9 +35,9 @@ class Occlusion(Explainer):
             positions = [i for i, word in enumerate(ex.word_ids) if word is not None]
             for position in positions:
                 id_lists.append(ids[:position] + [replacement] + ids[position + 1 :])
-            classes += [ex.target] * (len(positions) + 1)
+            explained += [ex] * (len(positions) + 1)
             spans.append((start, positions))
-        probabilities = batch.runner.predict_ids(id_lists, classes=classes)
+        probabilities = batch.runner.predict_ids(id_lists, explained=explained)
         explanations = []
         for ex, (start, positions) in zip(batch.examples, spans):
             target = probabilities[start : start + len(positions) + 1]

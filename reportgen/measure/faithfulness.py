@@ -172,8 +172,8 @@ class Faithfulness(Metric):
         """One batched model call for all pending inputs; per (example, method) scores."""
         lists = [ids for item in pending for ids in item.inputs]
         # only the target's probability per input comes back, not a row over every class
-        targets = [item.example.target for item in pending for _ in item.inputs]
-        probs = np.asarray(runner.predict_ids(lists, classes=targets), dtype=np.float64)
+        explained = [item.example for item in pending for _ in item.inputs]
+        probs = np.asarray(runner.predict_ids(lists, explained=explained), dtype=np.float64)
         rows, at = [], 0
         for item in pending:
             target = item.example.target

@@ -157,12 +157,38 @@ class Task:
         """The set of labels a per-label task predicts (None for a task of one class per example)."""
         return None
 
-    def targets(self, example: Example, explain: str) -> list[int]:
-        """A per-label task's labels to explain for an answered example (each becomes a unit of its own)."""
-        raise NotImplementedError
+    def target_tensor(self, examples: Sequence[Example], width: int, device: Any) -> Any:
+        """What each example is explained for, as the tensor ``target_logits`` and ``target_probabilities`` read
+        (rows in the order of ``examples``; ``width``: the padded length of the model input): the target class."""
+        import torch
+
+        return torch.tensor([ex.target for ex in examples], device=device)
 
     def target_logits(self, logits: Any, targets: Any) -> Any:
         """Per row, the logit that the gradient methods differentiate."""
+        raise NotImplementedError
+
+    def target_probabilities(self, logits: Any, targets: Any) -> Any:
+        """Per row, the explained probability (occlusion, faithfulness): the target class's."""
+        import torch
+
+        probabilities = self.probabilities(logits)
+        return probabilities[torch.arange(len(probabilities), device=probabilities.device), targets]
+
+    def outcome(self, probabilities: Any, length: int) -> dict[str, Any]:
+        """What is stored of one example's model answer (``probabilities``: its row of ``probabilities()``, over
+        ``length`` real tokens): its probability per class."""
+        return {"probabilities": probabilities.tolist()}
+
+    def absorb(self, example: Example, outcome: dict[str, Any], explain: str, threshold: float) -> None:
+        """Record a stored answer on ``example``: its probabilities, prediction and target."""
+        example.probabilities = outcome["probabilities"]
+        example.prediction = self.prediction(example.probabilities)
+        example.target = self.target(example, explain)
+
+    def units(self, example: Example, explain: str) -> list[dict[str, Any]]:
+        """For a per-label task, the explanations an answered example expands into: per unit, the fields it
+        sets (its ``target`` at least)."""
         raise NotImplementedError
 
     def query_positions(self, examples: Sequence[Example]) -> list[int]:

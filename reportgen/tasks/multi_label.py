@@ -43,10 +43,14 @@ class MultiLabel(SequenceClassification):
         """The labels whose probability reaches ``threshold``."""
         return [label for label, p in enumerate(probabilities) if p >= threshold]
 
-    def targets(self, example: Example, explain: str) -> list[int]:
-        """Every label the model predicts ('pred') or every true label ('label'), in id order."""
+    def absorb(self, example: Example, outcome: dict[str, Any], explain: str, threshold: float) -> None:
+        example.probabilities = outcome["probabilities"]
+        example.predicted = self.predicted(example.probabilities, threshold)
+
+    def units(self, example: Example, explain: str) -> list[dict[str, Any]]:
+        """One per label the model predicts ('pred') or per true label ('label'), in id order."""
         chosen = example.predicted if explain == "pred" else example.labels
-        return list(chosen or [])
+        return [{"target": label} for label in chosen or []]
 
     def applies(self, kind: str, name: str) -> bool:
         return not (kind == "metric" and name in SOFTMAX_METRICS)

@@ -46,8 +46,8 @@ class Recording:
     def __getattr__(self, name):
         return getattr(self.runner, name)
 
-    def predict_ids(self, id_lists, classes=None):
-        out = self.runner.predict_ids(id_lists, *([] if classes is None else [classes]))
+    def predict_ids(self, id_lists, classes=None, explained=None):
+        out = self.runner.predict_ids(id_lists, classes, explained)
         self.shapes.append((len(id_lists), np.shape(out)))
         return out
 
@@ -55,9 +55,11 @@ class Recording:
 class FullRows(Recording):
     """The runner as faithfulness used it before: every class's probability per input, then the column."""
 
-    def predict_ids(self, id_lists, classes=None):
+    def predict_ids(self, id_lists, classes=None, explained=None):
         full = self.runner.predict_ids(id_lists)
         self.shapes.append((len(id_lists), np.shape(full)))
+        if explained is not None:
+            classes = [ex.target for ex in explained]
         return full if classes is None else full[np.arange(len(id_lists)), np.asarray(classes, dtype=int)]
 
 

@@ -206,7 +206,9 @@ class FakeRunner:
         self.calls: list[list[list[int]]] = []
         self.evaluations = 0
 
-    def predict_ids(self, id_lists, classes=None):
+    def predict_ids(self, id_lists, classes=None, explained=None):
+        if explained is not None:
+            classes = [ex.target for ex in explained]
         self.calls.append([list(ids) for ids in id_lists])
         self.evaluations += len(id_lists)
         out = []

@@ -91,8 +91,10 @@ def check_multi_label(classifier):
     np.testing.assert_allclose(task.probabilities(logits).numpy(), torch.sigmoid(logits).numpy(), rtol=0, atol=0)
     assert task.predicted([0.7, 0.05, 0.5], 0.5) == [0, 2] and task.predicted([0.7, 0.05, 0.5], 0.6) == [0]
     ex = Example(index=0, text="", labels=[1], predicted=[0, 2])
-    assert (task.targets(ex, "pred"), task.targets(ex, "label")) == ([0, 2], [1])
-    assert task.targets(Example(index=1, text="", predicted=[]), "pred") == []
+    assert task.units(ex, "pred") == [{"target": 0}, {"target": 2}] and task.units(ex, "label") == [{"target": 1}]
+    assert task.units(Example(index=1, text="", predicted=[]), "pred") == []
+    task.absorb(ex, {"probabilities": [0.2, 0.9, 0.5]}, "pred", 0.5)
+    assert ex.predicted == [1, 2] and ex.prediction is None and ex.target is None
     assert task.target_logits(logits, torch.tensor([2])).tolist() == [0.0]
     assert not task.applies("metric", "performance") and not task.applies("metric", "calibration")
     assert task.applies("metric", "faithfulness") and task.applies("metric", "multi_label")
@@ -192,7 +194,7 @@ def test_occlusion_puts_the_tasks_replacement_token_in_place_of_a_removed_one(cl
     batch = batch_for(classifier, SecondTokenTask())
     calls = []
     original = batch.runner.predict_ids
-    batch.runner.predict_ids = lambda id_lists, classes=None: calls.append(id_lists) or original(id_lists, classes)
+    batch.runner.predict_ids = lambda id_lists, **kwargs: calls.append(id_lists) or original(id_lists, **kwargs)
     explainers.get("occlusion")().attribute(batch)
     unk, mask = classifier.tokenizer.unk_token_id, classifier.tokenizer.mask_token_id
     perturbed = [ids for ids in calls[0] if ids not in [ex.input_ids for ex in batch.examples]]
