@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,12 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
         model = load_classifier(model, paired=paired, **table.of_group(chosen, table.MODEL))
     check_segments(model.task, paired)
     check_threshold(model.task, config.threshold)
+    config = applicable_methods(model, config, everything=chosen["methods"] == "all")
     if not isinstance(data, Dataset):
-        data = load_dataset(data, model.labels, multi_label=model.task.per_label, **table.of_group(chosen, table.DATA))
-    if config.target == "label" and all(label is None for label in data.label_sets or data.labels):
+        data = load_dataset(data, model.labels, multi_label=model.task.per_label and not model.task.reads_tags,
+                            tagged=model.task.reads_tags, **table.of_group(chosen, table.DATA))
+    given = data.tag_lists or data.label_sets or data.labels
+    if config.target == "label" and all(label is None for label in given):
         raise ReportgenError("--target label explains each example's label, and the data has no labels; "
                              "use --target pred")
     limit = chosen["limit"]
@@ -65,6 +69,20 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
         raise interrupted(err, checkpoint.saved_units()) from None
     finally:
         checkpoint.close()
+
+
+def applicable_methods(model: Classifier, config: RunConfig, everything: bool) -> RunConfig:
+    """The run's methods without those the task excludes (with 'all', each is left out and the reason kept in
+    the model's description; named on its own, it is refused in one line)."""
+    excluded = model.task.excluded_methods
+    named = [name for name in config.methods if name in excluded]
+    if named and not everything:
+        raise ReportgenError(f"{named[0]} does not apply to the {model.task.name} task: {excluded[named[0]]}")
+    if not named:
+        return config
+    model.info["methods_not_applicable"] = {name: excluded[name] for name in named}
+    params = {name: value for name, value in config.method_params.items() if name not in excluded}
+    return replace(config, methods=[name for name in config.methods if name not in excluded], method_params=params)
 
 
 def check_threshold(task: Any, threshold: float) -> None:

@@ -170,6 +170,8 @@ def methods(plugins):
     click.echo("\nTasks (--task; 'auto' picks one from the model's config and the data options):")
     for task in sorted(tasks, key=lambda cls: cls.order):
         click.echo(f"  {task.name:<28} {task.description}")
+        for method, why in task.excluded_methods.items():
+            click.echo(f"  {'':<28}   {method} does not apply: {why}")
 
 
 def _load_plugins(specs) -> None:

@@ -104,8 +104,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("text_column", "text", "Column that holds the texts.", DATA),
     Option("text_pair_column", None, "Column that holds each example's second text (sentence pairs: NLI, "
            "paraphrase, relevance); --task auto then picks the sentence_pair task.", DATA),
-    Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids; 'none' "
-           "for data without labels.", DATA),
+    Option("label_column", "label", "Labels as names (matched to the model's id2label, any case) or ids; a list "
+           "per row for multi-label models, a tag per word for token classifiers; 'none' for data without labels.",
+           DATA),
     Option("label_separator", ",", "Multi-label data: what separates the label names in a cell (a cell may "
            "also hold a JSON list).", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),

@@ -81,7 +81,8 @@ class Engine:
     def _run_key(self, run: RunResult) -> str:
         """Fingerprint of everything that decides batches and predictions."""
         data = [(ex.index, ex.text, ex.label, ex.group) + ((ex.text_pair,) if ex.text_pair is not None else ())
-                + ((ex.labels,) if ex.labels is not None else ()) for ex in run.examples]
+                + ((ex.labels,) if ex.labels is not None else ()) + ((ex.tags,) if ex.tags is not None else ())
+                for ex in run.examples]
         settings = {key: run.config[key] for key in KEYED_SETTINGS}
         if self.classifier.task.per_label:
             settings["threshold"] = run.config["threshold"]
@@ -109,7 +110,8 @@ class Engine:
             group = dataset.groups[i] if dataset.groups is not None else None
             ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group,
                          text_pair=pairs[i] if pairs is not None else None,
-                         labels=dataset.label_sets[i] if dataset.label_sets is not None else None)
+                         labels=dataset.label_sets[i] if dataset.label_sets is not None else None,
+                         tags=dataset.tag_lists[i] if dataset.tag_lists is not None else None)
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated, ex.word_segments = enc.words, enc.truncated, enc.word_segments
@@ -138,7 +140,7 @@ class Engine:
             return f"the tokenizer failed: {enc}"
         if not enc.words:
             return "text has no tokens after tokenisation"
-        if ex.label is None and ex.labels is None and self.config.target == "label":
+        if not ex.has_label and self.config.target == "label":
             return "no label to explain"
         return None
 

@@ -18,6 +18,7 @@ import pandas as pd
 from ..errors import ReportgenError, first_line, printable
 from .delimited import read_delimited as _read_delimited
 from .labels import DEFAULT_SEPARATOR, is_missing, match_labels, read_label_lists
+from .tags import read_tag_lists
 
 TABLE_READERS = {
     ".csv": lambda path, enc: _read_delimited(path, enc, ","),
@@ -49,6 +50,8 @@ class Dataset:
     """Each text's second segment (sentence-pair tasks), or None for one text per example."""
     label_sets: list[list[int] | None] | None = None
     """Each row's true labels (multi-label tasks; ``labels`` are then all None), or None for one class per row."""
+    tag_lists: list[list[int] | None] | None = None
+    """Each row's tag per whitespace word (token classification; ``labels`` are then all None), or None."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -60,8 +63,9 @@ class Dataset:
         problems = {row: self.problems[row] for row in rows if row in self.problems}
         pairs = pick(self.pairs) if self.pairs is not None else None
         label_sets = pick(self.label_sets) if self.label_sets is not None else None
+        tag_lists = pick(self.tag_lists) if self.tag_lists is not None else None
         return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs,
-                       label_sets)
+                       label_sets, tag_lists)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -101,12 +105,14 @@ def load_dataset(
     text_pair_column: str | None = None,
     label_separator: str = DEFAULT_SEPARATOR,
     multi_label: bool = False,
+    tagged: bool = False,
 ) -> Dataset:
     """Load a table and map its labels onto ``label_names`` (the model's id2label).
 
     ``label_column`` None or 'none': the data has no labels (every row is unlabeled). ``text_pair_column``:
     each text's second segment, for models that read two texts. ``multi_label``: each label cell is a list
-    of labels (a JSON list, or names split by ``label_separator``)."""
+    of labels (a JSON list, or names split by ``label_separator``). ``tagged``: each label cell gives a tag per
+    whitespace word of the text (a list of tags, or of character spans of entities)."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
@@ -131,8 +137,12 @@ def load_dataset(
         for row, problem in pair_problems.items():
             problems.setdefault(row, problem)
         replaced += pair_replaced
-    labels, label_sets = [None] * len(frame), None
-    if label_column and multi_label:
+    labels, label_sets, tag_lists = [None] * len(frame), None, None
+    if label_column and tagged:
+        tag_lists, tag_problems = read_tag_lists(frame[label_column].tolist(), texts, label_names)
+        for row, problem in tag_problems.items():
+            problems.setdefault(row, problem)
+    elif label_column and multi_label:
         label_sets, label_problems = read_label_lists(frame[label_column].tolist(), label_names, label_separator)
         for row, problem in label_problems.items():
             problems.setdefault(row, problem)
@@ -141,7 +151,7 @@ def load_dataset(
     groups = [None if is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
         if group_column else None
     info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
-                missing_labels=sum(label is None for label in label_sets or labels),
+                missing_labels=sum(label is None for label in tag_lists or label_sets or labels),
                 duplicate_texts=duplicate_count(texts))
     if label_sets is not None:
         info["label_separator"] = label_separator
@@ -154,7 +164,7 @@ def load_dataset(
     if no_default_labels:
         print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
               "(name the labels with --label-column)", file=sys.stderr)
-    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets)
+    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets, tag_lists)
 
 
 def _read_texts(column: pd.Series, encoding: str, role: str) -> tuple[list[str], dict[int, str], int]:

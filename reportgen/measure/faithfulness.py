@@ -28,7 +28,8 @@ DEFINITIONS = {
         "(at least one). Short texts make small fractions coincide: with n <= 20 content tokens the "
         "1% and 5% fractions both remove the same single top token (n <= 10: 10% too; n <= 5: 20% "
         "too), so that token's effect counts several times in the AOPC; the curve's "
-        "mean_tokens_removed gives the k actually used."
+        "mean_tokens_removed gives the k actually used. For an explained entity (token classification), p is "
+        "the entity's score and its own tokens may be removed too, unless the keep_entity parameter keeps them."
     ),
     "ranking": (
         "Tokens are ranked by the method's token scores for the target class (the explained class), "
@@ -97,7 +98,8 @@ class Faithfulness(Metric):
                   "control": Text("random", also={None: "no control"}),
                   # inputs queued for one round of model calls; each is held until it is scored
                   "chunk_size": Whole(8192, low=1, high=1_000_000),
-                  "decimals": Whole(5, low=0, high=15), "per_example_curves": Flag(False)}
+                  "decimals": Whole(5, low=0, high=15), "per_example_curves": Flag(False),
+                  "keep_entity": Flag(False)}
     needs_model = True
     order = 30
 
@@ -112,7 +114,7 @@ class Faithfulness(Metric):
         queued = 0
         examples = [ex for ex in explained(run) if ex.target is not None]
         for ex in sorted(examples, key=lambda ex: len(ex.input_ids)):
-            item = self._perturb(ex, run, methods, fractions, mask_id, skipped, by_word)
+            item = self._perturb(ex, run, methods, fractions, mask_id, skipped, by_word, self.params["keep_entity"])
             if item is None:
                 continue
             pending.append(item)
@@ -145,9 +147,11 @@ class Faithfulness(Metric):
 
     @staticmethod
     def _perturb(ex: Example, run: RunResult, methods: list[str], fractions: list[float], mask_id: int,
-                 skipped: dict[str, int], by_word: dict[str, int]) -> _Pending | None:
-        """The unperturbed input, then per method and fraction the comprehensiveness and sufficiency inputs."""
-        content = [i for i, word in enumerate(ex.word_ids) if word is not None]
+                 skipped: dict[str, int], by_word: dict[str, int], keep_entity: bool = False) -> _Pending | None:
+        """The unperturbed input, then per method and fraction the comprehensiveness and sufficiency inputs
+        (``keep_entity``: an explained entity's own tokens are never removed)."""
+        kept = range(ex.entity["start"], ex.entity["end"]) if keep_entity and ex.entity else range(0)
+        content = [i for i, word in enumerate(ex.word_ids) if word is not None and i not in kept]
         if not content or len(ex.word_ids) != len(ex.input_ids):
             return None
         ks = removal_counts(len(content), fractions)

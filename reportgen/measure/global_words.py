@@ -72,7 +72,10 @@ class TopWords(Metric):
                 if normalize == "l1":
                     total = np.abs(scores[np.isfinite(scores)]).sum()
                     scores = scores / total if total > 0 else scores * 0.0
-                for word, score in zip(ex.words, scores):
+                own = range(*ex.entity["words"]) if ex.entity else range(0)  # an entity's context, not itself
+                for position, (word, score) in enumerate(zip(ex.words, scores)):
+                    if position in own:
+                        continue
                     word = normal_word(word)
                     if not is_counted(word, self.params["skip_punctuation"]) or not math.isfinite(score):
                         continue
@@ -101,6 +104,9 @@ class TopWords(Metric):
             f"the first {top_n} (top_n) are kept. Scales differ between methods: compare ranks, not values, "
             "across methods."
             + listing_definition(class_by, len(labels), len(listed))
+            + (" For token classification a class is an entity's first tag (B-PER, ...), and each entity's own "
+               "words are left out: the words listed are the context that drives the entity type."
+               if any(ex.entity for ex in examples) else "")
         )
         return {"definition": definition, "class_by": class_by, "min_count": min_count, "top_n": top_n,
                 "normalize": normalize, "class_limit": MAX_CLASSES, "classes": len(labels),

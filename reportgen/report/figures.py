@@ -106,7 +106,7 @@ def headline(run: RunResult) -> list[dict[str, str]]:
         if performance and performance["overall"].get("macro_f1") is not None:
             figures.append({"label": f"macro-F1 on the {fmt(scored)} explained examples",
                             "value": fmt(performance["overall"]["macro_f1"])})
-    figures += multi_label_headline(metric(run, "multi_label"))
+    figures += multi_label_headline(metric(run, "multi_label")) + entity_headline(metric(run, "entities"))
     if calibration and calibration.get("ece") is not None:
         figures.append({"label": f"expected calibration error on the {fmt(calibration['examples'])} explained "
                                  "examples", "value": fmt(calibration["ece"])})
@@ -140,6 +140,16 @@ def multi_label_headline(result: dict[str, Any] | None) -> list[dict[str, str]]:
             {"label": f"micro-F1 over every label of those rows (threshold {result['threshold']})",
              "value": fmt(overall["micro_f1"])},
             {"label": "macro-F1 (mean over labels)", "value": fmt(overall["macro_f1"])}]
+
+
+def entity_headline(result: dict[str, Any] | None) -> list[dict[str, str]]:
+    """A token classifier's headline figures: entity micro- and macro-F1, word tag accuracy."""
+    if not result or not result["counts"]["scored"]:
+        return []
+    scored, micro, macro = result["counts"]["scored"], result["micro"] or {}, result["macro"] or {}
+    return [{"label": f"entity micro-F1 on the {fmt(scored)} explained rows (seqeval)", "value": fmt(micro.get("f1"))},
+            {"label": "entity macro-F1 (mean over types)", "value": fmt(macro.get("f1"))},
+            {"label": "word tag accuracy", "value": fmt(result["words"]["accuracy"])}]
 
 
 def row_accounting(run: RunResult) -> dict[str, Any]:

@@ -17,6 +17,14 @@ def sample_note(run: RunResult) -> str:
     multi = metric(run, "multi_label")
     if multi and multi["counts"]["scored"]:
         return multi_label_note(info["text"], multi)
+    entities = metric(run, "entities")
+    if entities and entities["counts"]["scored"]:
+        micro = entities["micro"] or {}
+        return (f"{info['text']}. Each entity the model finds is explained on its own; quality is counted per row, "
+                f"on the {fmt(entities['counts']['scored'])} explained rows with tags: entity micro-F1 "
+                f"{fmt(micro.get('f1'))} ({fmt(micro.get('correct', 0))} of {fmt(micro.get('support', 0))} entities "
+                f"found exactly, {fmt(micro.get('predicted', 0))} predicted), word tag accuracy "
+                f"{fmt(entities['words']['accuracy'])}.")
     if accuracy is None:
         return f"{info['text']}; none has a label, so no accuracy is measured."
     value, correct, scored = accuracy

@@ -32,7 +32,9 @@ class Example:
     predicted: list[int] | None = None
     # Token classification (NER, POS): per word, the true tag id (None: not given) and the predicted one.
     tags: list[int] | None = None
-    predicted_tags: list[int] | None = None
+    predicted_tags: list[int | None] | None = None
+    token_tags: list[int] | None = None  # per token, its predicted tag
+    entity: dict[str, Any] | None = None  # the entity a unit explains: type, start, end (tokens), tags, score, words
 
     @property
     def ok(self) -> bool:
@@ -45,13 +47,14 @@ class Example:
 
     @property
     def answered(self) -> bool:
-        """Whether the model's answer is recorded: a class, or the set of labels it predicts."""
-        return self.prediction is not None or self.predicted is not None
+        """Whether the model's answer is recorded: a class, the set of labels it predicts, or its words' tags."""
+        return self.prediction is not None or self.predicted is not None or self.predicted_tags is not None
 
     @property
     def has_label(self) -> bool:
-        """Whether the data gives the row's true class (or, multi-label, its set of true labels)."""
-        return self.label is not None or self.labels is not None
+        """Whether the data gives the row's true class (multi-label: its set of true labels; token
+        classification: its words' tags)."""
+        return self.label is not None or self.labels is not None or self.tags is not None
 
     @property
     def correct(self) -> bool | None:

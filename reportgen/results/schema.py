@@ -57,17 +57,33 @@ def check_example(row: Any, line: int, *, path: Path, classes: int, version: int
     for field in ("label", "prediction", "target"):
         if row[field] is not None and row[field] >= classes:
             raise ReportgenError(f"{place}: {field} {row[field]} is not a class of the model, which has {classes}")
-    for field in ("labels", "predicted", "tags", "predicted_tags"):
-        outside = [label for label in row.get(field) or [] if label >= classes]
+    entity = row.get("entity") or {}
+    for field, values in (("labels", row.get("labels")), ("predicted", row.get("predicted")), ("tags", row.get("tags")),
+                          ("predicted_tags", row.get("predicted_tags")), ("token_tags", row.get("token_tags")),
+                          ("entity.tags", entity.get("tags"))):
+        outside = [label for label in values or [] if label is not None and label >= classes]
         if outside:
             raise ReportgenError(f"{place}: {field} holds {outside[0]}, not a class of the model, which has {classes}")
-    for field in ("tags", "predicted_tags"):
-        if row.get(field) is not None and len(row[field]) != len(row["words"]):
-            raise ReportgenError(f"{place}: {field} holds {len(row[field])} tags for the {len(row['words'])} words")
+    for field, per in (("tags", "words"), ("predicted_tags", "words"), ("token_tags", "tokens")):
+        if row.get(field) is not None and len(row[field]) != len(row[per]):
+            raise ReportgenError(f"{place}: {field} holds {len(row[field])} tags for the {len(row[per])} {per}")
+    _check_entity(row, entity, place)
     segments = row.get("word_segments")
     if segments is not None and len(segments) != len(row["words"]):
         raise ReportgenError(f"{place}: word_segments holds {len(segments)} segments for the "
                              f"{len(row['words'])} words")
+
+
+def _check_entity(row: dict[str, Any], entity: dict[str, Any], place: str) -> None:
+    """An explained entity lies within its example's tokens and words, one tag per token."""
+    if not entity:
+        return
+    start, end, first, last = entity["start"], entity["end"], *entity["words"]
+    if not start < end <= len(row["tokens"]) or len(entity["tags"]) != end - start:
+        raise ReportgenError(f"{place}: entity tokens {start} to {end} with {len(entity['tags'])} tags do not fit the "
+                             f"{len(row['tokens'])} tokens")
+    if not first < last <= len(row["words"]):
+        raise ReportgenError(f"{place}: entity words {first} to {last} do not fit the {len(row['words'])} words")
 
 
 def check_attribution(row: Any, line: int, *, path: Path, tokens: dict[int, int], version: int) -> None:

@@ -113,7 +113,9 @@ class Task:
     sections: ClassVar[tuple[str, ...] | None] = None  # the report sections that apply; None: all
     order: ClassVar[int] = 100  # where it comes in listings, lower first
     reads_pairs: ClassVar[bool] = False  # whether each example is two texts (--text-pair-column)
-    per_label: ClassVar[bool] = False  # whether each example is explained once per label (multi-label)
+    per_label: ClassVar[bool] = False  # whether each example is explained once per label or entity (units)
+    reads_tags: ClassVar[bool] = False  # whether the labels are a tag per word (token classification)
+    excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -28,12 +28,7 @@ class SequenceClassification(Task):
                pairs: list[str] | None = None) -> list[Encoded]:
         """Each text cut to ``character_limit(max_length)`` characters, then tokenised up to ``max_length``
         tokens; a text either cut loses is marked truncated."""
-        if pairs is not None:
-            raise ValueError(f"the {self.name} task reads one text per example, not pairs")
-        limit = character_limit(max_length)
-        kept = [text[:limit] for text in texts]
-        enc = tokenizer(kept, truncation=True, max_length=max_length, return_offsets_mapping=True)
-        return [_encoded(tokenizer, text, enc, i, cut=len(texts[i]) > limit) for i, text in enumerate(kept)]
+        return one_text_each(self.name, tokenizer, texts, max_length, pairs, _encoded)
 
     def probabilities(self, logits: Any) -> Any:
         return logits.float().softmax(dim=-1)
@@ -52,6 +47,19 @@ class SequenceClassification(Task):
 
     def baseline_id(self, model: Any) -> int:
         return model.pad_id
+
+
+def one_text_each(task: str, tokenizer: Any, texts: list[str], max_length: int, pairs: list[str] | None,
+                  row: Callable[[Any, str, Any, int, bool], Encoded]) -> list[Encoded]:
+    """Each text cut to ``character_limit(max_length)`` characters and tokenised (with character offsets) up to
+    ``max_length`` tokens; ``row`` makes one text's Encoded from the batch encoding (``cut``: the text lost
+    characters)."""
+    if pairs is not None:
+        raise ValueError(f"the {task} task reads one text per example, not pairs")
+    limit = character_limit(max_length)
+    kept = [text[:limit] for text in texts]
+    enc = tokenizer(kept, truncation=True, max_length=max_length, return_offsets_mapping=True)
+    return [row(tokenizer, text, enc, i, len(texts[i]) > limit) for i, text in enumerate(kept)]
 
 
 def _encoded(tokenizer: Any, text: str, enc: Any, i: int, cut: bool) -> Encoded:

@@ -11,6 +11,7 @@ from support.decoder_models import build_decoder_folder
 from support.multi_label_models import build_multi_label_folder, write_multi_label_data
 from support.pair_models import build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
+from support.token_models import build_token_folder, write_tagged_data
 
 pytestmark = pytest.mark.browser
 
@@ -85,3 +86,21 @@ def test_a_multi_label_report_opens_offline_with_one_explanation_per_label(playw
                               "--param", "shap.max_evals=64"))
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out, units_shown)
+
+
+def entities_marked(page) -> None:
+    assert page.evaluate(OVERFLOW) == []
+    assert page.locator("#chart-entities[data-drawn=true]").count() == 1
+    marked = page.locator(".example .text mark")
+    assert marked.count() >= 1 and marked.first.inner_text().strip()
+    assert "explains the entity" in page.locator(".example .meta").all_inner_texts()[0] or page.locator(
+        ".example .meta").all_inner_texts()[0].endswith("no entity to explain")
+
+
+def test_a_token_classification_report_opens_offline_with_each_entity_marked(playwright, tmp_path):
+    folder = build_token_folder(tmp_path / "bert", "bert")
+    data = write_tagged_data(tmp_path / "tagged.jsonl", repeat=2)
+    out = tmp_path / "report.html"
+    result = invoke(*run_args(folder, data, out, "all", "--label-column", "tags"))
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out, entities_marked)

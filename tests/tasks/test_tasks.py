@@ -24,6 +24,7 @@ from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
 from reportgen.tasks.base import replacement_token
 from reportgen.tasks.decoder_classification import DecoderClassification
 from reportgen.tasks.multi_label import MultiLabel
+from reportgen.tasks.token_classification import TokenClassification
 from reportgen.tasks.sentence_pair import SentencePair
 from reportgen.tasks.sequence_classification import SequenceClassification
 
@@ -100,7 +101,28 @@ def check_multi_label(classifier):
     assert task.applies("metric", "faithfulness") and task.applies("metric", "multi_label")
 
 
+def check_token_classification(classifier):
+    """The token task on a one-text classifier's tokenizer: whitespace words, a softmax per token, an entity's
+    mean log-probability as its score, lime and shap excluded (the model is checked in
+    test_token_classification.py)."""
+    task = TokenClassification()
+    assert task.per_label and task.reads_tags and set(task.excluded_methods) == {"lime", "shap"}
+    assert task.fits(SimpleNamespace(architectures=["BertForTokenClassification"]), paired=False)
+    assert not task.fits(SimpleNamespace(architectures=["BertForSequenceClassification"]), paired=False)
+    (enc,) = task.encode(classifier.tokenizer, ["good film, really"], classifier.max_length)
+    assert enc.words == ["good", "film,", "really"] and enc.word_ids == [None, 0, 1, 1, 2, None]
+    logits = torch.tensor([[[0.0, 2.0], [1.0, 1.0], [3.0, 0.0]]])
+    targets = task.target_tensor([Example(index=0, text="", entity={"start": 1, "end": 3, "tags": [0, 0]})], 3, "cpu")
+    assert targets.tolist() == [[-1, 0, 0]]
+    expected = (np.log(0.5) + float(torch.log_softmax(logits[0, 2], -1)[0])) / 2
+    assert float(task.target_logits(logits, targets)[0]) == pytest.approx(expected)
+    assert float(task.target_probabilities(logits, targets)[0]) == pytest.approx(np.exp(expected))
+    assert task.query_positions([Example(index=0, text="", entity={"start": 2}), Example(index=1, text="")]) == [2, 0]
+    assert not task.applies("metric", "performance") and task.applies("metric", "entities")
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
+          "token_classification": check_token_classification,
           "multi_label": check_multi_label,
           "decoder_classification": check_decoder_classification,
           "sentence_pair": check_sentence_pair}

@@ -15,7 +15,9 @@ from ...measure.performance import MAX_CLASSES
 from ...ops.numbers import sigs
 from ...ops.words import spread_to_tokens
 from ...results.maps import stored_maps
+from ...ops.entities import word_offsets
 from ...results.queries import methods_with_scores, pair_start
+from ...tasks.token_classification import true_entities
 from ...results.records import Example, RunResult
 from ..charts import Chart, Template
 from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
@@ -252,9 +254,12 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         "data": None,
         "attention": False,
         "unit": None,
+        "entity": None,
     }
-    if ex.source is not None:
+    if ex.source is not None and ex.tags is None and ex.token_tags is None and ex.predicted_tags is None:
         item.update(unit_fields(run, ex, filter_ids))
+    elif ex.source is not None:
+        item.update(entity_fields(run, ex))
     if not ex.ok:
         return item
     row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
@@ -316,6 +321,26 @@ def unit_fields(run: RunResult, ex: Example, filter_ids: frozenset[int] | None) 
         "prediction_filter": filter_value(target if is_predicted else None, filter_ids),
         "correct": None if is_true is None else is_true == is_predicted,
         "confidence": "" if probability is None else f"{probability:.4f}",
+    }
+
+
+def entity_fields(run: RunResult, ex: Example) -> dict[str, Any]:
+    """What the explorer shows of a token-classification unit: its row, the entity it explains marked in the
+    text, its score and whether the data tags it so (its outcome); a row without entities says so."""
+    entity, offsets = ex.entity, word_offsets(ex.text)
+    if not entity or not 0 <= entity["words"][0] < entity["words"][1] <= len(offsets):
+        return {"entity": {"row": ex.source, "found": False}, "probabilities": [], "other_probabilities": ""}
+    start, end = offsets[entity["words"][0]][0], offsets[entity["words"][1] - 1][1]
+    truth = None if ex.tags is None else {(e.type, e.words) for e in true_entities(ex, run.labels)}
+    is_true = None if truth is None else (entity["type"], tuple(entity["words"])) in truth
+    score = entity.get("score")
+    return {
+        "entity": {"row": ex.source, "found": True, "type": shown(entity["type"]), "is_true": is_true,
+                   "score": "-" if score is None or not math.isfinite(score) else f"{score:.3f}",
+                   "before": shown(ex.text[:start]), "inside": shown(ex.text[start:end]), "after": shown(ex.text[end:])},
+        "correct": is_true,
+        "confidence": "" if score is None or not math.isfinite(score) else f"{score:.4f}",
+        "probabilities": [], "other_probabilities": "",
     }
 
 

@@ -94,4 +94,8 @@ def model_notes(run: RunResult) -> list[str]:
     if isinstance(replacement, dict) and replacement.get("token") is not None:
         notes.append(f"A removed token (occlusion, faithfulness) is replaced by {value_text(replacement['token'])} "
                      f"(--replacement {value_text(replacement.get('choice'))}).")
+    excluded = model.get("methods_not_applicable")
+    if isinstance(excluded, dict):
+        notes += [f"{value_text(name)} does not apply to this task and was not run: {value_text(why)}."
+                  for name, why in excluded.items()]
     return notes

@@ -26,6 +26,9 @@ def performance(run: RunResult) -> dict[str, Any]:
     multi = metric(run, "multi_label")
     if multi:
         return dict(context, **multi_label_figures(run, multi))
+    entities = metric(run, "entities")
+    if entities:
+        return dict(context, **entity_figures(entities))
     if result and not result["overall"]["examples"] and result["counts"].get("unlabeled"):
         return dict(context, calibration_missing=None, no_labels=NO_LABELS, predicted=predicted_classes(run))
     if result:
@@ -77,6 +80,22 @@ def multi_label_figures(run: RunResult, result: dict[str, Any]) -> dict[str, Any
                  f"{fmt(overall['label_cardinality'])} true and {fmt(overall['predicted_cardinality'])} predicted "
                  f"labels on average; {fmt(counts['failed'])} failed and {fmt(counts['unlabeled'])} unlabeled "
                  "rows are not counted."),
+    }}
+
+
+def entity_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The headline of a token classifier's quality (its per-type table is the metric's own panel), or the note
+    that no row has tags."""
+    counts = result["counts"]
+    if not counts["scored"]:
+        return {"no_labels": NO_LABELS, "predicted": []}
+    micro, macro, words = result["micro"] or {}, result["macro"] or {}, result["words"]
+    return {"multi_label": {
+        "figures": _figures(("rows scored", counts["scored"]), ("entity micro-F1", micro.get("f1")),
+                            ("entity macro-F1", macro.get("f1")), ("word tag accuracy", words["accuracy"])),
+        "note": (f"Entities as seqeval counts them: {fmt(micro.get('support', 0))} in the data, "
+                 f"{fmt(micro.get('predicted', 0))} predicted, {fmt(micro.get('correct', 0))} exactly right; "
+                 f"{fmt(counts['failed'])} failed and {fmt(counts['unlabeled'])} untagged rows are not counted."),
     }}
 
 
