@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ReportgenError
 from ..ops.numbers import sig
 from ..ops.params import Whole
-from ..results.queries import class_names, input_rows
+from ..results.queries import input_rows
 from ..results.records import Example, RunResult
 from .base import Column, Metric, Panel, Table, defined, metrics
 
@@ -22,7 +23,8 @@ DEFINITIONS = {
     "per_label": (
         "Per label, over the scored rows: support = rows with the label, predicted = rows the model gives it, "
         "precision = true positives / predicted, recall = true positives / support, F1 = 2PR / (P + R); a "
-        "ratio whose denominator is 0 is given as 0 (scikit-learn's zero_division=0)."
+        "ratio whose denominator is 0 is given as 0 (scikit-learn's zero_division=0); with no scored row at all "
+        "none of them is measured."
     ),
     "overall": (
         "micro precision, recall and F1 pool the true positives, predictions and supports of every label; "
@@ -39,6 +41,9 @@ DEFINITIONS = {
 }
 
 
+DEFAULT_THRESHOLD = 0.5  # --threshold's default, for results that do not record it
+
+
 @metrics.register
 class MultiLabelQuality(Metric):
     name = "multi_label"
@@ -53,19 +58,19 @@ class MultiLabelQuality(Metric):
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         rows = input_rows(run)
         scored = [ex for ex in rows if ex.ok and ex.labels is not None and ex.predicted is not None]
-        names = class_names(run)
+        names = [str(name) for name in run.labels]
         truth, predicted, probabilities = _matrices(scored, len(names))
         per_label = [self._label(names[j], j, truth[:, j], predicted[:, j], probabilities[:, j])
                      for j in range(len(names))]
         counts = {"rows": len(rows), "scored": len(scored), "failed": sum(not ex.ok for ex in rows),
                   "unlabeled": sum(ex.ok and ex.labels is None for ex in rows)}
-        return {**defined(DEFINITIONS), "threshold": run.config.get("threshold"), "counts": counts,
+        return {**defined(DEFINITIONS), "threshold": run.config.get("threshold", DEFAULT_THRESHOLD), "counts": counts,
                 "per_label": per_label, "overall": _overall(truth, predicted, per_label)}
 
     def _label(self, name: str, label_id: int, truth: np.ndarray, predicted: np.ndarray,
                probabilities: np.ndarray) -> dict[str, Any]:
-        hits = int((truth & predicted).sum())
-        precision, recall = _ratio(hits, int(predicted.sum())), _ratio(hits, int(truth.sum()))
+        hits, rows = int((truth & predicted).sum()), len(truth)
+        precision, recall = _ratio(hits, int(predicted.sum()), rows), _ratio(hits, int(truth.sum()), rows)
         return {"label": name, "label_id": label_id, "support": int(truth.sum()), "predicted": int(predicted.sum()),
                 "true_positives": hits, "precision": precision, "recall": recall, "f1": _f1(precision, recall),
                 "ece": expected_calibration_error(probabilities, truth, int(self.params["bins"])),
@@ -75,10 +80,11 @@ class MultiLabelQuality(Metric):
 
     @classmethod
     def present(cls, result: dict[str, Any]) -> Panel:
-        chart = label_chart(result["per_label"]) if result["counts"]["scored"] else None
-        return Panel(Table(COLUMNS, result["per_label"], css="multi-label"), chart,
-                     "bar chart of each label's precision, recall and F1",
-                     {name: result["definitions"][name] for name in DEFINITIONS})
+        definitions = {name: result["definitions"][name] for name in DEFINITIONS}
+        if not result["counts"]["scored"]:  # nothing measured: the section says why, no table of zeros
+            return Panel(definitions=definitions)
+        return Panel(Table(COLUMNS, result["per_label"], css="multi-label"), label_chart(result["per_label"]),
+                     "bar chart of each label's precision, recall and F1", definitions)
 
 
 COLUMNS = [
@@ -99,17 +105,26 @@ def _matrices(rows: list[Example], n_labels: int) -> tuple[np.ndarray, np.ndarra
     predicted = np.zeros((len(rows), n_labels), dtype=bool)
     probabilities = np.zeros((len(rows), n_labels), dtype=np.float64)
     for i, ex in enumerate(rows):
-        truth[i, [j for j in ex.labels or [] if j < n_labels]] = True
-        predicted[i, [j for j in ex.predicted or [] if j < n_labels]] = True
-        known = np.asarray(ex.probabilities[:n_labels], dtype=np.float64)
-        probabilities[i, : len(known)] = known
+        _check(ex, n_labels)
+        truth[i, ex.labels] = True
+        predicted[i, ex.predicted] = True
+        probabilities[i] = ex.probabilities
     return truth, predicted, probabilities
+
+
+def _check(ex: Example, n_labels: int) -> None:
+    """Refuse a row whose label ids or probabilities do not fit the model's labels (results read back are
+    untrusted; a label silently dropped would change every figure)."""
+    ids = [*ex.labels, *ex.predicted]
+    if any(not 0 <= j < n_labels for j in ids) or len(ex.probabilities or []) != n_labels:
+        raise ReportgenError(f"row {ex.row} does not fit the model's {n_labels} labels (label ids "
+                             f"{sorted(set(ids))}, {len(ex.probabilities or [])} probabilities)")
 
 
 def _overall(truth: np.ndarray, predicted: np.ndarray, per_label: list[dict[str, Any]]) -> dict[str, Any]:
     rows = len(truth)
     hits, guesses, support = int((truth & predicted).sum()), int(predicted.sum()), int(truth.sum())
-    precision, recall = _ratio(hits, guesses), _ratio(hits, support)
+    precision, recall = _ratio(hits, guesses, rows), _ratio(hits, support, rows)
     exact = float(np.all(truth == predicted, axis=1).mean()) if rows else None
     return {
         "rows": rows,
@@ -123,11 +138,16 @@ def _overall(truth: np.ndarray, predicted: np.ndarray, per_label: list[dict[str,
     }
 
 
-def _ratio(part: int, whole: int) -> float:
+def _ratio(part: int, whole: int, rows: int) -> float | None:
+    """part / whole, 0 when whole is 0 (zero_division=0); None when no row is scored."""
+    if not rows:
+        return None
     return part / whole if whole else 0.0
 
 
-def _f1(precision: float, recall: float) -> float:
+def _f1(precision: float | None, recall: float | None) -> float | None:
+    if precision is None or recall is None:
+        return None
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 

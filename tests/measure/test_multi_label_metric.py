@@ -99,15 +99,58 @@ def test_it_is_computed_for_multi_label_runs_only():
     assert "multi_label" not in single.metrics
 
 
-def test_the_result_passes_its_schema(result):
+def schema_errors(result) -> list:
     folder = schema.SCHEMAS / "v2"
     registry = Registry().with_resources(
         (schema.BASE_URI.format(version=2) + path.relative_to(folder).as_posix(),
          Resource.from_contents(json.loads(path.read_text()))) for path in folder.rglob("*.json"))
     document = json.loads((folder / "metrics" / "multi_label.json").read_text())
     entry = {"description": "d", "params": {"bins": 10}, "result": json.loads(json.dumps(result)), "seconds": 0.0}
-    errors = list(Draft202012Validator(document, registry=registry).iter_errors(entry))
+    return list(Draft202012Validator(document, registry=registry).iter_errors(entry))
+
+
+def test_the_result_passes_its_schema(result):
+    errors = schema_errors(result)
     assert not errors, errors[0].message
+
+
+def test_the_schema_refuses_a_hostile_result(result):
+    broken = json.loads(json.dumps(result))
+    broken["per_label"][0]["precision"] = 1.5
+    broken["counts"]["rows"] = -1
+    del broken["overall"]["hamming_loss"]
+    assert len(schema_errors(broken)) == 3
+
+
+def test_without_scored_rows_nothing_is_measured_and_nothing_tabled():
+    unscored = [(None, [0], [0.8, 0.1, 0.1]), (None, [], [0.1, 0.2, 0.3])]
+    result = MultiLabelQuality().compute(multi_label_run(unscored), None)
+    assert result["counts"] == {"rows": 3, "scored": 0, "failed": 1, "unlabeled": 2}
+    assert all(row[key] is None for row in result["per_label"]
+               for key in ("precision", "recall", "f1", "ece", "brier", "mean_probability", "positive_rate"))
+    assert set(result["overall"].values()) == {0, None} and result["overall"]["rows"] == 0
+    assert not schema_errors(result)
+    panel = MultiLabelQuality.present(result)
+    assert panel.table is None and panel.chart is None and set(panel.definitions) == set(result["definitions"])
+
+
+def test_a_run_without_a_recorded_threshold_gets_the_default():
+    run = multi_label_run()
+    run.config = {}
+    assert MultiLabelQuality().compute(run, None)["threshold"] == 0.5
+
+
+@pytest.mark.parametrize("change", [{"labels": [0, 3]}, {"predicted": [5]}, {"probabilities": [0.9, 0.8]}])
+def test_a_row_that_does_not_fit_the_labels_is_refused_in_one_line(change):
+    run = multi_label_run()
+    for unit in run.examples:
+        if unit.row == 0:
+            for key, value in change.items():
+                setattr(unit, key, value)
+    compute_metrics(run, None, ["multi_label"])
+    entry = run.metrics["multi_label"]
+    assert entry["result"] is None and "\n" not in entry["error"]
+    assert entry["error"].startswith("ReportgenError: row 0 does not fit the model's 3 labels")
 
 
 def test_the_panel_keeps_label_names_as_data():
