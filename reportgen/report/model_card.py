@@ -9,7 +9,7 @@ from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
 from .figures import headline, metric
 from .format import fmt_se, signed
-from .narrative import faithfulness_statement, sample_note
+from .narrative import explained_noun, faithfulness_statement, sample_note
 
 # The card's first line: how a later run knows it may replace the file (a comment, hidden where Markdown renders).
 CARD_MARK = b"<!-- written by reportgen: a rerun replaces this file; edit a copy -->"
@@ -59,7 +59,7 @@ def model_card_markdown(run: RunResult) -> str:
                 f"| {name} | {row['examples']} | {fmt_se(row['comprehensiveness'], row.get('comprehensiveness_se'))} "
                 f"| {fmt_se(row['sufficiency'], row.get('sufficiency_se'))} "
                 f"| {signed(row.get('comprehensiveness_lift'))} | {signed(row.get('sufficiency_lift'))} |")
-        lines += ["", " ".join(_cell(sentence) for sentence in faithfulness_statement(faithfulness)), ""]
+        lines += ["", " ".join(_cell(sentence) for sentence in faithfulness_statement(faithfulness, explained_noun(run))), ""]
     lines += ["The full report (per-example heatmaps, agreement between methods, attention atlas, definitions) is "
               "the `report.html` written beside this file.", ""]
     return "\n".join(lines)

@@ -82,8 +82,15 @@ def _v(value: float) -> str:
 MEANINGFUL = 0.01  # below this comprehensiveness, deleting tokens barely moves the probability
 
 
-def faithfulness_statement(result: dict[str, Any]) -> list[str]:
-    """A few plain sentences on which methods are most faithful, generated from the numbers."""
+def explained_noun(run: RunResult) -> str:
+    """What a run's explained items are called: examples, or explanations where a row is explained once per
+    label or entity."""
+    return "explanations" if any(ex.source is not None for ex in run.examples) else "examples"
+
+
+def faithfulness_statement(result: dict[str, Any], noun: str = "examples") -> list[str]:
+    """A few plain sentences on which methods are most faithful, generated from the numbers (``noun``: what
+    was explained, see :func:`explained_noun`)."""
     ranked_c = ranked(result, "comprehensiveness")
     if not ranked_c:
         return ["No attribution method other than the control was measured for faithfulness."]
@@ -95,7 +102,7 @@ def faithfulness_statement(result: dict[str, Any]) -> list[str]:
     sentences = []
     if best < MEANINGFUL:
         sentences.append(
-            f"On these {n} examples, deleting the tokens any method ranks highest hardly changes this model's "
+            f"On these {n} {noun}, deleting the tokens any method ranks highest hardly changes this model's "
             f"prediction (the best comprehensiveness, {lead_c[0]}'s, is {_v(best)} in probability), so this "
             "faithfulness test cannot tell the methods apart here.")
     elif len(lead_c) == 1:
@@ -103,12 +110,12 @@ def faithfulness_statement(result: dict[str, Any]) -> list[str]:
         tail = (f"; the next, {runner_up}, has {_v(by[runner_up]['comprehensiveness'])}, lower by more than two "
                 "standard errors") if runner_up else ""
         sentences.append(
-            f"On these {n} examples, deleting the tokens that {lead_c[0]} ranks highest changes this model's "
+            f"On these {n} {noun}, deleting the tokens that {lead_c[0]} ranks highest changes this model's "
             f"prediction the most (comprehensiveness {_v(best)}{tail}).")
     else:
         values = ", ".join(f"{m} {_v(by[m]['comprehensiveness'])}" for m in lead_c)
         sentences.append(
-            f"On these {n} examples, deleting the tokens ranked highest by {_names(lead_c)} changes this model's "
+            f"On these {n} {noun}, deleting the tokens ranked highest by {_names(lead_c)} changes this model's "
             f"prediction the most (comprehensiveness {values}); their differences are within two standard "
             "errors, so treat them as tied.")
     if best >= MEANINGFUL:
@@ -149,7 +156,7 @@ def faithfulness_statement(result: dict[str, Any]) -> list[str]:
                 f"{_names(unclear)} {'is' if len(unclear) == 1 else 'are'} not clearly better than the random "
                 "control on comprehensiveness (lift within two standard errors of zero).")
     ses = [r.get("comprehensiveness_se") for r in ranked_c if r.get("comprehensiveness_se") is not None]
-    resolution = f"; with {n} examples, differences below about {_v(2 * max(ses))} are not reliable" if ses else ""
+    resolution = f"; with {n} {noun}, differences below about {_v(2 * max(ses))} are not reliable" if ses else ""
     sentences.append(
         "These are deletion tests on this model and data: they measure how much the model's output depends on "
         "the highlighted tokens, not whether an explanation is plausible to a person, and perturbation methods "

@@ -233,6 +233,8 @@ def test_the_results_keep_the_units_and_refuse_labels_beyond_the_model(label_run
         check_example(row, 1, path=folder / "examples.jsonl", classes=4, version=store.FORMAT_VERSION)
     page = outputs["report"].read_text(encoding="utf-8")
     assert "explains <b><bdi>" in page and "Comprehensiveness per explained class" in page
+    explained = sum(u.target is not None for u in label_run.examples)
+    assert f"On these {explained} explanations" in page  # not "examples": a row is explained once per label
 
 
 def test_results_of_one_class_per_example_carry_no_unit_fields(tmp_path):

@@ -11,7 +11,7 @@ from ...results.records import RunResult
 from ..charts.quality import agreement_heatmap, aopc_curves
 from ..figures import metric, metric_error
 from ..format import fmt, fmt_se, pct, shown, signed
-from ..narrative import faithfulness_statement
+from ..narrative import explained_noun, faithfulness_statement
 
 CLASS_ROWS = 20  # explained classes listed in the per-class faithfulness table
 
@@ -41,7 +41,7 @@ def quality(run: RunResult) -> dict[str, Any]:
             fractions=", ".join(pct(f) for f in faithfulness["fractions"]),
             control=faithfulness.get("control"),
             table=rows,
-            statement=faithfulness_statement(faithfulness),
+            statement=faithfulness_statement(faithfulness, explained_noun(run)),
             curves=aopc_curves("chart-aopc", faithfulness["curve"], faithfulness.get("control"))
             if faithfulness["curve"] else None,
             skipped=faithfulness.get("skipped", []),

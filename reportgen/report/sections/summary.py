@@ -9,7 +9,7 @@ from ...results.records import RunResult
 from ..charts.summary import lift_bars
 from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
 from ..format import fmt, seconds, shown, shown_class_names, value_text
-from ..narrative import faithfulness_statement, sample_note
+from ..narrative import explained_noun, faithfulness_statement, sample_note
 
 
 DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
@@ -84,7 +84,7 @@ def summary(run: RunResult) -> dict[str, Any]:
     overview = []
     faithfulness = metric(run, "faithfulness")
     if faithfulness:
-        overview = faithfulness_statement(faithfulness)[:1]
+        overview = faithfulness_statement(faithfulness, explained_noun(run))[:1]
     lift = None
     if faithfulness and any(r.get("comprehensiveness_lift") is not None for r in faithfulness["summary"]):
         lift = lift_bars("chart-summary-lift", faithfulness["summary"])
