@@ -326,3 +326,24 @@ def test_a_resumed_run_reads_back_the_tags_and_the_entities(taggers, tagged_data
     again = explain(classifier, data, methods=["saliency"], progress=False, results=tmp_path / "r")
     assert [(u.source, u.entity, u.token_tags) for u in again.examples] == [
         (u.source, u.entity, u.token_tags) for u in first.examples]
+
+
+def test_a_tampered_entity_or_tag_list_is_refused_on_load(entity_run, tmp_path):
+    from reportgen.errors import ReportgenError
+    from reportgen.results.schema import check_example
+
+    folder = store.save(entity_run, tmp_path / "results")
+    lines = (folder / "examples.jsonl").read_text().splitlines()
+    row = next(json.loads(line) for line in lines if json.loads(line).get("entity"))
+    check = lambda r: check_example(r, 1, path=folder / "examples.jsonl", classes=5,  # noqa: E731
+                                    version=store.FORMAT_VERSION)
+    check(row)
+    for field, value, problem in [
+        ("entity", {**row["entity"], "end": 99, "tags": [1] * (99 - row["entity"]["start"])}, "do not fit the"),
+        ("entity", {**row["entity"], "words": [0, 99]}, "entity words 0 to 99 do not fit"),
+        ("entity", {**row["entity"], "tags": [7] * len(row["entity"]["tags"])}, "entity.tags holds 7"),
+        ("token_tags", row["token_tags"][:-1], "token_tags holds"),
+        ("tags", row["tags"] + [0], "tags holds"),
+    ]:
+        with pytest.raises(ReportgenError, match=problem):
+            check({**row, field: value})
