@@ -14,7 +14,7 @@ from . import options as table
 from .explain.checkpoint import Checkpoint
 from .explain.engine import Engine
 from .explainers import explainers
-from .load.data import Dataset, cut_long_texts, load_dataset, stratified_sample
+from .load.data import Dataset, cut_long_texts, load_dataset, strata, stratified_sample
 from .load.model import Classifier, load_classifier
 from .measure import check_metric_params, compute_metrics
 from .options import RunConfig
@@ -58,7 +58,7 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
                              "use --target pred")
     limit = chosen["limit"]
     if limit is not None and limit < len(data):
-        data = data.subset(stratified_sample(data.labels, limit, config.seed))
+        data = data.subset(stratified_sample(strata(data), limit, config.seed))
     data = cut_long_texts(data, model.max_chars)
     if chosen["results"] is None:
         return explain_and_measure(model, data, config, progress=chosen["progress"])

@@ -196,8 +196,19 @@ def cut_long_texts(dataset: Dataset, max_chars: int) -> Dataset:
                    info=dict(dataset.info, texts_cut=cut, cut_at_characters=max_chars))
 
 
-def stratified_sample(labels: Sequence[int | None], limit: int, seed: int) -> list[int]:
-    """Positions of a seeded sample of ``limit`` rows, classes in their proportions, original order.
+def strata(dataset: Dataset) -> list[Any]:
+    """What a sample is stratified on, per row: its class; for multi-label data its set of labels, for tagged
+    data the set of tags it uses (None: unlabeled)."""
+    if dataset.label_sets is not None:
+        return [None if labels is None else tuple(labels) for labels in dataset.label_sets]
+    if dataset.tag_lists is not None:
+        return [None if tags is None else tuple(sorted(set(tags))) for tags in dataset.tag_lists]
+    return list(dataset.labels)
+
+
+def stratified_sample(labels: Sequence[Any], limit: int, seed: int) -> list[int]:
+    """Positions of a seeded sample of ``limit`` rows, strata (classes, or any other values) in their
+    proportions, original order.
 
     Unlabeled rows (label None) form a stratum of their own.
     """
@@ -209,7 +220,7 @@ def stratified_sample(labels: Sequence[int | None], limit: int, seed: int) -> li
         by_class.setdefault(label, []).append(position)
     quotas = _largest_remainder({c: len(p) for c, p in by_class.items()}, limit)
     chosen: list[int] = []
-    for label, positions in sorted(by_class.items(), key=lambda item: (item[0] is None, item[0] or 0)):
+    for label, positions in sorted(by_class.items(), key=lambda item: (item[0] is None, _stratum_order(item[0]))):
         chosen.extend(rng.choice(positions, size=quotas[label], replace=False).tolist())
     return sorted(chosen)
 
@@ -241,7 +252,12 @@ def _check_encoding(encoding: str) -> None:
         raise ReportgenError(f"unknown text encoding {printable(encoding)!r} given with --encoding") from None
 
 
-def _largest_remainder(sizes: dict[int, int], total: int) -> dict[int, int]:
+def _stratum_order(stratum: Any) -> tuple[int, int, str]:
+    """Class ids in their order, then any other strata (label sets, tag sets) by their text."""
+    return (0, stratum, "") if isinstance(stratum, int) else (1, 0, repr(stratum))
+
+
+def _largest_remainder(sizes: dict[Any, int], total: int) -> dict[Any, int]:
     count = sum(sizes.values())
     exact = {c: total * n / count for c, n in sizes.items()}
     quotas = {c: math.floor(x) for c, x in exact.items()}

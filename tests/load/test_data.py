@@ -188,3 +188,16 @@ def test_stratified_sample_is_seeded_proportional_and_ordered():
     assert first == sorted(first) and len(set(first)) == 10
     assert sum(labels[i] for i in first) == 2
     assert stratified_sample(labels, 500, seed=0) == list(range(100))
+
+
+def test_a_sample_of_multi_label_or_tagged_data_is_stratified_by_label_set():
+    from reportgen.load.data import Dataset, strata
+
+    sets = [[0], [0], [0, 1], [0, 1], [], [], None, None]
+    data = Dataset(texts=["t"] * 8, labels=[None] * 8, rows=list(range(8)), label_sets=sets)
+    assert strata(data) == [(0,), (0,), (0, 1), (0, 1), (), (), None, None]
+    chosen = stratified_sample(strata(data), 4, seed=0)
+    assert sorted(strata(data)[i] for i in chosen if strata(data)[i] is not None) == [(), (0,), (0, 1)]
+    tagged = Dataset(texts=["t"] * 3, labels=[None] * 3, rows=[0, 1, 2], tag_lists=[[0, 1, 0], [0, 0], None])
+    assert strata(tagged) == [(0, 1), (0,), None]
+    assert stratified_sample([1, 0, 1, 0], 2, seed=0) == stratified_sample([1, 0, 1, 0], 2, seed=0)
