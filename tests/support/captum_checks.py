@@ -18,3 +18,16 @@ def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch,
     for row, length in enumerate(batch.lengths):
         np.testing.assert_allclose(ours[row], reference[row, :length], rtol=0, atol=RELATIVE_TOLERANCE * scale)
         assert np.all(reference[row, length:] == 0), "captum gives padding no attribution"
+
+
+def assert_batch_invariant(batch, methods) -> None:
+    """Each example's scores by each of ``methods`` are the same alone as in ``batch`` (rtol 1e-4)."""
+    from reportgen.explain.batch import Batch
+    from reportgen.explainers import explainers
+
+    together = {m: explainers.get(m)().attribute(batch) for m in methods}
+    for row, ex in enumerate(batch.examples):
+        alone = Batch(batch.runner, [ex])
+        for method in methods:
+            np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
+                                       together[method][row].tokens, rtol=1e-4, atol=1e-6)

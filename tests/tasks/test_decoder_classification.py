@@ -21,7 +21,7 @@ from reportgen.load.model import load_classifier
 from reportgen.results.records import Example
 from reportgen.tasks.decoder_classification import DecoderClassification, last_positions
 
-from support.captum_checks import assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match
 from support.cli import assert_one_line_error, invoke, run_args
 from support.decoder_models import build_decoder_folder
 from support.tiny_models import CORPUS
@@ -204,12 +204,7 @@ def test_scores_of_an_example_do_not_depend_on_its_batch(decoders, name):
     classifier = decoders[name]
     batch = make_batch(classifier)
     methods = ("attention", "attention_rollout", "saliency", "grad_x_input", "integrated_gradients", "occlusion")
-    together = {m: explainers.get(m)().attribute(batch) for m in methods}
-    for row, ex in enumerate(batch.examples):
-        alone = Batch(batch.runner, [ex])
-        for method in methods:
-            np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens, together[method][row].tokens,
-                                       rtol=1e-4, atol=1e-6)
+    assert_batch_invariant(batch, methods)
 
 
 def test_the_cli_runs_every_method_on_gpt2_and_llama_and_records_the_choices(decoder_dirs, tmp_path):

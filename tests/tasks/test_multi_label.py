@@ -24,7 +24,7 @@ from reportgen.results import store
 from reportgen.results.records import Example
 from reportgen.results.schema import check_example
 
-from support.captum_checks import assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match
 from support.cli import assert_one_line_error, invoke, run_args
 from support.multi_label_models import (MULTI_LABEL_KINDS, TOPICS, build_multi_label_folder, multi_label_rows,
                                         write_multi_label_data)
@@ -135,12 +135,7 @@ def test_occlusion_matches_captum_feature_ablation_on_the_label_sigmoid(taggers,
 def test_scores_of_a_unit_do_not_depend_on_its_batch(taggers):
     batch = make_batch(taggers["roberta"])
     methods = ("attention", "saliency", "grad_x_input", "integrated_gradients", "occlusion")
-    together = {m: explainers.get(m)().attribute(batch) for m in methods}
-    for row, ex in enumerate(batch.examples):
-        alone = Batch(batch.runner, [ex])
-        for method in methods:
-            np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
-                                       together[method][row].tokens, rtol=1e-4, atol=1e-6)
+    assert_batch_invariant(batch, methods)
 
 
 # ----------------------------------------------------------------------------- whole runs: one unit per label

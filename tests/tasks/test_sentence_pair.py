@@ -32,7 +32,7 @@ from reportgen.results.records import Example, RunResult
 from reportgen.results.schema import check_example
 from reportgen.tasks.sentence_pair import SentencePair, token_types
 
-from support.captum_checks import assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match
 from support.cli import assert_one_line_error, invoke, run_args
 from support.pair_models import HYPOTHESES, PAIR_KINDS, build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
@@ -213,12 +213,7 @@ def test_occlusion_matches_captum_feature_ablation(pairs, kind):
 def test_scores_of_an_example_do_not_depend_on_its_batch(pairs, kind):
     batch = make_batch(pairs[kind])
     methods = ("attention", "attention_rollout", "saliency", "grad_x_input", "integrated_gradients", "occlusion")
-    together = {m: explainers.get(m)().attribute(batch) for m in methods}
-    for row, ex in enumerate(batch.examples):
-        alone = Batch(batch.runner, [ex])
-        for method in methods:
-            np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
-                                       together[method][row].tokens, rtol=1e-4, atol=1e-6)
+    assert_batch_invariant(batch, methods)
 
 
 # ----------------------------------------------------------------------------- whole runs

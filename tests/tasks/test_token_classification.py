@@ -22,7 +22,7 @@ from reportgen.results import store
 from reportgen.results.records import Example
 from reportgen.tasks.token_classification import entity_record, predicted_entities
 
-from support.captum_checks import assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match
 from support.cli import assert_one_line_error, invoke, run_args
 from support.token_models import NER_TAGS, TAGGED, TOKEN_KINDS, build_token_folder, write_tagged_data
 
@@ -171,12 +171,7 @@ def test_occlusion_matches_captum_feature_ablation_on_the_entity_probability(tag
 def test_scores_of_an_entity_do_not_depend_on_its_batch(taggers):
     batch = entity_batch(taggers["distilbert"])
     methods = ("attention", "saliency", "grad_x_input", "integrated_gradients", "occlusion")
-    together = {m: explainers.get(m)().attribute(batch) for m in methods}
-    for row, ex in enumerate(batch.examples):
-        alone = Batch(batch.runner, [ex])
-        for method in methods:
-            np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
-                                       together[method][row].tokens, rtol=1e-4, atol=1e-6)
+    assert_batch_invariant(batch, methods)
 
 
 def test_attention_reads_the_entitys_first_token(taggers):
