@@ -62,7 +62,7 @@ def _parse_params(ctx, option, values) -> dict[str, dict]:
         name, equals, value = item.partition("=")
         method, dot, key = name.partition(".")
         if not (method and dot and key and equals):
-            raise ReportgenError(f"{option.opts[0]} {item!r} is not METHOD.KEY=VALUE")
+            raise ReportgenError(f"{option.opts[0]} {item!r} is not {option.metavar or 'NAME.KEY=VALUE'}")
         try:
             parsed.setdefault(method, {})[key] = json.loads(value)
         except ValueError:  # not JSON (or a number of more digits than Python reads): the text itself

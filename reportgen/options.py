@@ -136,8 +136,9 @@ OPTIONS: tuple[Option, ...] = (
            SETTING, kind="int", minimum=0, flag=NO_FLAG),
     Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
            flag=NO_FLAG),
-    Option("metric_params", {}, "Parameters of the statistics, by metric name.", SETTING, kind="params",
-           flag=NO_FLAG),
+    Option("metric_params", {}, "Set a statistic's parameter, e.g. faithfulness.keep_entity=true (value read as "
+           "JSON, else text; see each statistic's parameters in the report's methodology). Repeatable.", SETTING,
+           kind="params", flag="--metric-param", metavar="METRIC.KEY=VALUE"),
     Option("replacement", "auto", "The token that stands for a removed one in occlusion and faithfulness: mask, "
            "pad, eos, unk or a token of the vocabulary [default: the mask token, else the padding token].", MODEL),
     Option("device", None, "torch device [default: cuda when present, else cpu].", MODEL),

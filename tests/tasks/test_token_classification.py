@@ -342,3 +342,19 @@ def test_a_tampered_entity_or_tag_list_is_refused_on_load(entity_run, tmp_path):
     ]:
         with pytest.raises(ReportgenError, match=problem):
             check({**row, field: value})
+
+
+def test_metric_parameters_are_set_from_the_command_line(token_dirs, tagged_data, tmp_path):
+    out = tmp_path / "out" / "report.html"
+    result = invoke(*run_args(token_dirs["bert"], tagged_data, out, "saliency,random", "--label-column", "tags",
+                              "--metric-param", "faithfulness.keep_entity=true",
+                              "--metric-param", "faithfulness.fractions=[0.1, 0.5]"))
+    assert result.exit_code == 0, result.output
+    params = store.load(out.parent / "results").metrics["faithfulness"]["params"]
+    assert params["keep_entity"] is True and params["fractions"] == [0.1, 0.5]
+    for bad, problem in [("faithfulness.keep_entity", "is not METRIC.KEY=VALUE"),
+                         ("nonsense.x=1", "parameters given for metric 'nonsense'"),
+                         ("faithfulness.nonsense=1", "nonsense")]:
+        result = invoke(*run_args(token_dirs["bert"], tagged_data, tmp_path / "r.html", "saliency",
+                                  "--label-column", "tags", "--metric-param", bad))
+        assert_one_line_error(result, problem)
