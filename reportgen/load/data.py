@@ -192,7 +192,10 @@ def cut_long_texts(dataset: Dataset, max_chars: int) -> Dataset:
     texts = [text[:max_chars] if isinstance(text, str) else text for text in dataset.texts]
     pairs = None if dataset.pairs is None else [
         text[:max_chars] if isinstance(text, str) else text for text in dataset.pairs]
-    return replace(dataset, texts=texts, pairs=pairs,
+    tag_lists = None if dataset.tag_lists is None else [  # a word cut in half keeps its tag
+        tags if tags is None or not isinstance(text, str) else tags[: len(text.split())]
+        for tags, text in zip(dataset.tag_lists, texts)]
+    return replace(dataset, texts=texts, pairs=pairs, tag_lists=tag_lists,
                    info=dict(dataset.info, texts_cut=cut, cut_at_characters=max_chars))
 
 

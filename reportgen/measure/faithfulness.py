@@ -150,7 +150,7 @@ class Faithfulness(Metric):
                  skipped: dict[str, int], by_word: dict[str, int], keep_entity: bool = False) -> _Pending | None:
         """The unperturbed input, then per method and fraction the comprehensiveness and sufficiency inputs
         (``keep_entity``: an explained entity's own tokens are never removed)."""
-        kept = range(ex.entity["start"], ex.entity["end"]) if keep_entity and ex.entity else range(0)
+        kept = set(ex.entity["positions"]) if keep_entity and ex.entity else set()
         content = [i for i, word in enumerate(ex.word_ids) if word is not None and i not in kept]
         if not content or len(ex.word_ids) != len(ex.input_ids):
             return None

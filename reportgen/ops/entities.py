@@ -29,7 +29,7 @@ PREFIXES = ("B-", "I-")
 @dataclass(frozen=True)
 class Entity:
     """One entity the model tags: its type, its tokens ``start`` to ``end`` (exclusive), the mean of their
-    scores, each token's tag id, and its words ``(first, last + 1)``."""
+    scores, each token's tag id, its words ``(first, last + 1)`` and its tokens' positions."""
 
     type: str
     start: int
@@ -37,6 +37,7 @@ class Entity:
     score: float
     tags: tuple[int, ...]
     words: tuple[int, int]
+    positions: tuple[int, ...] = ()  # the position of each of its tokens (a skipped special token can sit inside)
 
 
 def tag_parts(name: str) -> tuple[str, str]:
@@ -85,7 +86,7 @@ def _entity(group: list[int], tag_names: Sequence[str], tag_ids: Sequence[int], 
     words = [int(word_ids[p]) for p in group]  # type: ignore[arg-type] - special tokens are in no group
     return Entity(type=tag_names[tag_ids[group[0]]].split("-", 1)[-1], start=group[0], end=group[-1] + 1,
                   score=_nan_mean([float(scores[p]) for p in group]), tags=tuple(int(tag_ids[p]) for p in group),
-                  words=(min(words), max(words) + 1))
+                  words=(min(words), max(words) + 1), positions=tuple(group))
 
 
 def _nan_mean(values: list[float]) -> float:

@@ -75,13 +75,15 @@ def check_example(row: Any, line: int, *, path: Path, classes: int, version: int
 
 
 def _check_entity(row: dict[str, Any], entity: dict[str, Any], place: str) -> None:
-    """An explained entity lies within its example's tokens and words, one tag per token."""
+    """An explained entity lies within its example's tokens and words: increasing token positions, one tag each."""
     if not entity:
         return
-    start, end, first, last = entity["start"], entity["end"], *entity["words"]
-    if not start < end <= len(row["tokens"]) or len(entity["tags"]) != end - start:
-        raise ReportgenError(f"{place}: entity tokens {start} to {end} with {len(entity['tags'])} tags do not fit the "
-                             f"{len(row['tokens'])} tokens")
+    positions, tags, first, last = entity["positions"], entity["tags"], *entity["words"]
+    fits = len(positions) == len(tags) and all(a < b for a, b in zip(positions, positions[1:]))
+    if not fits or positions[-1] >= len(row["tokens"]) or (entity["start"], entity["end"]) != (positions[0],
+                                                                                            positions[-1] + 1):
+        raise ReportgenError(f"{place}: entity token positions {_shown(positions)} with {len(tags)} tags do not fit "
+                             f"the {len(row['tokens'])} tokens (or its start and end)")
     if not first < last <= len(row["words"]):
         raise ReportgenError(f"{place}: entity words {first} to {last} do not fit the {len(row['words'])} words")
 

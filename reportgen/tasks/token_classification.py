@@ -52,7 +52,8 @@ class TokenClassification(Task):
     def encode(self, tokenizer: Any, texts: list[str], max_length: int,
                pairs: list[str] | None = None) -> list[Encoded]:
         """Each text tokenised with its character offsets, each token given the whitespace word it starts in."""
-        return one_text_each(self.name, tokenizer, texts, max_length, pairs, _encoded)
+        whole = lambda tok, kept, enc, i, cut: _encoded(tok, texts[i], enc, i, cut)  # noqa: E731 - every word
+        return one_text_each(self.name, tokenizer, texts, max_length, pairs, whole)
 
     def probabilities(self, logits: Any) -> Any:
         return logits.float().softmax(dim=-1)  # [batch, tokens, tags]
@@ -86,7 +87,7 @@ class TokenClassification(Task):
         targets = torch.full((len(examples), width), -1, dtype=torch.long)
         for row, ex in enumerate(examples):
             if ex.entity:
-                targets[row, ex.entity["start"]: ex.entity["end"]] = torch.tensor(ex.entity["tags"])
+                targets[row, ex.entity["positions"]] = torch.tensor(ex.entity["tags"])
         return targets.to(device)
 
     def target_logits(self, logits: Any, targets: Any) -> Any:
@@ -101,7 +102,7 @@ class TokenClassification(Task):
         return self.target_logits(logits, targets).exp()
 
     def query_positions(self, examples: Sequence[Example]) -> list[int]:
-        return [ex.entity["start"] if ex.entity else 0 for ex in examples]  # the entity's first token reads
+        return [ex.entity["positions"][0] if ex.entity else 0 for ex in examples]  # the entity's first token reads
 
     def baseline_id(self, model: Any) -> int:
         return model.pad_id
@@ -130,7 +131,7 @@ def true_entities(example: Example, names: Sequence[str]) -> list[Entity]:
 def entity_record(entity: Entity) -> dict[str, Any]:
     """An entity as a unit of the results stores it."""
     return {"type": entity.type, "start": entity.start, "end": entity.end, "tags": list(entity.tags),
-            "score": entity.score, "words": list(entity.words)}
+            "positions": list(entity.positions), "score": entity.score, "words": list(entity.words)}
 
 
 def _on_tokens(entity: Entity, example: Example, names: Sequence[str]) -> Entity | None:
@@ -141,7 +142,7 @@ def _on_tokens(entity: Entity, example: Example, names: Sequence[str]) -> Entity
         return None
     continuing = _continuing_tag(entity, names)
     tags = (entity.tags[0],) + (continuing,) * (len(positions) - 1)
-    return Entity(entity.type, positions[0], positions[-1] + 1, float("nan"), tags, entity.words)
+    return Entity(entity.type, positions[0], positions[-1] + 1, float("nan"), tags, entity.words, tuple(positions))
 
 
 def _continuing_tag(entity: Entity, names: Sequence[str]) -> int:
@@ -151,13 +152,14 @@ def _continuing_tag(entity: Entity, names: Sequence[str]) -> int:
 
 
 def _encoded(tokenizer: Any, text: str, enc: Any, i: int, cut: bool) -> Encoded:
-    """Row ``i`` of a batch encoding; each token belongs to the whitespace word its first character is in."""
+    """Row ``i`` of a batch encoding of ``text`` (whose first characters were tokenised, when it was cut); each
+    token belongs to the first whitespace word its characters overlap (its offsets may include a leading space)."""
     ids = list(enc["input_ids"][i])
     spans = word_offsets(text)
-    starts = [start for start, _ in spans]
+    ends = [end for _, end in spans]
     word_ids: list[int | None] = []
     for token, (start, end) in zip(enc.word_ids(i), enc["offset_mapping"][i]):
-        word = bisect_right(starts, start) - 1 if token is not None and end > start else -1
-        word_ids.append(word if word >= 0 and start < spans[word][1] else None)
+        word = bisect_right(ends, start) if token is not None and end > start else len(spans)
+        word_ids.append(word if word < len(spans) and spans[word][0] < end else None)  # the first word it overlaps
     return Encoded(input_ids=ids, tokens=tokenizer.convert_ids_to_tokens(ids), word_ids=word_ids,
                    words=text.split(), truncated=cut or bool(enc.encodings[i].overflowing))

@@ -140,7 +140,8 @@ def test_an_entity_carries_its_tokens_tags_mean_score_and_words_and_skips_specia
     word_ids = [None, 0, 0, 1, None, 2]
     tag_ids = [0, 3, 4, 4, 1, 4]
     found = entities_from_tokens(TAGS, tag_ids, [0.9, 0.8, 0.6, 0.4, 0.1, 0.3], word_ids)
-    assert found == [Entity("LOC", 1, 6, pytest.approx((0.8 + 0.6 + 0.4 + 0.3) / 4), (3, 4, 4, 4), (0, 3))]
+    assert found == [Entity("LOC", 1, 6, pytest.approx((0.8 + 0.6 + 0.4 + 0.3) / 4), (3, 4, 4, 4), (0, 3),
+                            (1, 2, 3, 5))]
 
 
 def test_the_score_is_the_mean_of_the_scores_that_are_not_nan():

@@ -112,12 +112,14 @@ def check_token_classification(classifier):
     (enc,) = task.encode(classifier.tokenizer, ["good film, really"], classifier.max_length)
     assert enc.words == ["good", "film,", "really"] and enc.word_ids == [None, 0, 1, 1, 2, None]
     logits = torch.tensor([[[0.0, 2.0], [1.0, 1.0], [3.0, 0.0]]])
-    targets = task.target_tensor([Example(index=0, text="", entity={"start": 1, "end": 3, "tags": [0, 0]})], 3, "cpu")
+    targets = task.target_tensor([Example(index=0, text="", entity={"start": 1, "end": 3, "tags": [0, 0],
+                                                                    "positions": [1, 2]})], 3, "cpu")
     assert targets.tolist() == [[-1, 0, 0]]
     expected = (np.log(0.5) + float(torch.log_softmax(logits[0, 2], -1)[0])) / 2
     assert float(task.target_logits(logits, targets)[0]) == pytest.approx(expected)
     assert float(task.target_probabilities(logits, targets)[0]) == pytest.approx(np.exp(expected))
-    assert task.query_positions([Example(index=0, text="", entity={"start": 2}), Example(index=1, text="")]) == [2, 0]
+    assert task.query_positions([Example(index=0, text="", entity={"positions": [2, 4]}),
+                                 Example(index=1, text="")]) == [2, 0]
     assert not task.applies("metric", "performance") and task.applies("metric", "entities")
 
 

@@ -122,8 +122,7 @@ def test_the_explained_score_is_the_entitys_mean_log_probability(taggers):
     ours = classifier.task.target_logits(logits, batch.targets)
     for row, unit in enumerate(batch.examples):
         log_p = logits[row].float().log_softmax(-1)
-        positions = range(unit.entity["start"], unit.entity["end"])
-        expected = np.mean([float(log_p[p, t]) for p, t in zip(positions, unit.entity["tags"])])
+        expected = np.mean([float(log_p[p, t]) for p, t in zip(unit.entity["positions"], unit.entity["tags"])])
         assert float(ours[row]) == pytest.approx(expected, abs=1e-6)
         assert np.exp(expected) == pytest.approx(unit.entity["score"], rel=0.5)  # geometric vs arithmetic mean
 
@@ -243,8 +242,7 @@ def removed_entity_tokens(run, classifier, monkeypatch, **params) -> tuple[int, 
     copy = RunResult(**{**run.__dict__, "metrics": {}})
     compute_metrics(copy, ModelRunner(classifier), ["faithfulness"], {"faithfulness": params})
     assert copy.metrics["faithfulness"].get("error") is None
-    span = lambda ex: slice(ex.entity["start"], ex.entity["end"])  # noqa: E731
-    return len(seen), sum(list(ids[span(ex)]) != ex.input_ids[span(ex)] for ids, ex in seen)
+    return len(seen), sum(any(ids[p] != ex.input_ids[p] for p in ex.entity["positions"]) for ids, ex in seen)
 
 
 def test_faithfulness_can_keep_the_entitys_own_tokens(entity_run, taggers, monkeypatch):
@@ -334,7 +332,9 @@ def test_a_tampered_entity_or_tag_list_is_refused_on_load(entity_run, tmp_path):
                                     version=store.FORMAT_VERSION)
     check(row)
     for field, value, problem in [
-        ("entity", {**row["entity"], "end": 99, "tags": [1] * (99 - row["entity"]["start"])}, "do not fit the"),
+        ("entity", {**row["entity"], "end": 99, "positions": [row["entity"]["start"], 98], "tags": [1, 1]},
+         "do not fit the"),
+        ("entity", {**row["entity"], "positions": [row["entity"]["start"]] * 2, "tags": [1, 1]}, "do not fit the"),
         ("entity", {**row["entity"], "words": [0, 99]}, "entity words 0 to 99 do not fit"),
         ("entity", {**row["entity"], "tags": [7] * len(row["entity"]["tags"])}, "entity.tags holds 7"),
         ("token_tags", row["token_tags"][:-1], "token_tags holds"),
@@ -358,3 +358,56 @@ def test_metric_parameters_are_set_from_the_command_line(token_dirs, tagged_data
         result = invoke(*run_args(token_dirs["bert"], tagged_data, tmp_path / "r.html", "saliency",
                                   "--label-column", "tags", "--metric-param", bad))
         assert_one_line_error(result, problem)
+
+
+def test_a_token_whose_offsets_include_the_leading_space_belongs_to_its_word():
+    """Byte-level tokenizers that keep the space in a token's offsets (GPT-2's "Ġ", trim_offsets off)."""
+    from types import SimpleNamespace
+
+    from reportgen.tasks.token_classification import _encoded
+
+    text = "New  York is big"
+    offsets = [(0, 0), (0, 3), (3, 9), (9, 12), (12, 16), (0, 0)]
+    batch = _Encoding([list(range(6))], [offsets], [None, 0, 1, 2, 3, None])
+    tokenizer = SimpleNamespace(convert_ids_to_tokens=lambda ids: [str(i) for i in ids])
+    encoded = _encoded(tokenizer, text, batch, 0, cut=False)
+    assert encoded.word_ids == [None, 0, 1, 2, 3, None] and encoded.words == ["New", "York", "is", "big"]
+
+
+class _Encoding(dict):
+    """The parts of a transformers BatchEncoding that the token task's row reader uses."""
+
+    def __init__(self, ids, offsets, word_ids):
+        super().__init__(input_ids=ids, offset_mapping=offsets)
+        self._word_ids = word_ids
+        self.encodings = [type("Row", (), {"overflowing": []})()]
+
+    def word_ids(self, i):
+        return self._word_ids
+
+
+def test_an_entity_around_a_skipped_token_is_explained_at_its_own_positions(taggers):
+    classifier = taggers["bert"]
+    ex = Example(index=0, text="New x York", input_ids=[2, 10, 11, 12, 3], word_ids=[None, 0, None, 2, None],
+                 words=["New", "x", "York"], token_tags=[0, 3, 0, 4, 0], probabilities=[0.9] * 5)
+    (unit,) = classifier.task.units(ex, "pred")
+    assert unit["entity"]["positions"] == [1, 3] and unit["entity"]["tags"] == [3, 4]
+    ex.entity = unit["entity"]
+    targets = classifier.task.target_tensor([ex], 5, "cpu")
+    assert targets.tolist() == [[-1, 3, -1, 4, -1]]
+
+
+def test_a_cut_text_keeps_the_tags_of_its_words(taggers, tmp_path):
+    from reportgen.load.data import cut_long_texts
+
+    classifier = taggers["bert"]
+    path = tmp_path / "long.jsonl"
+    text = " ".join(["actor"] * 300)
+    path.write_text(json.dumps({"text": text, "tags": json.dumps(["B-PER"] * 300)}) + "\n", encoding="utf-8")
+    data = cut_long_texts(load_dataset(path, classifier.labels, label_column="tags", tagged=True), 100)
+    assert len(data.tag_lists[0]) == len(data.texts[0].split()) == 17  # 16 words and a cut one
+    run = explain(classifier, data, methods=["saliency"], progress=False)
+    saved = store.load(write_outputs(run, tmp_path / "report.html")["results"])  # loads: tags fit the words
+    assert len(saved.examples[0].tags) == len(saved.examples[0].words)
+    (enc,) = classifier.task.encode(classifier.tokenizer, [text], classifier.max_length)
+    assert len(enc.words) == 300 and enc.truncated  # every word of the text given, the tokens cut
