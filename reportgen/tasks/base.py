@@ -116,6 +116,7 @@ class Task:
     per_label: ClassVar[bool] = False  # whether each example is explained once per label or entity (units)
     reads_tags: ClassVar[bool] = False  # whether the labels are a tag per word (token classification)
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
+    excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:
@@ -209,7 +210,11 @@ class Task:
     def applies(self, kind: str, name: str) -> bool:
         """Whether the metric or report section (``kind``: 'metric' or 'section') ``name`` applies."""
         chosen = self.metrics if kind == "metric" else self.sections
-        return chosen is None or name in chosen
+        excluded = self.excluded_metrics if kind == "metric" else ()
+        return (chosen is None or name in chosen) and name not in excluded
+
+
+ONE_CLASS_METRICS = ("performance", "calibration", "error_words")  # of one class per example (softmax)
 
 
 def replacement_token(tokenizer: Any, choice: str) -> tuple[str, int]:

@@ -7,11 +7,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..results.records import Example
-from .base import is_decoder_only, tasks
+from .base import ONE_CLASS_METRICS, is_decoder_only, tasks
 from .sequence_classification import SequenceClassification
 
 MULTI_LABEL_PROBLEM = "multi_label_classification"
-SOFTMAX_METRICS = ("performance", "calibration", "error_words")  # one class per example; multi_label replaces them
 
 
 def is_multi_label(config: Any) -> bool:
@@ -27,6 +26,7 @@ class MultiLabel(SequenceClassification):
                    "per (example, label).")
     order = 5
     per_label = True
+    excluded_metrics = ONE_CLASS_METRICS  # the multi_label statistic replaces them
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:
@@ -51,6 +51,3 @@ class MultiLabel(SequenceClassification):
         """One per label the model predicts ('pred') or per true label ('label'), in id order."""
         chosen = example.predicted if explain == "pred" else example.labels
         return [{"target": label} for label in chosen or []]
-
-    def applies(self, kind: str, name: str) -> bool:
-        return not (kind == "metric" and name in SOFTMAX_METRICS)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ops.entities import Entity, entities_from_tokens, word_offsets, word_tags
 from ..results.records import Example
-from .base import Encoded, Task, class_names_from, tasks
+from .base import ONE_CLASS_METRICS, Encoded, Task, class_names_from, tasks
 from .sequence_classification import one_text_each
 
 NOT_ON_STRINGS = ("it perturbs the text as a string and scores one class per text, and an entity's score is read "
@@ -32,7 +32,7 @@ class TokenClassification(Task):
     per_label = True
     reads_tags = True
     excluded_methods = {"lime": NOT_ON_STRINGS, "shap": NOT_ON_STRINGS}
-    softmax_metrics = ("performance", "calibration", "error_words")
+    excluded_metrics = ONE_CLASS_METRICS  # the entities statistic replaces them
 
     def __init__(self) -> None:
         self.tag_names: list[str] = []  # the model's tags, once prepare has read them
@@ -71,9 +71,6 @@ class TokenClassification(Task):
         example.token_tags = tags
         example.predicted_tags = word_tags(tags, example.word_ids, len(example.words))
 
-    def prediction(self, probabilities: Sequence[float]) -> int:
-        raise NotImplementedError("a token classifier predicts a tag per token, not one class")
-
     def units(self, example: Example, explain: str) -> list[dict[str, Any]]:
         """One per entity the model finds ('pred') or the data gives ('label')."""
         found = predicted_entities(example, self.tag_names) if explain == "pred" else \
@@ -106,9 +103,6 @@ class TokenClassification(Task):
 
     def baseline_id(self, model: Any) -> int:
         return model.pad_id
-
-    def applies(self, kind: str, name: str) -> bool:
-        return not (kind == "metric" and name in self.softmax_metrics)
 
 
 def predicted_entities(example: Example, names: Sequence[str]) -> list[Entity]:

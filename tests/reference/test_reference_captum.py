@@ -21,7 +21,7 @@ from reportgen.explain.batching import ModelRunner
 from reportgen.explainers import Batch, explainers
 from reportgen.results.records import Example
 
-from support.captum_checks import RELATIVE_TOLERANCE, assert_rows_match
+from support.captum_checks import RELATIVE_TOLERANCE, assert_rows_match, special_positions
 from support.tiny_models import CORPUS
 
 KINDS = ("bert", "distilbert", "roberta")  # every tiny architecture (tests/tiny_models.py)
@@ -43,14 +43,6 @@ def make_batch(classifier) -> Batch:
     batch = Batch(ModelRunner(classifier), examples)
     assert len(set(batch.lengths)) > 1, "the batch must mix lengths so that padding is exercised"
     return batch
-
-
-def special_positions(batch: Batch) -> torch.Tensor:
-    """True at special tokens and padding, built from the examples' word ids."""
-    special = torch.ones(batch.input_ids.shape, dtype=torch.bool)
-    for row, ex in enumerate(batch.examples):
-        special[row, : len(ex.word_ids)] = torch.tensor([w is None for w in ex.word_ids])
-    return special
 
 
 def pad_baseline(batch: Batch) -> torch.Tensor:

@@ -31,3 +31,11 @@ def assert_batch_invariant(batch, methods) -> None:
         for method in methods:
             np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
                                        together[method][row].tokens, rtol=1e-4, atol=1e-6)
+
+
+def special_positions(batch) -> torch.Tensor:
+    """True at special tokens and padding, built from the examples' word ids."""
+    special = torch.ones(batch.input_ids.shape, dtype=torch.bool)
+    for row, ex in enumerate(batch.examples):
+        special[row, : len(ex.word_ids)] = torch.tensor([w is None for w in ex.word_ids])
+    return special

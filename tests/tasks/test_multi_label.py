@@ -24,7 +24,7 @@ from reportgen.results import store
 from reportgen.results.records import Example
 from reportgen.results.schema import check_example
 
-from support.captum_checks import assert_batch_invariant, assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
 from support.cli import assert_one_line_error, invoke, run_args
 from support.multi_label_models import (MULTI_LABEL_KINDS, TOPICS, build_multi_label_folder, multi_label_rows,
                                         write_multi_label_data)
@@ -65,12 +65,6 @@ def make_batch(classifier) -> Batch:
 
 def own_logits(classifier):
     return lambda ids, mask: classifier.model(input_ids=ids, attention_mask=mask).logits
-
-
-def special_positions(batch: Batch) -> torch.Tensor:
-    width = batch.input_ids.shape[1]
-    return torch.tensor([[w is None for w in ex.word_ids] + [True] * (width - len(ex.word_ids))
-                         for ex in batch.examples])
 
 
 # ----------------------------------------------------------------------------- choosing the task

@@ -32,7 +32,7 @@ from reportgen.results.records import Example, RunResult
 from reportgen.results.schema import check_example
 from reportgen.tasks.sentence_pair import SentencePair, token_types
 
-from support.captum_checks import assert_batch_invariant, assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
 from support.cli import assert_one_line_error, invoke, run_args
 from support.pair_models import HYPOTHESES, PAIR_KINDS, build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
@@ -89,12 +89,6 @@ def tokenizer_types(classifier, batch) -> torch.Tensor:
 
 def own_logits(classifier):
     return lambda ids, mask, types: classifier.model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
-
-
-def special_positions(batch: Batch) -> torch.Tensor:
-    width = batch.input_ids.shape[1]
-    return torch.tensor([[w is None for w in ex.word_ids] + [True] * (width - len(ex.word_ids))
-                         for ex in batch.examples])
 
 
 # ----------------------------------------------------------------------------- choosing and encoding

@@ -22,7 +22,7 @@ from reportgen.results import store
 from reportgen.results.records import Example
 from reportgen.tasks.token_classification import entity_record, predicted_entities
 
-from support.captum_checks import assert_batch_invariant, assert_rows_match
+from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
 from support.cli import assert_one_line_error, invoke, run_args
 from support.token_models import NER_TAGS, TAGGED, TOKEN_KINDS, build_token_folder, write_tagged_data
 
@@ -77,12 +77,6 @@ def entity_score(classifier):
         return (chosen * inside).sum(1) / inside.sum(1)
 
     return score
-
-
-def special_positions(batch: Batch) -> torch.Tensor:
-    width = batch.input_ids.shape[1]
-    return torch.tensor([[w is None for w in ex.word_ids] + [True] * (width - len(ex.word_ids))
-                         for ex in batch.examples])
 
 
 # ----------------------------------------------------------------------------- the task and its entities

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...measure.performance import MAX_CLASSES
+from ...ops.entities import word_offsets
 from ...ops.numbers import sigs
 from ...ops.words import spread_to_tokens
 from ...results.maps import stored_maps
-from ...ops.entities import word_offsets
 from ...results.queries import methods_with_scores, pair_start
-from ...tasks.token_classification import true_entities
 from ...results.records import Example, RunResult
+from ...tasks import task_of
+from ...tasks.token_classification import true_entities
 from ..charts import Chart, Template
 from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
                                word_matrix_template)
@@ -76,6 +77,7 @@ class _Layout:
     attention_method: str | None
     attention_shape: tuple[int, int] | None
     pairs: bool = False  # examples of two texts: the heatmaps mark where the pair begins
+    tagged: bool = False  # token classification: a unit explains an entity, not a label
 
 
 def _layer_label(name: str) -> str:
@@ -134,7 +136,8 @@ def _layout(run: RunResult) -> _Layout:
             break
     if shape:
         templates.append(attention_template("tpl-attention", *shape))
-    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape, pairs)
+    return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape, pairs,
+                   task_of(run).reads_tags)
 
 
 def filter_classes(run: RunResult, count: int) -> list[int]:
@@ -256,10 +259,8 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         "unit": None,
         "entity": None,
     }
-    if ex.source is not None and ex.tags is None and ex.token_tags is None and ex.predicted_tags is None:
-        item.update(unit_fields(run, ex, filter_ids))
-    elif ex.source is not None:
-        item.update(entity_fields(run, ex))
+    if ex.source is not None:
+        item.update(entity_fields(run, ex) if layout.tagged else unit_fields(run, ex, filter_ids))
     if not ex.ok:
         return item
     row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),

@@ -72,7 +72,7 @@ def multi_label_figures(run: RunResult, result: dict[str, Any]) -> dict[str, Any
     counts, overall = result["counts"], result["overall"]
     if not counts["scored"]:
         return {"no_labels": NO_LABELS, "predicted": predicted_classes(run)}
-    return {"multi_label": {
+    return {"task_figures": {
         "figures": _figures(("rows scored", counts["scored"]), ("subset accuracy", overall["subset_accuracy"]),
                             ("micro-F1", overall["micro_f1"]), ("macro-F1", overall["macro_f1"]),
                             ("Hamming loss", overall["hamming_loss"])),
@@ -90,7 +90,7 @@ def entity_figures(result: dict[str, Any]) -> dict[str, Any]:
     if not counts["scored"]:
         return {"no_labels": NO_LABELS, "predicted": []}
     micro, macro, words = result["micro"] or {}, result["macro"] or {}, result["words"]
-    return {"multi_label": {
+    return {"task_figures": {
         "figures": _figures(("rows scored", counts["scored"]), ("entity micro-F1", micro.get("f1")),
                             ("entity macro-F1", macro.get("f1")), ("word tag accuracy", words["accuracy"])),
         "note": (f"Entities as seqeval counts them: {fmt(micro.get('support', 0))} in the data, "
