@@ -13,8 +13,10 @@ from typing import Any
 from . import options as table
 from .explain.checkpoint import Checkpoint
 from .explain.engine import Engine
+from .explain.windows import WINDOW_SETTINGS, windows_for
 from .explainers import explainers
 from .load.data import Dataset, cut_long_texts, load_dataset, strata, stratified_sample
+from .load.black_box import load_model
 from .load.model import Classifier, load_classifier
 from .measure import check_metric_params, compute_metrics
 from .options import RunConfig
@@ -26,6 +28,7 @@ from .results.files import refuse_foreign
 from .results.folder import check_claimable
 from .results.records import RunResult
 from .tasks import check_segments
+from .tasks.base import character_limit
 
 DEMO_LIMIT = 50
 # The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
@@ -45,10 +48,12 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     config = RunConfig(**table.of_group(chosen, table.SETTING))
     paired = chosen["text_pair_column"] is not None if not isinstance(data, Dataset) else data.pairs is not None
     if not isinstance(model, Classifier):
-        model = load_classifier(model, paired=paired, **table.of_group(chosen, table.MODEL))
+        model = load_model(model, paired=paired, **table.of_group(chosen, table.MODEL))
     check_segments(model.task, paired)
     check_threshold(model.task, config.threshold)
     config = applicable_methods(model, config, everything=chosen["methods"] == "all")
+    check_window_settings(config)
+    windows = windows_for(model, config)
     if not isinstance(data, Dataset):
         data = load_dataset(data, model.labels, multi_label=model.task.per_label and not model.task.reads_tags,
                             tagged=model.task.reads_tags, **table.of_group(chosen, table.DATA))
@@ -59,7 +64,7 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     limit = chosen["limit"]
     if limit is not None and limit < len(data):
         data = data.subset(stratified_sample(strata(data), limit, config.seed))
-    data = cut_long_texts(data, model.max_chars)
+    data = cut_long_texts(data, model.max_chars if windows is None else character_limit(windows.longest))
     if chosen["results"] is None:
         return explain_and_measure(model, data, config, progress=chosen["progress"])
     checkpoint = Checkpoint(chosen["results"], overwrite=chosen["overwrite"])
@@ -90,6 +95,15 @@ def check_threshold(task: Any, threshold: float) -> None:
     if threshold != table.BY_NAME["threshold"].default and not task.per_label:
         raise ReportgenError(f"--threshold applies to multi-label tasks, and the {task.name} task predicts one "
                              "class per example (the most probable)")
+
+
+def check_window_settings(config: RunConfig) -> None:
+    """The window settings are refused, in one line, unless documents are read in windows."""
+    if config.long_text == "window":
+        return
+    for key in WINDOW_SETTINGS[1:]:
+        if getattr(config, key) != table.BY_NAME[key].default:
+            raise ReportgenError(f"{table.BY_NAME[key].cli_flag} applies to --long-text window")
 
 
 def explain_and_measure(classifier: Classifier, dataset: Dataset, config: RunConfig, *,

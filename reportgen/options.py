@@ -28,6 +28,7 @@ OUTPUT = "output"  # where the results and the report go
 COMMAND = "command"  # how the command or function behaves
 
 TARGETS = ("pred", "label")
+LONG_TEXT = ("truncate", "window")
 SEEDS = range(2**32)  # what numpy's and lime's seeded generators take
 NO_FLAG = "no flag"  # an option of the Python API only
 
@@ -94,9 +95,8 @@ class Option:
 
 BOTH = ("run", "demo")
 OPTIONS: tuple[Option, ...] = (
-    Option("model", None, "Model folder, or a Hugging Face hub id (needs internet).", MODEL, required=True),
-    Option("data", None, "CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.", DATA,
-           kind="path", required=True),
+    Option("model", None, "Model folder, or a Hugging Face hub id (needs internet); or a black-box model with "
+           "--predict.", MODEL),
     Option("task", "auto", "The kind of model (see `reportgen methods`) [default: chosen from the model's config "
            "and the data options].", MODEL),
     Option("multi_label", False, "Read the model as multi-label (a sigmoid per label: the multi_label task) "
@@ -141,12 +141,29 @@ OPTIONS: tuple[Option, ...] = (
            kind="params", flag="--metric-param", metavar="METRIC.KEY=VALUE"),
     Option("replacement", "auto", "The token that stands for a removed one in occlusion and faithfulness: mask, "
            "pad, eos, unk or a token of the vocabulary [default: the mask token, else the padding token].", MODEL),
+    Option("long_text", "truncate", "Texts longer than the model reads: truncate (what the model sees) or window "
+           "(overlapping windows of the model's length; the prediction is the mean of the windows' logits, and "
+           "each token's score the mean over the windows that hold it).", SETTING, kind="choice", choices=LONG_TEXT),
+    Option("window_stride", None, "--long-text window: the most tokens between the starts of two windows (each "
+           "starts at a word) [default: half of a window's text].", SETTING, kind="int", minimum=1),
+    Option("max_windows", 16, "--long-text window: a document is read up to the tokens this many windows cover; "
+           "the rest is cut (and counted as truncated).", SETTING, kind="int", minimum=1),
     Option("device", None, "torch device [default: cuda when present, else cpu].", MODEL),
     Option("max_length", None, "Truncate texts to this many tokens [default: the model's maximum].", MODEL,
            kind="int", minimum=2),
     Option("allow_pickle", False, "Allow pickled weights (pytorch_model.bin): they can run code.", MODEL,
            kind="flag"),
     Option("trust_remote_code", False, "Allow model code from the model's folder or hub repo.", MODEL, kind="flag"),
+    Option("predict", None, "A black-box model instead of --model: module:function or file.py:function, a function "
+           "from a list of texts to class probabilities (one row per text, summing to 1), e.g. a TensorFlow, JAX, "
+           "ONNX or served model. Explained by removing words: occlusion, lime, shap, random.", MODEL,
+           metavar="MODULE:FUNCTION"),
+    Option("tokenizer", None, "With --predict: the tokenizer folder or hub id that cuts its texts into words.",
+           MODEL),
+    Option("class_names", None, "With --predict: the class names in the order of its columns, comma-separated "
+           "[default: the id2label of a config.json in the tokenizer folder, else 0, 1, ...].", MODEL),
+    Option("data", None, "CSV, TSV, JSONL, Parquet file, or a saved Hugging Face datasets folder.", DATA,
+           kind="path", required=True),
     Option("out", Path("report.html"), "Where to write the HTML report.", OUTPUT, kind="file", commands=BOTH),
     Option("results", None, "Folder for the machine-readable results [default: results/ beside the report].",
            OUTPUT, kind="folder", commands=BOTH),

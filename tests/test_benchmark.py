@@ -1,18 +1,23 @@
 """The benchmark script runs end to end (tiny model, tiny budgets); its figures are not asserted."""
 
+import importlib
 import sys
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def _suite():
+def _benchmark(name: str):
+    """The benchmark script ``name`` (benchmarks/NAME.py) as a module."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import suite
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return suite
+
+
+def _suite():
+    return _benchmark("suite")
 
 
 def test_suite_runs_end_to_end_on_a_tiny_model(bert_dir, tmp_path, monkeypatch):
@@ -100,12 +105,16 @@ def test_efficiency_uses_the_limit_timed_beside_the_method():
 
 
 def test_the_extreme_inputs_benchmark_runs_end_to_end(tmp_path):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import extremes
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    extremes = _benchmark("extremes")
     out = tmp_path / "extremes.txt"
     text = extremes.main(["--examples", "12", "--labels", "40", "--cell-mb", "1", "--out", str(out)])
     assert out.read_text() == text
     assert text.count("exit code 0; peak RSS") == 2, text
+
+
+def test_the_tasks_benchmark_runs_end_to_end(tmp_path):
+    tasks = _benchmark("tasks")
+    out = tmp_path / "tasks.txt"
+    text = tasks.main(["--windows", "1,2", "--out", str(out)])
+    assert out.read_text() == text
+    assert "| occlusion | " in text and "(b) --predict" in text

@@ -201,4 +201,4 @@ def test_a_bad_flag_value_is_one_line(bert_dir, csv_file, tmp_path, flag, value,
 
 
 def test_a_missing_required_option_is_one_line(csv_file):
-    assert_one_line_error(invoke("run", "--data", csv_file), r"Missing option '--model'")
+    assert_one_line_error(invoke("run", "--data", csv_file), r"give the model: --model .*, or --predict")

@@ -8,6 +8,7 @@ import torch
 from ..ops.masks import query_rows, special_mask
 from ..results.records import Example
 from .batching import ModelRunner
+from .perturbed import visible_text
 
 
 class Batch:
@@ -53,6 +54,8 @@ class Batch:
     @torch.no_grad()
     def predict(self) -> np.ndarray:
         """Forward pass: the task's class probabilities, keeping attentions when any method needs them."""
+        if self.task.scores_texts:
+            return self.runner.score_texts([visible_text(self.classifier, ex) for ex in self.examples])
         out = self.runner.forward(self.input_ids, self.attention_mask, output_attentions=self.want_attentions)
         if self.want_attentions:
             self._attentions = tuple(layer.float() for layer in out.attentions)

@@ -8,7 +8,18 @@ import numpy as np
 import torch
 
 from ..load.model import PRECISIONS, Classifier, autocast
+from ..ops.words import without_words
 from ..results.records import Example
+from .perturbed import visible_text
+from .windows import Windows
+
+
+def text_without_replaced(text: str, ids: Sequence[int], example: Example) -> str:
+    """``text`` (what the model sees of the example's) without the words whose positions ``ids`` replaces
+    (``ids``: a copy of the example's ids)."""
+    removed = {example.word_ids[p] for p, (now, was) in enumerate(zip(ids, example.input_ids))
+               if now != was and example.word_ids[p] is not None}
+    return without_words(text, example.words, removed)
 
 # Padded tokens per model batch. On CPU, larger batches outgrow the caches and run slower per token;
 # on CUDA they keep the device busy (benchmarks/RESULTS.md measures both).
@@ -70,6 +81,7 @@ class ModelRunner:
         self.evaluations = 0
         self.real_tokens = {"forward": 0, "attention": 0, "gradient": 0}  # per kind of call (_call_kind)
         self.batch_sizes: list[int] = []
+        self.windows: Windows | None = None  # how inputs longer than the model reads are read (--long-text window)
 
     @property
     def task(self):
@@ -110,11 +122,15 @@ class ModelRunner:
         list, a class), only the explained probability of each input (the task's ``target_probabilities``),
         picked on the device: a 1-d array instead of one row of every class per input.
         """
+        if classes is not None:
+            explained = [Example(index=0, text="", target=int(c)) for c in np.asarray(classes).reshape(-1)]
+        if self.task.scores_texts:
+            return self._scored_as_texts(id_lists, explained)
+        if self.windows is not None and any(self.windows.is_long(ids) for ids in id_lists):
+            return self._windowed(id_lists, explained, pick=True)
         unique: dict[tuple[int, ...], int] = {}
         keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
         distinct = list(unique)
-        if classes is not None:
-            explained = [Example(index=0, text="", target=int(c)) for c in np.asarray(classes).reshape(-1)]
         if explained is not None:
             return self._picked(distinct, keys, explained)
         probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
@@ -141,6 +157,73 @@ class ModelRunner:
             picked[positions] = self.task.target_probabilities(logits[rows_of], targets).double().cpu().numpy()
         return picked
 
+    def score_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """A black-box model's class probabilities for texts (--predict); identical texts are scored once."""
+        unique: dict[str, int] = {}
+        keys = [unique.setdefault(text, len(unique)) for text in texts]
+        distinct = list(unique)
+        probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
+        for start in range(0, len(distinct), self.max_batch_size):
+            chunk = distinct[start: start + self.max_batch_size]
+            self.evaluations += len(chunk)
+            self.batch_sizes.append(len(chunk))
+            probs[start: start + len(chunk)] = self.model(chunk)
+        return probs[keys]
+
+    def _scored_as_texts(self, id_lists: Sequence[Sequence[int]], explained: Sequence[Example] | None) -> np.ndarray:
+        """A black-box model's probabilities for copies of examples' words, some removed: every class, or with
+        ``explained`` naming targets, the target's."""
+        if explained is None or len(explained) != len(id_lists) or not all(ex.words for ex in explained):
+            raise ValueError("a black-box model scores texts: give the example each id list is a copy of")
+        seen = {id(ex): visible_text(self.classifier, ex) for ex in explained}
+        probs = self.score_texts([text_without_replaced(seen[id(ex)], ids, ex) for ids, ex in zip(id_lists, explained)])
+        if any(ex.target is None for ex in explained):
+            return probs
+        return probs[np.arange(len(probs)), [ex.target for ex in explained]]
+
+    def readable(self, example: Example) -> Example:
+        """The example, or its first window when it is longer than the model reads (--long-text window)."""
+        if self.windows is None or not self.windows.is_long(example.input_ids):
+            return example
+        return self.windows.units(example)[0]
+
+    def window_probabilities(self, examples: Sequence[Example]) -> np.ndarray:
+        """Per example, the task's class probabilities from the mean of its windows' logits (one window for an
+        example the model reads whole)."""
+        return self._windowed([ex.input_ids for ex in examples], examples, pick=False)
+
+    @torch.no_grad()
+    def _windowed(self, id_lists: Sequence[Sequence[int]], examples: Sequence[Example] | None, pick: bool) -> np.ndarray:
+        """Per id list (each a copy of its example's tokens, some replaced), the probabilities of the mean of
+        its windows' logits: every class, or with ``pick`` the explained one."""
+        if examples is None or len(examples) != len(id_lists) or self.windows is None:
+            raise ValueError("inputs longer than the model reads are read in windows of their examples' words: "
+                             "give one example per id list")
+        inputs, owners = [], []
+        for position, (ids, ex) in enumerate(zip(id_lists, examples)):
+            windows = self.windows.window_inputs(ids, ex.word_ids)
+            inputs += windows
+            owners += [position] * len(windows)
+        logits = self._logits(inputs)
+        owner = torch.as_tensor(owners)
+        mean = torch.zeros((len(id_lists), logits.shape[1]), dtype=torch.float64).index_add_(0, owner, logits)
+        mean /= torch.bincount(owner, minlength=len(id_lists))[:, None]
+        if not pick:
+            return self.task.probabilities(mean).double().numpy()
+        targets = self.task.target_tensor(examples, mean.shape[1], mean.device)
+        return self.task.target_probabilities(mean, targets).double().numpy()
+
+    def _logits(self, id_lists: Sequence[Sequence[int]]) -> torch.Tensor:
+        """The model's logits [inputs, classes] for id lists the model reads whole, on the host in float64."""
+        unique: dict[tuple[int, ...], int] = {}
+        keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
+        distinct = list(unique)
+        logits = torch.zeros((len(distinct), len(self.classifier.labels)), dtype=torch.float64)
+        for batch in self.batches([len(ids) for ids in distinct]):
+            ids, mask = self.pad([distinct[i] for i in batch])
+            logits[batch] = self.forward(ids, mask).logits.double().cpu()
+        return logits[keys]
+
     def batch_size_summary(self) -> dict[str, float]:
         """How many model calls were made and how many sequences they held: mean, largest, smallest."""
         sizes = self.batch_sizes
@@ -153,6 +236,8 @@ class ModelRunner:
         the longer of a pair's texts first)."""
         if not len(texts):
             return np.zeros((0, len(self.classifier.labels)))
+        if self.task.scores_texts:
+            return self.score_texts(list(texts))
         encoded = self.classifier.tokenizer(list(texts), None if pairs is None else list(pairs), truncation=True,
                                             max_length=self.classifier.max_length)
         return self.predict_ids(encoded["input_ids"])

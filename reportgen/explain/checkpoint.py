@@ -263,7 +263,10 @@ def fingerprint(*parts: Any) -> str:
 
 
 def model_fingerprint(model) -> str:
-    """Hash of every weight tensor and the config: any change of the model changes it."""
+    """Hash of every weight tensor and the config: any change of the model changes it (a black-box model
+    gives its own)."""
+    if callable(getattr(model, "fingerprint", None)):
+        return model.fingerprint()
     digest = hashlib.sha256(model.config.to_json_string().encode("utf-8"))
     for name, tensor in model.state_dict().items():
         digest.update(name.encode("utf-8"))

@@ -23,6 +23,7 @@ from .explainer import Explainer, Explanation, explainers
 from .isolate import isolate
 from .memory import HeapTrimmer
 from .progress import ProgressBars
+from .windows import merge_windows, windows_for, WINDOW_SETTINGS
 
 KEYED_SETTINGS = ("target", "seed", "max_batch_tokens", "max_batch_size", "precision", "attention_maps")
 
@@ -40,6 +41,7 @@ class Engine:
         self.classifier = classifier
         self.checkpoint = checkpoint
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size, config.precision)
+        self.runner.windows = self.windows = windows_for(classifier, config)
         self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
         self.progress = progress
         self.trim_heap = True  # see memory.HeapTrimmer
@@ -73,6 +75,8 @@ class Engine:
             self._predict_all([ex for ex in run.examples if ex.ok], run)
             run.examples = self._units(run)
             self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
+        elif self.windows is not None:
+            self._explain_windows(run)
         else:
             self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
@@ -86,6 +90,8 @@ class Engine:
         settings = {key: run.config[key] for key in KEYED_SETTINGS}
         if self.classifier.task.per_label:
             settings["threshold"] = run.config["threshold"]
+        if self.windows is not None:
+            settings.update({key: run.config[key] for key in WINDOW_SETTINGS})
         model = (self.classifier.task.name, self.classifier.replacement_id)
         if model == (DEFAULT_TASK, self.classifier.tokenizer.mask_token_id):
             model = ()  # as results written before tasks and --replacement had them
@@ -126,7 +132,8 @@ class Engine:
         """The rows' texts (blank ones as empty texts) and second segments, encoded."""
         blank = lambda text: text if text.strip() else ""  # noqa: E731
         return self.classifier.encode([blank(texts[row]) for row in rows],
-                                      None if pairs is None else [blank(pairs[row]) for row in rows])
+                                      None if pairs is None else [blank(pairs[row]) for row in rows],
+                                      self.windows.longest if self.windows is not None else None)
 
     def _unexplainable(self, ex: Example, enc: Any, problem: str | None) -> str | None:
         """Why ``ex`` cannot be explained, or None."""
@@ -175,6 +182,24 @@ class Engine:
             failure.example = unit_of_row[failure.example]
         return units
 
+    def _explain_windows(self, run: RunResult) -> None:
+        """Long documents (--long-text window): each row predicted from its windows, every method run on each
+        window (a row the model reads whole is its own one window, of its own index), then each row's windows'
+        scores merged into the row's."""
+        self._predict_all([ex for ex in run.examples if ex.ok], run)
+        rows = [ex for ex in run.examples if ex.ok and ex.target is not None]
+        first_free = max((ex.index for ex in run.examples), default=-1) + 1
+        units, windows_of = [], {}
+        for row in rows:
+            parts = self.windows.units(row)
+            if len(parts) > 1:
+                parts = [replace(part, index=first_free + len(units) + n) for n, part in enumerate(parts)]
+                units += parts
+            windows_of[row.index] = [part.index for part in parts]
+        self._explain_all(sorted([row for row in rows if len(windows_of[row.index]) == 1] + units,
+                                 key=lambda ex: ex.index), run, predicted=True)
+        merge_windows(run, rows, windows_of, self.windows)
+
     def _run_batch(self, number: int, examples: list[Example], run: RunResult, bars: ProgressBars,
                    predicted: bool = False) -> None:
         batch = self._batch(examples)
@@ -207,8 +232,9 @@ class Engine:
         """Per example its class probabilities, or the error that stopped the model."""
         def work(examples: list[Example]) -> list[dict[str, Any]]:
             part = self._part(batch, examples)
+            answers = part.predict() if self.windows is None else self.runner.window_probabilities(examples)
             return [{"example": ex.index, **self.classifier.task.outcome(probs, len(ex.input_ids))}
-                    for ex, probs in zip(part.examples, part.predict())]
+                    for ex, probs in zip(part.examples, answers)]
 
         return isolate(batch.examples, work, lambda ex, err: {"example": ex.index, "error": reason(err)})
 

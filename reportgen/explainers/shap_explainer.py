@@ -26,8 +26,8 @@ class PartitionShap(PooledExplainer):
         "classifier's tokenizer. Explained output: the target class probability (output 'probability'; "
         "'log_odds' gives log p/(1-p)). Features are the tokenizer's tokens of the text; the special "
         "tokens are kept and get 0. A masked token is replaced by mask_token (None: the tokenizer's "
-        "mask token, or '...' when it has none), consecutive masked tokens collapsed into one when "
-        "collapse_mask_token says so ('auto': only when the tokenizer has no mask token). The budget "
+        "mask token, or '...' when it has none; for a black-box model, --predict, it is deleted), "
+        "consecutive masked tokens collapsed into one when collapse_mask_token says so ('auto': only when the tokenizer has no mask token). The budget "
         "is max_evals model evaluations per example; batch_size is shap's number of tree nodes per "
         "model call ('auto' = the masker's default, 5) and fixed_context is shap's (None = its "
         "default). Token scores are folded into words by summing; base value + sum of scores equals "
@@ -49,13 +49,15 @@ class PartitionShap(PooledExplainer):
         "fixed_context": Choice(None, choices=(None, 0, 1)),
     }
 
-    def shap_explainer(self, tokenizer, model_fn, pieces=None):
+    def shap_explainer(self, tokenizer, model_fn, pieces=None, deletes=False):
         """The package's explainer configured as reportgen runs it (also used by tests). ``pieces``: the
-        (string, its token pieces, their ids) that the masker cuts that one string into (a joined pair)."""
+        (string, its token pieces, their ids) that the masker cuts that one string into (a joined pair);
+        ``deletes``: a masked token is deleted when no mask_token is given (a black-box model's removed word)."""
         import shap
 
+        mask_token = self.params["mask_token"]
         masker = shap.maskers.Text(
-            tokenizer, mask_token=self.params["mask_token"],
+            tokenizer, mask_token="" if mask_token is None and deletes else mask_token,
             collapse_mask_token=self.params["collapse_mask_token"],
         )
         if pieces is not None:
@@ -84,7 +86,7 @@ class PartitionShap(PooledExplainer):
             def model_fn(strings):
                 return self.explained_output(predict(perturbed.inputs(strings)), target)
 
-            explainer = self.shap_explainer(classifier.tokenizer, model_fn, pieces)
+            explainer = self.shap_explainer(classifier.tokenizer, model_fn, pieces, classifier.task.scores_texts)
             result = explainer(
                 [text], max_evals=self.params["max_evals"], batch_size=self.params["batch_size"],
                 fixed_context=self.params["fixed_context"], silent=True,
@@ -111,7 +113,7 @@ class PartitionShap(PooledExplainer):
         """The task's encoding of the text, and for a pair the pieces the masker is to cut the joined string
         into: the pair's own tokens (tokenising the joined string whole can shift the second text's offsets)."""
         if perturbed.joiner is None:
-            (enc,) = classifier.encode([perturbed.string])
+            (enc,) = classifier.task.token_encode(classifier.tokenizer, [perturbed.string], classifier.max_length)
             return enc, None
         ((text, pair),) = perturbed.inputs([perturbed.string])
         (enc,) = classifier.encode([text], [pair])

@@ -66,9 +66,10 @@ class Classifier:
     def embeddings(self) -> torch.nn.Module:
         return self.model.get_input_embeddings()
 
-    def encode(self, texts: list[str], pairs: list[str] | None = None) -> list[Encoded]:
-        """Each text (and its second segment, for a task that reads pairs) as the task encodes it."""
-        return self.task.encode(self.tokenizer, texts, self.max_length, pairs)
+    def encode(self, texts: list[str], pairs: list[str] | None = None, max_length: int | None = None) -> list[Encoded]:
+        """Each text (and its second segment, for a task that reads pairs) as the task encodes it, up to
+        ``max_length`` tokens (None: the model's maximum; more for documents read in windows)."""
+        return self.task.encode(self.tokenizer, texts, max_length or self.max_length, pairs)
 
 
 def load_classifier(
@@ -87,6 +88,8 @@ def load_classifier(
     its config and, with ``paired``, data of two texts per example; ``multi_label``: the multi_label task)."""
     import transformers
 
+    if spec is None:
+        raise ReportgenError("give the model: --model (a folder or hub id), or --predict module:function")
     source = str(spec)
     target = resolve_device(device)
     origin = ""

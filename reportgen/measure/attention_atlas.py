@@ -20,7 +20,7 @@ STATS = ("entropy", "normalized_entropy", "distance", "relative_distance", "spec
 DEFINITIONS = {
     "scope": (
         "Over all explained examples, from a fresh forward pass with attention weights (batched, "
-        "right-padded). Padding is ignored: only real tokens count as queries and keys. Layers and "
+        "right-padded; a document read in windows, by its first window). Padding is ignored: only real tokens count as queries and keys. Layers and "
         "heads are numbered from 0. For each example, a statistic is averaged over all its query "
         "tokens (special tokens included); the value reported is the mean over examples (each "
         "example weighs the same). Special tokens are those outside every word ([CLS], [SEP], <s>, ...)."
@@ -57,7 +57,8 @@ class AttentionAtlas(Metric):
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         self.check_model(getattr(runner, "classifier", None))
         started, evaluations = time.perf_counter(), getattr(runner, "evaluations", 0)
-        examples = [ex for ex in explained(run) if ex.input_ids]
+        readable = getattr(runner, "readable", lambda ex: ex)  # a long document's first window
+        examples = [readable(ex) for ex in explained(run) if ex.input_ids]
         if self.params["max_examples"] is not None:
             examples = examples[: int(self.params["max_examples"])]
         head_sums: np.ndarray | None = None

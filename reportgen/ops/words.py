@@ -48,3 +48,25 @@ def is_spread(token_scores: np.ndarray, word_scores: np.ndarray, word_ids: Seque
     if len(tokens) != len(index) or len(words) <= highest:
         return False
     return bool(np.allclose(tokens, spread_to_tokens(words, word_ids), rtol=rtol, atol=0.0, equal_nan=True))
+
+
+def word_starts(text: str, words: Sequence[str]) -> list[int]:
+    """Where each word begins in ``text`` (words are cut from the text in order)."""
+    starts, position = [], 0
+    for word in words:
+        found = text.find(word, position)
+        if found < 0:
+            raise ValueError(f"the word {word!r} is not in the text where the words before it end")
+        starts.append(found)
+        position = found + len(word)
+    return starts
+
+
+def without_words(text: str, words: Sequence[str], removed: set[int]) -> str:
+    """``text`` with the characters of the words numbered in ``removed`` deleted (the space around them kept)."""
+    starts = word_starts(text, words)
+    pieces, at = [], 0
+    for word in sorted(removed):
+        pieces.append(text[at: starts[word]])
+        at = starts[word] + len(words[word])
+    return "".join(pieces) + text[at:]

@@ -172,6 +172,7 @@ def row_accounting(run: RunResult) -> dict[str, Any]:
         reasons[str(ex.error)] = reasons.get(str(ex.error), 0) + 1
     texts = [ex.text for ex in examples]
     truncated = sum(bool(ex.truncated) for ex in examples)
+    windowed = dataset.get("long_text") if isinstance(dataset.get("long_text"), dict) else None
     limit = run.model.get("max_length")
     counts = {
         "read": read,
@@ -203,8 +204,7 @@ def row_accounting(run: RunResult) -> dict[str, Any]:
     rows += [
         ("failed in some methods", fmt(counts["partly_failed"]),
          f"{counts['method_failures']} method failures on examples the other methods explained"),
-        ("truncated", fmt(truncated), "longer than the model's maximum length"
-         + (f" ({limit} tokens)" if limit else "") + ": only the first tokens were read and explained"),
+        *_reading_rows(truncated, limit, windowed),
         ("duplicate texts", fmt(counts["duplicates"]), "rows whose text repeats an earlier row's; each is explained"),
     ]
     parts = [f"{fmt(counts['not_sampled'])} not sampled", f"{fmt(len(done))} explained", f"{fmt(len(failed))} failed"]
@@ -216,3 +216,19 @@ def row_accounting(run: RunResult) -> dict[str, Any]:
         "balance": f"{fmt(read)} rows read = " + " + ".join(parts) + ".",
         "reasons": sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
     }
+
+
+def _reading_rows(truncated: int, limit: Any, windowed: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """How texts longer than the model reads were read: truncated, or in windows (--long-text window)."""
+    if not windowed:
+        return [("truncated", fmt(truncated), "longer than the model's maximum length"
+                 + (f" ({limit} tokens)" if limit else "") + ": only the first tokens were read and explained")]
+    return [
+        ("read in windows", fmt(windowed["long"]),
+         f"longer than the model reads ({fmt(windowed['window'])} tokens): read as {fmt(windowed['windows'])} "
+         f"overlapping windows of whole words, a new one at most every {fmt(windowed['stride'])} tokens "
+         "(--long-text window). Their prediction is the mean of the windows' logits, a different predictor "
+         "than truncation; each token's score is the mean over the windows that hold it"),
+        ("truncated", fmt(truncated), f"longer than {fmt(windowed['max_windows'])} windows cover: the rest was "
+         "cut before it was read"),
+    ]

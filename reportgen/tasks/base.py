@@ -115,6 +115,8 @@ class Task:
     reads_pairs: ClassVar[bool] = False  # whether each example is two texts (--text-pair-column)
     per_label: ClassVar[bool] = False  # whether each example is explained once per label or entity (units)
     reads_tags: ClassVar[bool] = False  # whether the labels are a tag per word (token classification)
+    windowed: ClassVar[bool] = False  # whether a long text may be read in windows (--long-text window)
+    scores_texts: ClassVar[bool] = False  # whether the model is a function of texts, not of token ids (--predict)
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all
 
@@ -144,6 +146,12 @@ class Task:
                pairs: list[str] | None = None) -> list[Encoded]:
         """Each text (with its second segment from ``pairs``, for tasks that read two) as model input."""
         raise NotImplementedError
+
+    def token_encode(self, tokenizer: Any, texts: list[str], max_length: int,
+                     pairs: list[str] | None = None) -> list[Encoded]:
+        """The texts cut into the tokenizer's tokens, as shap's Text masker cuts them: the task's own encoding
+        (a task whose positions are words says otherwise)."""
+        return self.encode(tokenizer, texts, max_length, pairs)
 
     def probabilities(self, logits: Any) -> Any:
         """The explained quantity per class from a [batch, classes] tensor of logits."""

@@ -26,6 +26,7 @@ class MultiLabel(SequenceClassification):
                    "per (example, label).")
     order = 5
     per_label = True
+    windowed = False  # its rows already expand into one explanation per label
     excluded_metrics = ONE_CLASS_METRICS  # the multi_label statistic replaces them
 
     @classmethod

@@ -20,6 +20,7 @@ class SentencePair(SequenceClassification):
     description = ("A classifier of text pairs (NLI, paraphrase, relevance) with a softmax over its classes "
                    "(AutoModelForSequenceClassification); both texts are encoded as the tokenizer pairs them.")
     order = 20
+    windowed = False  # a window of a pair would need both texts cut to fit
     reads_pairs = True
 
     def __init__(self) -> None:

@@ -16,6 +16,7 @@ class SequenceClassification(Task):
     description = "A single-text classifier with a softmax over its classes (AutoModelForSequenceClassification)."
     auto_class = "AutoModelForSequenceClassification"
     order = 10
+    windowed = True
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:

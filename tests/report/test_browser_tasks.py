@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from support import ROOT
 from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
@@ -104,3 +105,26 @@ def test_a_token_classification_report_opens_offline_with_each_entity_marked(pla
     result = invoke(*run_args(folder, data, out, "all", "--label-column", "tags"))
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out, entities_marked)
+
+
+def test_a_black_box_report_opens_offline(playwright, bert_dir, tmp_path):
+    functions = f"{ROOT / 'tests' / 'support' / 'black_box_models.py'}:keyword_probabilities"
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"text": CORPUS * 2, "label": ["negative", "positive"] * 6}).to_csv(data, index=False)
+    out = tmp_path / "report.html"
+    result = invoke("run", "--predict", functions, "--tokenizer", bert_dir, "--data", data, "--out", out,
+                    "--methods", "all", "--param", "lime.num_samples=100", "--param", "shap.max_evals=64", "--quiet")
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out)
+
+
+def test_a_report_of_documents_read_in_windows_opens_offline(playwright, bert_dir, tmp_path):
+    data = tmp_path / "data.csv"
+    long_texts = [" ".join([text] * 4) for text in CORPUS]
+    pd.DataFrame({"text": long_texts, "label": ["negative", "positive"] * 3}).to_csv(data, index=False)
+    out = tmp_path / "report.html"
+    args = run_args(bert_dir, data, out, "all", "--max-length", "16", "--long-text", "window",
+                    "--param", "lime.num_samples=100", "--param", "shap.max_evals=64")
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out, lambda page: page.get_by_text("read in windows").first.wait_for())

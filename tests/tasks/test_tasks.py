@@ -22,6 +22,7 @@ from reportgen.report.render import render_html
 from reportgen.results.records import Example, RunResult
 from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
 from reportgen.tasks.base import replacement_token
+from reportgen.tasks.black_box import WHITE_BOX_METHODS, BlackBox
 from reportgen.tasks.decoder_classification import DecoderClassification
 from reportgen.tasks.multi_label import MultiLabel
 from reportgen.tasks.token_classification import TokenClassification
@@ -123,7 +124,25 @@ def check_token_classification(classifier):
     assert not task.applies("metric", "performance") and task.applies("metric", "entities")
 
 
+def check_black_box(classifier):
+    """The black-box task on a classifier's tokenizer: one position per word (its first token's id), no
+    special tokens, the subword encoding kept for shap; never chosen from a config; the methods that read
+    gradients or attention excluded (the function itself is checked in test_black_box.py)."""
+    task = BlackBox()
+    assert task.scores_texts and not SequenceClassification.scores_texts and not task.windowed
+    assert not task.fits(SimpleNamespace(model_type="bert"), paired=False)
+    (enc,) = task.encode(classifier.tokenizer, ["good film, really"], classifier.max_length)
+    (tokens,) = task.token_encode(classifier.tokenizer, ["good film, really"], classifier.max_length)
+    assert enc.words == enc.tokens == tokens.words == ["good", "film", ",", "really"] and enc.word_ids == [0, 1, 2, 3]
+    first = [tokens.input_ids[tokens.word_ids.index(word)] for word in range(4)]
+    assert enc.input_ids == first and None in tokens.word_ids
+    assert set(task.excluded_methods) == set(WHITE_BOX_METHODS) and not task.applies("metric", "attention_atlas")
+    with pytest.raises(ValueError, match="scores texts"):
+        task.forward(None, None, None)
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
+          "black_box": check_black_box,
           "token_classification": check_token_classification,
           "multi_label": check_multi_label,
           "decoder_classification": check_decoder_classification,
@@ -251,4 +270,5 @@ def test_metrics_and_sections_follow_the_task(classifier):
 
 def test_a_task_is_a_small_class():
     for cls in tasks:
-        assert issubclass(cls, Task) and cls.name and cls.description and cls.auto_class
+        assert issubclass(cls, Task) and cls.name and cls.description
+        assert bool(cls.auto_class) != cls.scores_texts  # a transformers class, or a function of texts

@@ -1,0 +1,134 @@
+"""What the newer ways of reading a model cost, per example and method, on the tiny test models (issue 15).
+
+    python benchmarks/tasks.py                       # writes benchmarks/tasks.txt
+    python benchmarks/tasks.py --windows 1,2,4 --out /tmp/tasks.txt
+
+(a) --long-text window: the tiny test BERT read 32 tokens at a time, on documents of 1, 2, 4, 8 and 16 windows
+    (stride: half a window). Per method: seconds and model evaluations per document, and their ratio to the
+    one-window documents. A method whose cost stays linear in the number of windows has ratios near the
+    windows' count, not its square.
+(b) --predict: a black-box function (tests/support/black_box_models.py, word counting, no model) with the tiny
+    BERT's tokenizer, on 24 texts of 12 words. Per method: seconds and calls of the function per example.
+
+Every figure comes from the run's own record (run.methods: seconds, model_evaluations, examples), one run per
+setting after one warm-up run, in one process, nothing else running. On a model this small a call costs little
+more for more sequences, so seconds grow slower than calls. Timings on the shared machine drift 10-20% between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WINDOW = 32
+BUDGETS = {"lime": {"num_samples": 200}, "shap": {"max_evals": 128}, "integrated_gradients": {"n_steps": 16},
+           "layer_integrated_gradients": {"n_steps": 8}}
+DOCUMENTS = 4  # per length
+
+
+def write_rows(path: Path, texts: list[str]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([text, "negative"] for text in texts)
+    return path
+
+
+def documents(windows: int, room: int, stride: int, seed: int) -> list[str]:
+    """Texts of one-token words that fill ``windows`` windows exactly."""
+    import random
+
+    from support.tiny_models import WORDS
+
+    single = [word for word in WORDS if len(word) <= 5]
+    rng = random.Random(seed)
+    words = room + (windows - 1) * stride
+    return [" ".join(rng.choice(single) for _ in range(words)) for _ in range(DOCUMENTS)]
+
+
+def per_method(run) -> dict[str, tuple[float, float]]:
+    """Per method, seconds and model evaluations per explained example."""
+    return {name: (info.seconds / max(info.examples, 1), info.model_evaluations / max(info.examples, 1))
+            for name, info in run.methods.items()}
+
+
+def windows_table(folder: Path, counts: list[int], work: Path) -> list[str]:
+    from reportgen.api import explain
+    from reportgen.explain.windows import Windows
+    from reportgen.load.model import load_classifier
+
+    model = load_classifier(folder, device="cpu", max_length=WINDOW)
+    windows = Windows.for_model(model.tokenizer, WINDOW, None, max(counts))
+    measured = {}
+    warm_up = write_rows(work / "warm_up.csv", documents(2, windows.room, windows.stride, 0)[:1])
+    explain(model, warm_up, methods="all", long_text="window", progress=False, method_params=BUDGETS)  # imports, caches
+    for count in counts:
+        data = write_rows(work / f"windows{count}.csv", documents(count, windows.room, windows.stride, count))
+        run = explain(model, data, methods="all", long_text="window", max_windows=max(counts), progress=False,
+                      method_params=BUDGETS)
+        read = run.dataset["long_text"]
+        assert read["windows"] == (count * DOCUMENTS if count > 1 else 0), read
+        measured[count] = per_method(run)
+    lines = [f"(a) --long-text window, {WINDOW} tokens per window ({windows.room} of text), stride {windows.stride}, "
+             f"{DOCUMENTS} documents per length", "",
+             "| method | " + " | ".join(f"{c} window{'s' * (c > 1)}: s/doc (calls)" for c in counts)
+             + f" | ratio s, {counts[-1]} vs 1 | ratio calls |",
+             "|---|" + "---|" * (len(counts) + 2)]
+    for name in measured[counts[0]]:
+        cells = [f"{measured[c][name][0]:.4f} ({measured[c][name][1]:.0f})" for c in counts]
+        first, last = measured[counts[0]][name], measured[counts[-1]][name]
+        ratio = lambda a, b: f"{a / b:.1f}" if b else "-"  # noqa: E731
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio(last[0], first[0])} | {ratio(last[1], first[1])} |")
+    return lines
+
+
+def black_box_table(folder: Path, work: Path) -> list[str]:
+    from reportgen.api import explain
+    from reportgen.load.black_box import load_model
+    model = load_model(None, predict=f"{HERE.parent / 'tests/support/black_box_models.py'}:keyword_probabilities",
+                       tokenizer=str(folder))
+    texts = [text for seed in range(6) for text in documents(1, 12, 1, seed)]  # 24 texts of 12 words
+    params = {k: v for k, v in BUDGETS.items() if k in ("lime", "shap")}
+    explain(model, write_rows(work / "warm_up.csv", texts[:1]), methods="all", progress=False, method_params=params)
+    run = explain(model, write_rows(work / "black_box.csv", texts), methods="all", progress=False, method_params=params)
+    lines = [f"(b) --predict, a word-counting function with the tiny BERT's tokenizer, {len(run.examples)} examples", "",
+             "| method | s/example | function calls/example |", "|---|---|---|"]
+    for name, (seconds, calls) in per_method(run).items():
+        lines.append(f"| {name} | {seconds:.4f} | {calls:.0f} |")
+    lines.append("")
+    lines.append("left out, with the reason the report gives: "
+                 + ", ".join(sorted(run.model.get("methods_not_applicable", {}))))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", default="1,2,4,8,16", help="window counts of the documents")
+    parser.add_argument("--out", type=Path, default=HERE / "tasks.txt")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    import torch
+
+    from support.tiny_models import build_model_folder
+
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        folder = build_model_folder(work / "bert", "bert")
+        lines = [f"# benchmarks/tasks.py on {platform.machine()}, {torch.get_num_threads()} torch threads, "
+                 f"torch {torch.__version__}", ""]
+        lines += windows_table(folder, [int(c) for c in args.windows.split(",")], work)
+        lines += [""] + black_box_table(folder, work)
+    text = "\n".join(lines) + "\n"
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+    return text
+
+
+if __name__ == "__main__":
+    main()
