@@ -9,6 +9,8 @@
     windows' count, not its square.
 (b) --predict: a black-box function (tests/support/black_box_models.py, word counting, no model) with the tiny
     BERT's tokenizer, on 24 texts of 12 words. Per method: seconds and calls of the function per example.
+(c) --zero-shot-labels: the tiny NLI BERT (tests/support/pair_models.py) with three candidate labels, on the same
+    24 texts. Per method: seconds and model calls per example.
 
 Every figure comes from the run's own record (run.methods: seconds, model_evaluations, examples), one run per
 setting after one warm-up run, in one process, nothing else running. On a model this small a call costs little
@@ -31,11 +33,11 @@ BUDGETS = {"lime": {"num_samples": 200}, "shap": {"max_evals": 128}, "integrated
 DOCUMENTS = 4  # per length
 
 
-def write_rows(path: Path, texts: list[str]) -> Path:
+def write_rows(path: Path, texts: list[str], label: str = "negative") -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "label"])
-        writer.writerows([text, "negative"] for text in texts)
+        writer.writerows([text, label] for text in texts)
     return path
 
 
@@ -106,6 +108,25 @@ def black_box_table(folder: Path, work: Path) -> list[str]:
     return lines
 
 
+def zero_shot_table(work: Path) -> list[str]:
+    from reportgen.api import explain
+    from reportgen.load.model import load_classifier
+    from support.pair_models import build_pair_folder
+
+    model = load_classifier(build_pair_folder(work / "nli", "bert"), device="cpu", zero_shot_labels="good,bad,fun")
+    texts = [text for seed in range(6) for text in documents(1, 12, 1, seed)]
+    explain(model, write_rows(work / "warm_up.csv", texts[:1], "good"), methods="all", progress=False,
+            method_params=BUDGETS)
+    run = explain(model, write_rows(work / "zero_shot.csv", texts, "good"), methods="all", progress=False,
+                  method_params=BUDGETS)
+    lines = [f"(c) --zero-shot-labels good,bad,fun, the tiny NLI BERT, {len(run.examples)} texts of 12 words "
+             f"(predicting them took {run.timings.get('predict', 0) / len(run.examples):.4f} s per text: 3 pairs each)",
+             "", "| method | s/example | model calls/example |", "|---|---|---|"]
+    for name, (seconds, calls) in per_method(run).items():
+        lines.append(f"| {name} | {seconds:.4f} | {calls:.0f} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", default="1,2,4,8,16", help="window counts of the documents")
@@ -124,6 +145,7 @@ def main(argv: list[str] | None = None) -> str:
                  f"torch {torch.__version__}", ""]
         lines += windows_table(folder, [int(c) for c in args.windows.split(",")], work)
         lines += [""] + black_box_table(folder, work)
+        lines += [""] + zero_shot_table(work)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)

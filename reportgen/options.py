@@ -18,6 +18,7 @@ from .errors import ReportgenError, UnknownParameterError
 from .explain.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 from .explain.explainer import explainers
 from .load.model import PRECISIONS
+from .tasks.zero_shot import DEFAULT_TEMPLATE
 
 # What an option configures, which decides where api.explain hands it.
 MODEL = "model"  # load.model.load_classifier
@@ -154,6 +155,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("allow_pickle", False, "Allow pickled weights (pytorch_model.bin): they can run code.", MODEL,
            kind="flag"),
     Option("trust_remote_code", False, "Allow model code from the model's folder or hub repo.", MODEL, kind="flag"),
+    Option("zero_shot_labels", None, "Zero-shot classification with an NLI model: the candidate labels, "
+           "comma-separated; each text is paired with one hypothesis per label (the zero_shot task).", MODEL),
+    Option("hypothesis_template", DEFAULT_TEMPLATE, "With --zero-shot-labels: the hypothesis, {} standing for "
+           "the label.", MODEL),
     Option("predict", None, "A black-box model instead of --model: module:function or file.py:function, a function "
            "from a list of texts to class probabilities (one row per text, summing to 1), e.g. a TensorFlow, JAX, "
            "ONNX or served model. Explained by removing words: occlusion, lime, shap, random.", MODEL,

@@ -117,4 +117,4 @@ def test_the_tasks_benchmark_runs_end_to_end(tmp_path):
     out = tmp_path / "tasks.txt"
     text = tasks.main(["--windows", "1,2", "--out", str(out)])
     assert out.read_text() == text
-    assert "| occlusion | " in text and "(b) --predict" in text
+    assert "| occlusion | " in text and "(b) --predict" in text and "(c) --zero-shot-labels" in text

@@ -88,6 +88,12 @@ class ModelRunner:
         """The task of the model this runner calls."""
         return self.classifier.task
 
+    @property
+    def width(self) -> int:
+        """Classes per model answer: the model's own (an NLI model's, for zero-shot labels), else the run's."""
+        config = getattr(self.model, "config", None)
+        return int(getattr(config, "num_labels", 0) or len(self.classifier.labels))
+
     def batches(self, lengths: Sequence[int], scale: int = 1) -> list[list[int]]:
         """Batches for inputs that each expand into ``scale`` model sequences."""
         budget = max(self.max_batch_tokens // max(scale, 1), 1)
@@ -133,7 +139,7 @@ class ModelRunner:
         distinct = list(unique)
         if explained is not None:
             return self._picked(distinct, keys, explained)
-        probs = np.zeros((len(distinct), len(self.classifier.labels)), dtype=np.float64)
+        probs = np.zeros((len(distinct), self.width), dtype=np.float64)
         for batch in self.batches([len(ids) for ids in distinct]):
             ids, mask = self.pad([distinct[i] for i in batch])
             probs[batch] = self.task.probabilities(self.forward(ids, mask).logits).cpu().numpy()
@@ -204,7 +210,7 @@ class ModelRunner:
             windows = self.windows.window_inputs(ids, ex.word_ids)
             inputs += windows
             owners += [position] * len(windows)
-        logits = self._logits(inputs)
+        logits = self.logits(inputs)
         owner = torch.as_tensor(owners)
         mean = torch.zeros((len(id_lists), logits.shape[1]), dtype=torch.float64).index_add_(0, owner, logits)
         mean /= torch.bincount(owner, minlength=len(id_lists))[:, None]
@@ -213,12 +219,13 @@ class ModelRunner:
         targets = self.task.target_tensor(examples, mean.shape[1], mean.device)
         return self.task.target_probabilities(mean, targets).double().numpy()
 
-    def _logits(self, id_lists: Sequence[Sequence[int]]) -> torch.Tensor:
+    @torch.no_grad()
+    def logits(self, id_lists: Sequence[Sequence[int]]) -> torch.Tensor:
         """The model's logits [inputs, classes] for id lists the model reads whole, on the host in float64."""
         unique: dict[tuple[int, ...], int] = {}
         keys = [unique.setdefault(tuple(ids), len(unique)) for ids in id_lists]
         distinct = list(unique)
-        logits = torch.zeros((len(distinct), len(self.classifier.labels)), dtype=torch.float64)
+        logits = torch.zeros((len(distinct), self.width), dtype=torch.float64)
         for batch in self.batches([len(ids) for ids in distinct]):
             ids, mask = self.pad([distinct[i] for i in batch])
             logits[batch] = self.forward(ids, mask).logits.double().cpu()
@@ -235,7 +242,7 @@ class ModelRunner:
         """Class probabilities for raw strings, each with its pair where given (tokenised with truncation,
         the longer of a pair's texts first)."""
         if not len(texts):
-            return np.zeros((0, len(self.classifier.labels)))
+            return np.zeros((0, self.width))
         if self.task.scores_texts:
             return self.score_texts(list(texts))
         encoded = self.classifier.tokenizer(list(texts), None if pairs is None else list(pairs), truncation=True,

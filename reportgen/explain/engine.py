@@ -77,6 +77,9 @@ class Engine:
             self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
         elif self.windows is not None:
             self._explain_windows(run)
+        elif self.classifier.task.answers_first:
+            self._predict_all([ex for ex in run.examples if ex.ok], run)
+            self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
         else:
             self._explain_all([ex for ex in run.examples if ex.ok], run)
         run.timings["explain"] = time.perf_counter() - started
@@ -92,7 +95,7 @@ class Engine:
             settings["threshold"] = run.config["threshold"]
         if self.windows is not None:
             settings.update({key: run.config[key] for key in WINDOW_SETTINGS})
-        model = (self.classifier.task.name, self.classifier.replacement_id)
+        model = (self.classifier.task.name, self.classifier.replacement_id, *self.classifier.task.fingerprint())
         if model == (DEFAULT_TASK, self.classifier.tokenizer.mask_token_id):
             model = ()  # as results written before tasks and --replacement had them
         return fingerprint(model_fingerprint(self.classifier.model), self.classifier.max_length, data, settings,
@@ -232,7 +235,10 @@ class Engine:
         """Per example its class probabilities, or the error that stopped the model."""
         def work(examples: list[Example]) -> list[dict[str, Any]]:
             part = self._part(batch, examples)
-            answers = part.predict() if self.windows is None else self.runner.window_probabilities(examples)
+            if self.classifier.task.answers_first:
+                answers = self.classifier.task.answers(self.runner, examples)
+            else:
+                answers = part.predict() if self.windows is None else self.runner.window_probabilities(examples)
             return [{"example": ex.index, **self.classifier.task.outcome(probs, len(ex.input_ids))}
                     for ex, probs in zip(part.examples, answers)]
 

@@ -24,9 +24,12 @@ class PerturbedText:
 
     string: str
     joiner: str | None = None
+    pair: str | None = None  # a second text every copy is paired with, unperturbed (a zero-shot hypothesis)
 
     def inputs(self, strings: Sequence[Any]) -> list[ModelInput]:
         """The model inputs that perturbed copies of ``string`` stand for."""
+        if self.pair is not None:
+            return [(str(s), self.pair) for s in strings]
         if self.joiner is None:
             return [str(s) for s in strings]
         inputs: list[ModelInput] = []
@@ -41,7 +44,7 @@ class PerturbedText:
 def perturbed_text(classifier: Any, ex: Example) -> PerturbedText:
     """The string lime and shap perturb for ``ex``: what the model sees of its text, or of its two texts."""
     if ex.text_pair is None:
-        return PerturbedText(visible_text(classifier, ex))
+        return PerturbedText(visible_text(classifier, ex), pair=classifier.task.fixed_pair(ex))
     separators = between_segments(ex)
     for piece in (ex.text, ex.text_pair):
         if any(token in piece for token in separators):

@@ -73,7 +73,7 @@ class Lime(PooledExplainer):
             raise ValueError("lime cannot split the text into reportgen's words (a gap between words repeats a word)")
         n_features = self.params["num_features"] or len(words)
         seed = example_seed(self.seed, ex.index)
-        target = ex.target
+        target = batch.task.explained_class(ex)
 
         def run(predict: Predict) -> Explanation:
             explainer = self.lime_explainer(words, seed)

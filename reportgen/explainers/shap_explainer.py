@@ -79,12 +79,15 @@ class PartitionShap(PooledExplainer):
         enc, pieces = self._encoded(classifier, perturbed)
         if enc.truncated or enc.words != ex.words:
             raise ValueError("shap's tokens of the text do not line up with the example's words")
-        target = ex.target
-        model_output = float(self.explained_output(np.asarray(ex.probabilities), target))
+        target = batch.task.explained_class(ex)
+        stored = batch.task.explains_stored_class
 
         def run(predict: Predict) -> Explanation:
             def model_fn(strings):
                 return self.explained_output(predict(perturbed.inputs(strings)), target)
+
+            model_output = float(self.explained_output(np.asarray(ex.probabilities), target) if stored
+                                 else model_fn([text])[0])
 
             explainer = self.shap_explainer(classifier.tokenizer, model_fn, pieces, classifier.task.scores_texts)
             result = explainer(

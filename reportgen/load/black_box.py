@@ -76,9 +76,12 @@ def load_model(spec: Any, *, predict: str | None = None, tokenizer: str | None =
 def load_black_box(model: Any, predict: str | None, tokenizer: str | None, class_names: str | None, *,
                    task: str = "auto", multi_label: bool = False, replacement: str = "auto",
                    trust_remote_code: bool = False, max_length: int | None = None, device: str | None = None,
-                   allow_pickle: bool = False) -> Classifier:
+                   allow_pickle: bool = False, zero_shot_labels: str | None = None,
+                   hypothesis_template: str | None = None) -> Classifier:
     """The Classifier of a black-box function, its tokenizer and class names, checked on one text
     (``allow_pickle`` is of weights, which a black-box model has none of)."""
+    if zero_shot_labels is not None:
+        raise ReportgenError("--zero-shot-labels reads an NLI model given with --model, not a --predict function")
     if device is not None:
         raise ReportgenError("--device applies to a PyTorch model; a --predict function runs where it runs")
     if predict is None:

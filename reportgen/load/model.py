@@ -15,6 +15,7 @@ import torch
 from ..errors import ReportgenError, first_line
 from ..tasks import AUTO, DEFAULT_TASK, Encoded, Task, choose_task, tasks
 from ..tasks.base import character_limit, class_names_from, quoted, replacement_token
+from ..tasks.zero_shot import DEFAULT_TEMPLATE, ZeroShot
 
 SAFE_INDEX = "model.safetensors.index.json"
 SAFE_WEIGHTS = ("model.safetensors", SAFE_INDEX)
@@ -83,6 +84,8 @@ def load_classifier(
     trust_remote_code: bool = False,
     device: str | None = None,
     max_length: int | None = None,
+    zero_shot_labels: str | None = None,
+    hypothesis_template: str = DEFAULT_TEMPLATE,
 ) -> Classifier:
     """Load a local folder or hub id as an eager-attention model for ``task`` ('auto': the task that fits
     its config and, with ``paired``, data of two texts per example; ``multi_label``: the multi_label task)."""
@@ -104,7 +107,7 @@ def load_classifier(
     with quiet_transformers():
         config = _loaded(f"the config of model {source!r}{origin}", transformers.AutoConfig.from_pretrained,
                          source, **kwargs)
-        chosen = tasks.get(choose_task(task, config, paired, multi_label))()
+        chosen = _task(task, config, paired, multi_label, zero_shot_labels, hypothesis_template)
         tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
                             source, **kwargs)
         _check_tokenizer(tokenizer, source)
@@ -135,6 +138,28 @@ def load_classifier(
         **notes,
     }
     return Classifier(model, tokenizer, labels, source, target, limit, info, chosen, token_id)
+
+
+def _task(requested: str, config: Any, paired: bool, multi_label: bool, zero_shot_labels: str | None,
+          template: str) -> Task:
+    """The task the options ask for; with --zero-shot-labels, zero-shot classification by its labels and template."""
+    if zero_shot_labels is None:
+        if template != DEFAULT_TEMPLATE:
+            raise ReportgenError("--hypothesis-template applies to --zero-shot-labels")
+        if requested == ZeroShot.name:
+            raise ReportgenError("--task zero_shot needs the candidate labels: --zero-shot-labels a,b,c")
+        return tasks.get(choose_task(requested, config, paired, multi_label))()
+    if requested not in (AUTO, ZeroShot.name) or multi_label or paired:
+        given = "--multi-label" if multi_label else "--text-pair-column" if paired else f"--task {requested}"
+        raise ReportgenError(f"--zero-shot-labels takes the zero_shot task (one text per example), and {given} "
+                             "asks for another")
+    labels = [label.strip() for label in zero_shot_labels.split(",")]
+    if len(labels) < 2 or not all(labels):
+        raise ReportgenError(f"--zero-shot-labels needs two or more comma-separated labels, not {quoted(zero_shot_labels)}")
+    if template.count("{}") != 1 or "{" in template.replace("{}", "", 1) or "}" in template.replace("{}", "", 1):
+        raise ReportgenError(f"--hypothesis-template must hold one {{}} for the label, and no other braces: "
+                             f"{quoted(template)}")
+    return ZeroShot(labels, template)
 
 
 def _is_hub_id(source: str) -> bool:

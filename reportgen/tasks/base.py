@@ -117,6 +117,8 @@ class Task:
     reads_tags: ClassVar[bool] = False  # whether the labels are a tag per word (token classification)
     windowed: ClassVar[bool] = False  # whether a long text may be read in windows (--long-text window)
     scores_texts: ClassVar[bool] = False  # whether the model is a function of texts, not of token ids (--predict)
+    answers_first: ClassVar[bool] = False  # whether every row is answered (``answers``) before any is explained
+    explains_stored_class: ClassVar[bool] = True  # whether the explained output is the stored probability's target
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all
 
@@ -196,6 +198,22 @@ class Task:
         example.probabilities = outcome["probabilities"]
         example.prediction = self.prediction(example.probabilities)
         example.target = self.target(example, explain)
+
+    def answers(self, runner: Any, examples: Sequence[Example]) -> Any:
+        """For a task that answers first, each example's stored probabilities, from model calls of its own."""
+        raise NotImplementedError
+
+    def explained_class(self, example: Example) -> int | None:
+        """The model output column that lime and shap explain: the target class."""
+        return example.target
+
+    def fixed_pair(self, example: Example) -> str | None:
+        """A second text that every perturbed copy of the example is paired with (None: none)."""
+        return None
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """What, beyond the model and the data, decides a run's answers (part of the run key)."""
+        return ()
 
     def units(self, example: Example, explain: str) -> list[dict[str, Any]]:
         """For a per-label task, the explanations an answered example expands into: per unit, the fields it

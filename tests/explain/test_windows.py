@@ -211,6 +211,8 @@ def test_every_method_and_statistic_runs_on_long_documents_and_the_results_load(
     assert saved.dataset["long_text"]["long"] == 2
     html = outputs["report"].read_text()
     assert "read in windows" in html and "mean of the windows&#39; logits" in html
+    windows = run.attributions["saliency"][2].extra["windows"]
+    assert f"read in {windows} overlapping windows" in html
 
 
 def test_a_stored_windowed_run_is_resumed_without_recomputing(short_model, tmp_path, monkeypatch):

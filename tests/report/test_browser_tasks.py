@@ -128,3 +128,14 @@ def test_a_report_of_documents_read_in_windows_opens_offline(playwright, bert_di
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out, lambda page: page.get_by_text("read in windows").first.wait_for())
+
+
+def test_a_zero_shot_report_opens_offline(playwright, tmp_path):
+    folder = build_pair_folder(tmp_path / "nli", "bert")
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"text": CORPUS * 2, "label": ["good", "bad", "fun"] * 4}).to_csv(data, index=False)
+    out = tmp_path / "report.html"
+    result = invoke(*run_args(folder, data, out, "all", "--zero-shot-labels", "good,bad,fun",
+                              "--param", "lime.num_samples=100", "--param", "shap.max_evals=64"))
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out)

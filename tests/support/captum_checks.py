@@ -39,3 +39,14 @@ def special_positions(batch) -> torch.Tensor:
     for row, ex in enumerate(batch.examples):
         special[row, : len(ex.word_ids)] = torch.tensor([w is None for w in ex.word_ids])
     return special
+
+
+def captum_occlusion(probabilities, batch, replacement_id: int, *arguments) -> torch.Tensor:
+    """Captum's FeatureAblation of ``probabilities`` (a function of ids and ``arguments``) over the batch's word
+    tokens, each replaced by ``replacement_id`` in turn; special tokens and padding are never ablated."""
+    from captum.attr import FeatureAblation
+
+    baselines = torch.where(special_positions(batch), batch.input_ids, torch.full_like(batch.input_ids, replacement_id))
+    with torch.no_grad():
+        return FeatureAblation(probabilities).attribute(batch.input_ids, baselines=baselines, target=batch.targets,
+                                                        additional_forward_args=arguments)

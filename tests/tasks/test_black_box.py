@@ -123,6 +123,7 @@ def test_faithfulness_and_the_report_are_made_by_word(black_box_run, tmp_path):
     outputs = write_outputs(black_box_run, out=tmp_path / "report.html")
     html = outputs["report"].read_text()
     assert "black_box" in html and "gradients or attention" in html
+    assert "a removed word is deleted from the text the function is given" in html
 
 
 def test_one_text_the_function_cannot_score_fails_alone(bert_dir, tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
+from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 
 from reportgen.api import explain, write_outputs
 from reportgen.errors import ReportgenError
@@ -32,7 +32,7 @@ from reportgen.results.records import Example, RunResult
 from reportgen.results.schema import check_example
 from reportgen.tasks.sentence_pair import SentencePair, token_types
 
-from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
+from support.captum_checks import assert_batch_invariant, assert_rows_match, captum_occlusion, special_positions
 from support.cli import assert_one_line_error, invoke, run_args
 from support.pair_models import HYPOTHESES, PAIR_KINDS, build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
@@ -194,12 +194,8 @@ def test_occlusion_matches_captum_feature_ablation(pairs, kind):
     batch = make_batch(classifier)
     ours = explainers.get("occlusion")().attribute(batch)
     probabilities = lambda *args: torch.softmax(own_logits(classifier)(*args), dim=-1)  # noqa: E731
-    baselines = torch.where(special_positions(batch), batch.input_ids,
-                            torch.full_like(batch.input_ids, classifier.replacement_id))
-    with torch.no_grad():
-        reference = FeatureAblation(probabilities).attribute(
-            batch.input_ids, baselines=baselines, target=batch.targets,
-            additional_forward_args=(batch.attention_mask, tokenizer_types(classifier, batch)))
+    reference = captum_occlusion(probabilities, batch, classifier.replacement_id, batch.attention_mask,
+                                 tokenizer_types(classifier, batch))
     assert_rows_match([e.tokens for e in ours], reference, batch, scale=0.1)
 
 

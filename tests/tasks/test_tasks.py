@@ -26,6 +26,7 @@ from reportgen.tasks.black_box import WHITE_BOX_METHODS, BlackBox
 from reportgen.tasks.decoder_classification import DecoderClassification
 from reportgen.tasks.multi_label import MultiLabel
 from reportgen.tasks.token_classification import TokenClassification
+from reportgen.tasks.zero_shot import ZeroShot
 from reportgen.tasks.sentence_pair import SentencePair
 from reportgen.tasks.sequence_classification import SequenceClassification
 
@@ -141,7 +142,22 @@ def check_black_box(classifier):
         task.forward(None, None, None)
 
 
+def check_zero_shot(classifier):
+    """The zero-shot task: candidate labels as its classes, one hypothesis per label, answered before it is
+    explained, the explained class the NLI model's entailment one (the model is checked in test_zero_shot.py)."""
+    task = ZeroShot(["sport", "art"], "About {}.")
+    assert task.answers_first and not task.explains_stored_class and not task.reads_pairs and not task.per_label
+    assert not task.fits(SimpleNamespace(model_type="bert"), paired=True)
+    assert task.class_names(None) == ["sport", "art"] and task.hypotheses == ["About sport.", "About art."]
+    task.entailment_id = 2
+    ex = Example(index=0, text="", target=1)
+    assert task.explained_class(ex) == 2 and task.target_tensor([ex, ex], 5, "cpu").tolist() == [2, 2]
+    assert task.fixed_pair(ex) == "About art." and task.fixed_pair(Example(index=1, text="")) is None
+    assert task.fingerprint() == (["sport", "art"], "About {}.") != ZeroShot(["sport", "art"]).fingerprint()
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
+          "zero_shot": check_zero_shot,
           "black_box": check_black_box,
           "token_classification": check_token_classification,
           "multi_label": check_multi_label,

@@ -249,6 +249,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         "other_probabilities": other_probabilities,
         "target": label_name(run, ex.target),
         "truncated": ex.truncated,
+        "windows": windows_read(run, ex),
         "group": None if ex.group is None else shown(ex.group),
         "error": ex.error,
         "method_errors": [f for f in run.failures if f.example == ex.index and f.method],
@@ -380,3 +381,10 @@ def _attention_rows(run: RunResult, ex: Example, layout: _Layout) -> list[dict[s
         return None
     n = len(ex.tokens)
     return None if any(r["n"] != n or len(r["a"]) != n * n for r in rows) else rows
+
+
+def windows_read(run: RunResult, ex: Example) -> int | None:
+    """How many windows a long document was read in (--long-text window), from its attributions; None: one."""
+    counts = [a.extra.get("windows") for table in run.attributions.values() for a in [table.get(ex.index)] if a]
+    counts = [n for n in counts if isinstance(n, int) and not isinstance(n, bool) and n > 1]
+    return max(counts) if counts else None

@@ -90,8 +90,18 @@ def model_notes(run: RunResult) -> list[str]:
         notes.append(f"The classification is read at {model['pooling']}.")
     if model.get("padding"):
         notes.append(f"Batches are padded with {model['padding']}; padding is masked, so it changes no score.")
+    zero_shot = model.get("zero_shot")
+    if isinstance(zero_shot, dict):
+        labels = zero_shot.get("labels") if isinstance(zero_shot.get("labels"), list) else []
+        notes.append(f"Zero-shot labels {', '.join(value_text(label) for label in labels)}, each as the hypothesis "
+                     f"{value_text(zero_shot.get('template'))} with the label in place of {{}}; the explained output is "
+                     f"the NLI model's {value_text(zero_shot.get('entailment'))} class for the text paired with the "
+                     "target label's hypothesis, whose tokens are never scored or removed.")
     replacement = model.get("replacement")
-    if isinstance(replacement, dict) and replacement.get("token") is not None:
+    if model.get("removal"):
+        notes.append(f"The model is a black-box function read through the tokenizer {value_text(model.get('tokenizer'))}: "
+                     f"{value_text(model['removal'])} (occlusion, faithfulness, lime, shap).")
+    elif isinstance(replacement, dict) and replacement.get("token") is not None:
         notes.append(f"A removed token (occlusion, faithfulness) is replaced by {value_text(replacement['token'])} "
                      f"(--replacement {value_text(replacement.get('choice'))}).")
     excluded = model.get("methods_not_applicable")
