@@ -11,6 +11,8 @@
     BERT's tokenizer, on 24 texts of 12 words. Per method: seconds and calls of the function per example.
 (c) --zero-shot-labels: the tiny NLI BERT (tests/support/pair_models.py) with three candidate labels, on the same
     24 texts. Per method: seconds and model calls per example.
+(d) every task at the default budgets (`--methods all`), on the tiny test models and corpora of tests/support:
+    seconds per explanation (a row, or a unit: one label of a multi-label row, one entity) per method.
 
 Every figure comes from the run's own record (run.methods: seconds, model_evaluations, examples), one run per
 setting after one warm-up run, in one process, nothing else running. On a model this small a call costs little
@@ -127,6 +129,54 @@ def zero_shot_table(work: Path) -> list[str]:
     return lines
 
 
+def task_runs(work: Path) -> dict[str, tuple[str, Path, dict]]:
+    """Per task: its column title, its model folder and the explain() arguments of its data."""
+    import pandas as pd
+
+    from support.decoder_models import build_decoder_folder
+    from support.multi_label_models import build_multi_label_folder, write_multi_label_data
+    from support.pair_models import build_pair_folder, pair_rows
+    from support.tiny_models import CORPUS, build_model_folder
+    from support.token_models import build_token_folder, write_tagged_data
+
+    single = write_rows(work / "single.csv", CORPUS * 2)
+    pairs = work / "pairs.csv"
+    pd.DataFrame(pair_rows(2)).to_csv(pairs, index=False)
+    paired = {"text_column": "premise", "text_pair_column": "hypothesis"}
+    return {
+        "sequence": ("single text, BERT", build_model_folder(work / "t_bert", "bert"), {"data": single}),
+        "pair": ("pair, BERT", build_pair_folder(work / "t_pair", "bert"), {"data": pairs, **paired}),
+        "multi_label": ("multi-label, RoBERTa", build_multi_label_folder(work / "t_multi", "roberta"),
+                        {"data": write_multi_label_data(work / "multi.jsonl", 2)}),
+        "token": ("NER, BERT", build_token_folder(work / "t_ner", "bert"),
+                  {"data": write_tagged_data(work / "tags.jsonl", 2), "label_column": "tags"}),
+        "gpt2": ("decoder, GPT-2", build_decoder_folder(work / "t_gpt2", "gpt2"), {"data": single}),
+        "llama": ("decoder, Llama", build_decoder_folder(work / "t_llama", "llama"), {"data": single}),
+    }
+
+
+def every_task_table(work: Path) -> list[str]:
+    from reportgen.api import explain
+    from reportgen.load.model import load_classifier
+
+    measured, titles, units = {}, {}, {}
+    for name, (title, folder, arguments) in task_runs(work).items():
+        model = load_classifier(folder, device="cpu", paired="text_pair_column" in arguments)
+        data = arguments.pop("data")
+        explain(model, data, methods="all", progress=False, limit=2, **arguments)  # imports, caches
+        run = explain(model, data, methods="all", progress=False, **arguments)
+        measured[name], titles[name], units[name] = per_method(run), title, len(run.examples)
+    methods = list(dict.fromkeys(m for table in measured.values() for m in table))
+    lines = ["(d) every task, --methods all at the default budgets, seconds per explanation "
+             "(explanations per run in brackets)", "",
+             "| method | " + " | ".join(f"{titles[n]} ({units[n]})" for n in measured) + " |",
+             "|---|" + "---|" * len(measured)]
+    for method in methods:
+        cells = [f"{measured[n][method][0]:.5f}" if method in measured[n] else "does not apply" for n in measured]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", default="1,2,4,8,16", help="window counts of the documents")
@@ -146,6 +196,7 @@ def main(argv: list[str] | None = None) -> str:
         lines += windows_table(folder, [int(c) for c in args.windows.split(",")], work)
         lines += [""] + black_box_table(folder, work)
         lines += [""] + zero_shot_table(work)
+        lines += [""] + every_task_table(work)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
