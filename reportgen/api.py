@@ -56,7 +56,7 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     windows = windows_for(model, config)
     if not isinstance(data, Dataset):
         data = load_dataset(data, model.labels, multi_label=model.task.per_label and not model.task.reads_tags,
-                            tagged=model.task.reads_tags, **table.of_group(chosen, table.DATA))
+                            tagged=model.task.reads_tags, **data_options(chosen, model.task))
     given = data.tag_lists or data.label_sets or data.labels
     if config.target == "label" and all(label is None for label in given):
         raise ReportgenError("--target label explains each example's label, and the data has no labels; "
@@ -76,6 +76,24 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
         checkpoint.close()
 
 
+def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
+    """load_dataset's options; for a task that reads references (generation), the source column as the text
+    and the target column as each row's second text, and no labels."""
+    options = table.of_group(chosen, table.DATA)
+    source, target = options.pop("source_column"), options.pop("target_column")
+    if not task.reads_references:
+        if source is not None or target is not None:
+            flag = "--source-column" if source is not None else "--target-column"
+            raise ReportgenError(f"{flag} applies to the generation task, and the model is read as {task.name}")
+        return options
+    if options["text_pair_column"] is not None:
+        raise ReportgenError("--text-pair-column gives a second text to classifiers; name a generation model's "
+                             "reference outputs with --target-column")
+    options.update(text_column=source or options["text_column"], text_pair_column=target, label_column=None,
+                   pair_role="target")
+    return options
+
+
 def applicable_methods(model: Classifier, config: RunConfig, everything: bool) -> RunConfig:
     """The run's methods without those the task excludes (with 'all', each is left out and the reason kept in
     the model's description; named on its own, it is refused in one line)."""
@@ -92,9 +110,9 @@ def applicable_methods(model: Classifier, config: RunConfig, everything: bool) -
 
 def check_threshold(task: Any, threshold: float) -> None:
     """--threshold decides which labels a multi-label model predicts; for any other task it is refused."""
-    if threshold != table.BY_NAME["threshold"].default and not task.per_label:
+    if threshold != table.BY_NAME["threshold"].default and (not task.per_label or task.reads_references):
         raise ReportgenError(f"--threshold applies to multi-label tasks, and the {task.name} task predicts one "
-                             "class per example (the most probable)")
+                             "class (or token) at a time (the most probable)")
 
 
 def check_window_settings(config: RunConfig) -> None:

@@ -18,6 +18,7 @@ from .errors import ReportgenError, UnknownParameterError
 from .explain.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 from .explain.explainer import explainers
 from .load.model import PRECISIONS
+from .tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT
 from .tasks.zero_shot import DEFAULT_TEMPLATE
 
 # What an option configures, which decides where api.explain hands it.
@@ -111,6 +112,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("label_separator", ",", "Multi-label data: what separates the label names in a cell (a cell may "
            "also hold a JSON list).", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),
+    Option("source_column", None, "Generation: the column of each row's source text (the prompt's {source}) "
+           "[default: --text-column].", DATA),
+    Option("target_column", None, "Generation: the column of each row's reference output, explained under teacher "
+           "forcing [default: none; the model's greedy output is explained].", DATA),
     Option("encoding", "utf-8", "Text encoding of CSV/TSV/JSONL files.", DATA),
     Option("limit", None, "Explain a seeded, class-stratified sample of this many rows.", SAMPLE, kind="int",
            minimum=1, commands=BOTH,
@@ -159,6 +164,10 @@ OPTIONS: tuple[Option, ...] = (
            "comma-separated; each text is paired with one hypothesis per label (the zero_shot task).", MODEL),
     Option("hypothesis_template", DEFAULT_TEMPLATE, "With --zero-shot-labels: the hypothesis, {} standing for "
            "the label.", MODEL),
+    Option("prompt_template", DEFAULT_PROMPT, "Generation: the prompt, {source} standing for the row's source text.",
+           MODEL),
+    Option("max_new_tokens", DEFAULT_NEW_TOKENS, "Generation without --target-column: the most tokens of greedy output.", MODEL,
+           kind="int", minimum=1),
     Option("predict", None, "A black-box model instead of --model: module:function or file.py:function, a function "
            "from a list of texts to class probabilities (one row per text, summing to 1), e.g. a TensorFlow, JAX, "
            "ONNX or served model. Explained by removing words: occlusion, lime, shap, random.", MODEL,

@@ -145,7 +145,7 @@ class Engine:
         if not ex.text.strip():
             return "text is empty"
         if ex.text_pair is not None and not ex.text_pair.strip():
-            return "text pair is empty"
+            return "target is empty" if self.classifier.task.reads_references else "text pair is empty"
         if isinstance(enc, str):
             return f"the tokenizer failed: {enc}"
         if not enc.words:

@@ -39,9 +39,14 @@ class _PathExplainer(Explainer):
 
 
 def baseline_ids(batch: Batch) -> torch.Tensor:
-    """The batch's ids with every non-special token replaced by the task's baseline id (specials kept)."""
+    """The batch's ids with every non-special token replaced by the task's baseline id (specials kept, and the
+    tokens the task holds fixed)."""
     baseline = torch.full_like(batch.input_ids, batch.task.baseline_id(batch.classifier))
-    return torch.where(batch.special_mask, batch.input_ids, baseline)
+    kept = batch.special_mask
+    fixed = batch.task.held_fixed(batch.examples, batch.input_ids.shape[1])
+    if fixed is not None:
+        kept = kept | torch.tensor(fixed, dtype=torch.bool, device=kept.device)
+    return torch.where(kept, batch.input_ids, baseline)
 
 
 @dataclass

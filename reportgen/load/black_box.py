@@ -18,6 +18,7 @@ from ..ops.imports import imported
 from ..tasks import tasks
 from ..tasks.base import class_names_from, quoted, replacement_token
 from ..tasks.black_box import BlackBox
+from ..tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT
 from .model import Classifier, _check_tokenizer, _loaded, load_classifier, quiet_transformers
 
 PROBE = "a"  # the text the function is first asked about: how many classes it gives
@@ -77,11 +78,15 @@ def load_black_box(model: Any, predict: str | None, tokenizer: str | None, class
                    task: str = "auto", multi_label: bool = False, replacement: str = "auto",
                    trust_remote_code: bool = False, max_length: int | None = None, device: str | None = None,
                    allow_pickle: bool = False, zero_shot_labels: str | None = None,
-                   hypothesis_template: str | None = None) -> Classifier:
+                   hypothesis_template: str | None = None, prompt_template: str = DEFAULT_PROMPT,
+                   max_new_tokens: int = DEFAULT_NEW_TOKENS) -> Classifier:
     """The Classifier of a black-box function, its tokenizer and class names, checked on one text
     (``allow_pickle`` is of weights, which a black-box model has none of)."""
     if zero_shot_labels is not None:
         raise ReportgenError("--zero-shot-labels reads an NLI model given with --model, not a --predict function")
+    if prompt_template != DEFAULT_PROMPT or max_new_tokens != DEFAULT_NEW_TOKENS:
+        raise ReportgenError("--prompt-template and --max-new-tokens read a language model given with --model, "
+                             "not a --predict function")
     if device is not None:
         raise ReportgenError("--device applies to a PyTorch model; a --predict function runs where it runs")
     if predict is None:

@@ -106,13 +106,15 @@ def load_dataset(
     label_separator: str = DEFAULT_SEPARATOR,
     multi_label: bool = False,
     tagged: bool = False,
+    pair_role: str = "text pair",
 ) -> Dataset:
     """Load a table and map its labels onto ``label_names`` (the model's id2label).
 
     ``label_column`` None or 'none': the data has no labels (every row is unlabeled). ``text_pair_column``:
     each text's second segment, for models that read two texts. ``multi_label``: each label cell is a list
     of labels (a JSON list, or names split by ``label_separator``). ``tagged``: each label cell gives a tag per
-    whitespace word of the text (a list of tags, or of character spans of entities)."""
+    whitespace word of the text (a list of tags, or of character spans of entities). ``pair_role``: what error
+    messages call the second text (generation: the target)."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
@@ -121,7 +123,7 @@ def load_dataset(
     no_default_labels = label_column == DEFAULT_LABEL_COLUMN and label_column not in frame.columns
     if no_default_labels:
         label_column = None
-    columns = (("text", text_column), ("text pair", text_pair_column), ("label", label_column),
+    columns = (("text", text_column), (pair_role, text_pair_column), ("label", label_column),
                ("group", group_column))
     for role, column in columns:
         if column is not None and column not in frame.columns:
@@ -131,9 +133,9 @@ def load_dataset(
     texts, problems, replaced = _read_texts(frame[text_column], encoding, "text")
     pairs = None
     if text_pair_column is not None:
-        pairs, pair_problems, pair_replaced = _read_texts(frame[text_pair_column], encoding, "text pair")
+        pairs, pair_problems, pair_replaced = _read_texts(frame[text_pair_column], encoding, pair_role)
         if all(row in pair_problems or not pair.strip() for row, pair in enumerate(pairs)):
-            raise ReportgenError(f"text pair column {text_pair_column!r} of {path} holds no texts")
+            raise ReportgenError(f"{pair_role} column {text_pair_column!r} of {path} holds no texts")
         for row, problem in pair_problems.items():
             problems.setdefault(row, problem)
         replaced += pair_replaced

@@ -15,6 +15,7 @@ import torch
 from ..errors import ReportgenError, first_line
 from ..tasks import AUTO, DEFAULT_TASK, Encoded, Task, choose_task, tasks
 from ..tasks.base import character_limit, class_names_from, quoted, replacement_token
+from ..tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, Generation
 from ..tasks.zero_shot import DEFAULT_TEMPLATE, ZeroShot
 
 SAFE_INDEX = "model.safetensors.index.json"
@@ -86,6 +87,8 @@ def load_classifier(
     max_length: int | None = None,
     zero_shot_labels: str | None = None,
     hypothesis_template: str = DEFAULT_TEMPLATE,
+    prompt_template: str = DEFAULT_PROMPT,
+    max_new_tokens: int = DEFAULT_NEW_TOKENS,
 ) -> Classifier:
     """Load a local folder or hub id as an eager-attention model for ``task`` ('auto': the task that fits
     its config and, with ``paired``, data of two texts per example; ``multi_label``: the multi_label task)."""
@@ -108,6 +111,7 @@ def load_classifier(
         config = _loaded(f"the config of model {source!r}{origin}", transformers.AutoConfig.from_pretrained,
                          source, **kwargs)
         chosen = _task(task, config, paired, multi_label, zero_shot_labels, hypothesis_template)
+        chosen = _generation(chosen, config, prompt_template, max_new_tokens)
         tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
                             source, **kwargs)
         _check_tokenizer(tokenizer, source)
@@ -160,6 +164,23 @@ def _task(requested: str, config: Any, paired: bool, multi_label: bool, zero_sho
         raise ReportgenError(f"--hypothesis-template must hold one {{}} for the label, and no other braces: "
                              f"{quoted(template)}")
     return ZeroShot(labels, template)
+
+
+def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int) -> Task:
+    """The generation task with its prompt and output length, for a causal language model only; those options
+    given to another task fail."""
+    if isinstance(chosen, Generation):
+        if not Generation.fits(config, False):
+            architectures = ", ".join(map(str, getattr(config, "architectures", None) or [])) or "none named"
+            raise ReportgenError(f"the {Generation.name} task reads a causal language model (...ForCausalLM, "
+                                 f"...LMHeadModel), and the model's config names {quoted(architectures)}")
+        return Generation(template, max_new_tokens)
+    for flag, value, default in (("--prompt-template", template, DEFAULT_PROMPT),
+                                 ("--max-new-tokens", max_new_tokens, DEFAULT_NEW_TOKENS)):
+        if value != default:
+            raise ReportgenError(f"{flag} applies to the {Generation.name} task, and the model is read as "
+                                 f"{chosen.name}")
+    return chosen
 
 
 def _is_hub_id(source: str) -> bool:

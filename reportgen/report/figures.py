@@ -107,6 +107,7 @@ def headline(run: RunResult) -> list[dict[str, str]]:
             figures.append({"label": f"macro-F1 on the {fmt(scored)} explained examples",
                             "value": fmt(performance["overall"]["macro_f1"])})
     figures += multi_label_headline(metric(run, "multi_label")) + entity_headline(metric(run, "entities"))
+    figures += generation_headline(metric(run, "generation"))
     if calibration and calibration.get("ece") is not None:
         figures.append({"label": f"expected calibration error on the {fmt(calibration['examples'])} explained "
                                  "examples", "value": fmt(calibration["ece"])})
@@ -150,6 +151,17 @@ def entity_headline(result: dict[str, Any] | None) -> list[dict[str, str]]:
     return [{"label": f"entity micro-F1 on the {fmt(scored)} explained rows (seqeval)", "value": fmt(micro.get("f1"))},
             {"label": "entity macro-F1 (mean over types)", "value": fmt(macro.get("f1"))},
             {"label": "word tag accuracy", "value": fmt(result["words"]["accuracy"])}]
+
+
+def generation_headline(result: dict[str, Any] | None) -> list[dict[str, str]]:
+    """A language model's headline figures: the perplexity of its outputs and their mean log-probability."""
+    if not result or not result["tokens"]:
+        return []
+    outputs = "references" if result["references"] == result["rows"] else "outputs"
+    return [{"label": f"perplexity over the {fmt(result['tokens'])} tokens of the {outputs}",
+             "value": fmt(result["perplexity"], 1)},
+            {"label": "log-probability per output token (mean over rows)", "value": fmt(result["mean_log_probability"]),
+             "detail": f"standard error {fmt(result['mean_log_probability_se'])}"}]
 
 
 def row_accounting(run: RunResult) -> dict[str, Any]:

@@ -25,6 +25,12 @@ def sample_note(run: RunResult) -> str:
                 f"{fmt(micro.get('f1'))} ({fmt(micro.get('correct', 0))} of {fmt(micro.get('support', 0))} entities "
                 f"found exactly, {fmt(micro.get('predicted', 0))} predicted), word tag accuracy "
                 f"{fmt(entities['words']['accuracy'])}.")
+    generated = metric(run, "generation")
+    if generated and generated["tokens"]:
+        outputs = "its reference" if generated["references"] == generated["rows"] else "the model's greedy output"
+        return (f"{info['text']}. Each row's output ({outputs}) is explained token by token: "
+                f"{fmt(generated['tokens'])} output tokens, a perplexity of {fmt(generated['perplexity'], 1)} over them "
+                f"and a mean log-probability of {fmt(generated['mean_log_probability'])} per token.")
     if accuracy is None:
         return f"{info['text']}; none has a label, so no accuracy is measured."
     value, correct, scored = accuracy

@@ -19,7 +19,7 @@ REPORT_MARK = b'<meta name="generator" content="reportgen'  # in the head of eve
 def render_html(run: RunResult) -> str:
     """The whole report page as a string: the sections that apply to the run's task, in order."""
     task = task_of(run)
-    sections = [section for section in SECTIONS if task.applies("section", section.anchor)]
+    sections = [section for section in SECTIONS if section.applies(task)]
     page = {
         "run": run,
         "sections": sections,

@@ -35,6 +35,10 @@ class Example:
     predicted_tags: list[int | None] | None = None
     token_tags: list[int] | None = None  # per token, its predicted tag
     entity: dict[str, Any] | None = None  # the entity a unit explains: type, start, end (tokens), tags, score, words
+    # Generation: the row's output (its first position, token ids, their log-probabilities, text, and whether
+    # it is the reference or the greedy output), and the output token a unit explains (k, position, token).
+    generated: dict[str, Any] | None = None
+    step: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -48,7 +52,8 @@ class Example:
     @property
     def answered(self) -> bool:
         """Whether the model's answer is recorded: a class, the set of labels it predicts, or its words' tags."""
-        return self.prediction is not None or self.predicted is not None or self.predicted_tags is not None
+        return (self.prediction is not None or self.predicted is not None or self.predicted_tags is not None
+                or self.generated is not None)
 
     @property
     def has_label(self) -> bool:

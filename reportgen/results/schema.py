@@ -68,6 +68,7 @@ def check_example(row: Any, line: int, *, path: Path, classes: int, version: int
         if row.get(field) is not None and len(row[field]) != len(row[per]):
             raise ReportgenError(f"{place}: {field} holds {len(row[field])} tags for the {len(row[per])} {per}")
     _check_entity(row, entity, place)
+    _check_generated(row, place, classes)
     segments = row.get("word_segments")
     if segments is not None and len(segments) != len(row["words"]):
         raise ReportgenError(f"{place}: word_segments holds {len(segments)} segments for the "
@@ -86,6 +87,23 @@ def _check_entity(row: dict[str, Any], entity: dict[str, Any], place: str) -> No
                              f"the {len(row['tokens'])} tokens (or its start and end)")
     if not first < last <= len(row["words"]):
         raise ReportgenError(f"{place}: entity words {first} to {last} do not fit the {len(row['words'])} words")
+
+
+def _check_generated(row: dict[str, Any], place: str, classes: int) -> None:
+    """A generation row's output fits its tokens and the vocabulary; a unit explains the output token that follows
+    its own tokens."""
+    generated, step = row.get("generated"), row.get("step")
+    if generated:
+        ids = generated["ids"]
+        if len(generated["log_probs"]) != len(ids) or max(ids) >= classes:
+            raise ReportgenError(f"{place}: generated holds {len(ids)} token ids (the largest {max(ids)}) and "
+                                 f"{len(generated['log_probs'])} log-probabilities, for a vocabulary of {classes}")
+    if step:
+        k, position = step["k"], step["position"]
+        fits = generated and k < len(generated["ids"]) and generated["ids"][k] == row["target"]
+        if not fits or position != len(row["tokens"]) or position != generated["start"] + k:
+            raise ReportgenError(f"{place}: step {k} at position {position} is not the output token after the "
+                                 f"{len(row['tokens'])} tokens of its unit")
 
 
 def check_attribution(row: Any, line: int, *, path: Path, tokens: dict[int, int], version: int) -> None:

@@ -30,7 +30,7 @@ from .schema import check_attribution, check_example, check_run
 FORMAT_VERSION = 2
 # Example fields that only some tasks fill in: those reading two texts, and those explaining a row per label
 TASK_FIELDS = ("text_pair", "word_segments", "source", "labels", "predicted", "tags", "predicted_tags", "token_tags",
-               "entity")
+               "entity", "generated", "step")
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 
@@ -123,8 +123,9 @@ def load(folder: str | Path) -> RunResult:
     run = _parsed(run_file, _run_from_meta, meta)
     run.key = manifest["run_key"]
     examples_file = folder / "examples.jsonl"
+    classes = len(run.labels) or run.model.get("vocabulary", 0)  # a language model's classes: its vocabulary
     run.examples = _parsed(examples_file, _read_rows, Example, examples_file, partial(
-        check_example, path=examples_file, classes=len(run.labels), version=FORMAT_VERSION))
+        check_example, path=examples_file, classes=classes, version=FORMAT_VERSION))
     tokens = {ex.index: len(ex.tokens) for ex in run.examples}
     listed = [entry["file"] for entry in manifest["files"]]
     for path in sorted(folder / name for name in listed if name.startswith("attributions/")):

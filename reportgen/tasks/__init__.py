@@ -44,7 +44,7 @@ def choose_task(requested: str, config: Any, paired: bool, multi_label: bool = F
 def check_segments(task: Task, paired: bool) -> None:
     """Refuse, in one line, data of two texts per example for a task that reads one, and the other way round."""
     readers = ", ".join(cls.name for cls in tasks if cls.reads_pairs)
-    if paired and not task.reads_pairs:
+    if paired and not task.reads_pairs and not task.reads_references:
         raise ReportgenError(f"--text-pair-column gives two texts per example, but the {task.name} task reads one; "
                              f"use --task auto or a task that reads pairs ({readers})")
     if task.reads_pairs and not paired:

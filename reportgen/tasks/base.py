@@ -118,6 +118,7 @@ class Task:
     windowed: ClassVar[bool] = False  # whether a long text may be read in windows (--long-text window)
     scores_texts: ClassVar[bool] = False  # whether the model is a function of texts, not of token ids (--predict)
     answers_first: ClassVar[bool] = False  # whether every row is answered (``answers``) before any is explained
+    reads_references: ClassVar[bool] = False  # whether a row may give the output to explain (--target-column)
     explains_stored_class: ClassVar[bool] = True  # whether the explained output is the stored probability's target
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all
@@ -232,6 +233,11 @@ class Task:
     def baseline_id(self, model: Any) -> int:
         """The token id that integrated gradients' baseline puts in place of every word token."""
         raise NotImplementedError
+
+    def held_fixed(self, examples: Sequence[Example], width: int) -> list[list[bool]] | None:
+        """Per example (padded to ``width``), the word tokens that integrated gradients' baseline keeps as they
+        are, like the special tokens (None: none)."""
+        return None
 
     def applies(self, kind: str, name: str) -> bool:
         """Whether the metric or report section (``kind``: 'metric' or 'section') ``name`` applies."""

@@ -27,16 +27,10 @@ class DecoderClassification(SequenceClassification):
     def prepare(self, model: Any, tokenizer: Any, source: str) -> dict[str, Any]:
         """The head and body the scores are read through; a tokenizer without a padding token pads with its
         end-of-sequence token (padding is masked, so which token pads changes no score)."""
-        if not isinstance(getattr(model, "score", None), torch.nn.Module) or _body(model) is None:
+        if not isinstance(getattr(model, "score", None), torch.nn.Module) or model_body(model) is None:
             raise ReportgenError(f"model {source!r} ({type(model).__name__}) is a decoder whose classification "
                                  "head reportgen does not know (it reads a 'score' layer over the model's body)")
-        notes: dict[str, Any] = {"pooling": "the last token of each text"}
-        if tokenizer.pad_token_id is None:
-            if tokenizer.eos_token_id is None:
-                raise ReportgenError(f"model {source!r} is a decoder whose tokenizer has neither a padding nor an "
-                                     "end-of-sequence token; give the tokenizer a pad_token")
-            tokenizer.pad_token = tokenizer.eos_token
-            notes["padding"] = f"the end-of-sequence token {tokenizer.eos_token!r} (the tokenizer has no padding token)"
+        notes: dict[str, Any] = {"pooling": "the last token of each text", **padded_with_eos(tokenizer, source)}
         model.config.pad_token_id = tokenizer.pad_token_id
         return notes
 
@@ -46,7 +40,7 @@ class DecoderClassification(SequenceClassification):
         from transformers.modeling_outputs import SequenceClassifierOutputWithPast
 
         embeds = kwargs.pop("inputs_embeds", None)
-        out = _body(model)(input_ids=None if embeds is not None else input_ids, inputs_embeds=embeds,
+        out = model_body(model)(input_ids=None if embeds is not None else input_ids, inputs_embeds=embeds,
                            attention_mask=attention_mask, **kwargs)
         logits = model.score(out.last_hidden_state)
         return SequenceClassifierOutputWithPast(logits=logits[torch.arange(len(logits)), last_positions(attention_mask)],
@@ -56,11 +50,24 @@ class DecoderClassification(SequenceClassification):
         return [len(ex.input_ids) - 1 for ex in examples]  # the token the head reads (batches are right-padded)
 
 
+def padded_with_eos(tokenizer: Any, source: str) -> dict[str, str]:
+    """A decoder's tokenizer without a padding token pads with its end-of-sequence token (padding is masked, so
+    which token pads changes no score); the note that says so, or none. Neither token: refused in one line."""
+    if tokenizer.pad_token_id is not None:
+        return {}
+    if tokenizer.eos_token_id is None:
+        raise ReportgenError(f"model {source!r} is a decoder whose tokenizer has neither a padding nor an "
+                             "end-of-sequence token; give the tokenizer a pad_token")
+    tokenizer.pad_token = tokenizer.eos_token
+    return {"padding": f"the end-of-sequence token {tokenizer.eos_token!r} (the tokenizer has no padding token)"}
+
+
 def last_positions(attention_mask: torch.Tensor) -> torch.Tensor:
     """Per row, the position of the last token the mask keeps."""
     positions = torch.arange(attention_mask.shape[-1], device=attention_mask.device)
     return (positions * (attention_mask != 0)).argmax(dim=-1)
 
 
-def _body(model: Any) -> Any:
+def model_body(model: Any) -> Any:
+    """The transformer under a model's head (GPT-2's transformer, Llama's model), by its base_model_prefix."""
     return getattr(model, getattr(model, "base_model_prefix", ""), None)

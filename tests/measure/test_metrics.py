@@ -743,6 +743,27 @@ def test_entities_by_hand():
     assert result["words"]["accuracy"] == approx(5 / 7)  # row 1: w1 (O vs I-LOC) and w2 (B-MISC vs O) wrong
 
 
+# ---------------------------------------------------------------- generation
+
+
+def test_generation_by_hand():
+    """Two rows with outputs (units 0-1 of row 0: two tokens; unit 2 of row 1: one token) and a failed row."""
+    first = {"start": 2, "ids": [5, 6], "log_probs": [math.log(0.5), math.log(0.25)], "text": "a b", "from": "reference"}
+    second = {"start": 1, "ids": [7], "log_probs": [math.log(0.125)], "text": "c", "from": "reference"}
+    units = [Example(index=0, text="", source=0, generated=first, target=5),
+             Example(index=1, text="", source=0, generated=first, target=6),
+             Example(index=2, text="", source=1, generated=second, target=7),
+             Example(index=3, text="", source=2, error="target is empty")]
+    result = compute("generation", RunResult(model={"labels": [], "task": "generation"}, examples=units))
+    assert (result["rows"], result["tokens"], result["references"]) == (2, 3, 2)
+    assert result["perplexity"] == approx(math.exp(-(math.log(0.5) + math.log(0.25) + math.log(0.125)) / 3))  # 4
+    row_means = [(math.log(0.5) + math.log(0.25)) / 2, math.log(0.125)]
+    assert result["mean_log_probability"] == approx(np.mean(row_means))
+    assert result["mean_log_probability_se"] == approx(np.std(row_means, ddof=1) / math.sqrt(2))
+    assert [row["perplexity"] for row in result["per_row"]] == [approx(math.sqrt(8)), approx(8)]
+    assert result["mean_tokens"] == 1.5
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -760,4 +781,5 @@ HAND_CHECKS = {
     "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],
     "multi_label": [test_multi_label_by_hand],
     "entities": [test_entities_by_hand],
+    "generation": [test_generation_by_hand],
 }

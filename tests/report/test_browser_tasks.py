@@ -9,6 +9,7 @@ from support import ROOT
 from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
+from support.generation_models import SOURCES, build_lm_folder, write_generation_data
 from support.multi_label_models import build_multi_label_folder, write_multi_label_data
 from support.pair_models import build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
@@ -17,14 +18,14 @@ from support.token_models import build_token_folder, write_tagged_data
 pytestmark = pytest.mark.browser
 
 
-def _opens_cleanly(playwright, path, check_page=None) -> None:
-    """The report at ``path`` draws every chart, none blank, with no error and nothing fetched; ``check_page``
-    (a function of the page) checks what the task adds."""
+def _opens_cleanly(playwright, path, check_page=None, charts: int = 10) -> None:
+    """The report at ``path`` draws every chart (at least ``charts``), none blank, with no error and nothing
+    fetched; ``check_page`` (a function of the page) checks what the task adds."""
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
     try:
         draw_everything(page)
-        assert page.locator(".chart").count() >= 10
+        assert page.locator(".chart").count() >= charts
         assert all(page.evaluate(CANVASES_NOT_BLANK))
         if check_page is not None:
             check_page(page)
@@ -139,3 +140,28 @@ def test_a_zero_shot_report_opens_offline(playwright, tmp_path):
                               "--param", "lime.num_samples=100", "--param", "shap.max_evals=64"))
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out)
+
+
+def output_matrices_drawn(page) -> None:
+    assert page.evaluate(OVERFLOW) == []
+    rows = page.locator("#outputs article.output-row")
+    assert rows.count() == len(SOURCES)
+    first = page.locator("#row-0")
+    assert first.locator(".segment-name").all_inner_texts() == ["Source", "Output"]
+    assert first.locator(".chart.alignment[data-drawn=true]").count() == 1
+    select = first.locator("select")
+    assert select.count() == 1 and select.locator("option").count() >= 7  # every method but lime and shap
+    select.select_option(index=4)  # another method redraws the same matrix
+    first.locator(".chart.alignment canvas").first.wait_for()
+    assert page.locator("#examples").count() == 0
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama"])
+def test_a_generation_report_opens_offline_with_a_matrix_per_row(playwright, kind, tmp_path):
+    folder = build_lm_folder(tmp_path / kind, kind)
+    data = write_generation_data(tmp_path / "data.jsonl", references=kind == "gpt2")
+    out = tmp_path / "report.html"
+    columns = ["--source-column", "source"] + (["--target-column", "reference"] if kind == "gpt2" else [])
+    result = invoke("run", "--model", folder, "--data", data, "--out", out, "--methods", "all", "--quiet", *columns)
+    assert result.exit_code == 0, result.output
+    _opens_cleanly(playwright, out, output_matrices_drawn, charts=len(SOURCES) + 3)  # a matrix per row

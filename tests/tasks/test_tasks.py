@@ -24,6 +24,7 @@ from reportgen.tasks import DEFAULT_TASK, Task, task_of, tasks
 from reportgen.tasks.base import replacement_token
 from reportgen.tasks.black_box import WHITE_BOX_METHODS, BlackBox
 from reportgen.tasks.decoder_classification import DecoderClassification
+from reportgen.tasks.generation import Generation, output_words
 from reportgen.tasks.multi_label import MultiLabel
 from reportgen.tasks.token_classification import TokenClassification
 from reportgen.tasks.zero_shot import ZeroShot
@@ -156,7 +157,43 @@ def check_zero_shot(classifier):
     assert task.fingerprint() == (["sport", "art"], "About {}.") != ZeroShot(["sport", "art"]).fingerprint()
 
 
+def check_generation(classifier):
+    """The generation task on a classifier's tokenizer: chosen from a causal LM's architectures, the prompt from
+    its template, each output token a unit of the tokens before it, lime and shap excluded, the output prefix
+    held fixed for integrated gradients (the models are checked in test_generation.py)."""
+    task = Generation("Review: {source}", max_new_tokens=3)
+    assert task.per_label and task.answers_first and task.reads_references and set(task.excluded_methods) == {
+        "lime", "shap"}
+    assert task.fits(SimpleNamespace(architectures=["GPT2LMHeadModel"]), paired=False)
+    assert task.fits(SimpleNamespace(architectures=["LlamaForCausalLM"]), paired=False)
+    assert not task.fits(SimpleNamespace(architectures=["GPT2ForSequenceClassification"]), paired=False)
+    (enc,) = task.encode(classifier.tokenizer, ["good film"], 40)
+    assert enc.words[-2:] == ["good", "film"] and enc.word_segments == [0] * len(enc.words) and not enc.truncated
+    (cut,) = task.encode(classifier.tokenizer, ["good film"], 6)  # room for 3 new tokens leaves 3 for the prompt
+    assert len(cut.input_ids) == 3 and cut.truncated
+    with pytest.raises(ReportgenError, match="must hold {source} once"):
+        Generation("no slot")
+    task.tokenizer = classifier.tokenizer
+    ids = classifier.tokenizer("great fun", add_special_tokens=False)["input_ids"]
+    assert output_words(classifier.tokenizer, [classifier.tokenizer.sep_token_id]) == ([None], [])
+    ex = Example(index=0, text="good", input_ids=[101, 7], tokens=["[CLS]", "good"], word_ids=[None, 0], words=["good"])
+    task.absorb(ex, {"ids": ids, "probabilities": [0.5] * len(ids)}, "pred", 0.5)
+    assert ex.generated["start"] == 2 and ex.generated["from"] == "greedy" and ex.input_ids == [101, 7, *ids]
+    assert ex.generated["log_probs"] == pytest.approx([np.log(0.5)] * len(ids)) and ex.word_segments[0] == 0
+    units = task.units(ex, "pred")
+    assert [u["step"]["position"] for u in units] == list(range(2, 2 + len(ids)))
+    assert [u["input_ids"] for u in units] == [ex.input_ids[:p] for p in range(2, 2 + len(ids))]
+    assert task.held_fixed([replace(ex, **units[1])], 5) == [[False, False, True, True, True]]
+    logits = torch.tensor([[0.0, 1.0, 2.0]])
+    expected = float(torch.log_softmax(logits, -1)[0, 2])
+    assert float(task.target_logits(logits, torch.tensor([2]))[0]) == pytest.approx(expected)
+    assert float(task.target_probabilities(logits, torch.tensor([2]))[0]) == pytest.approx(np.exp(expected))
+    assert not task.applies("metric", "performance") and task.applies("metric", "generation")
+    assert not task.applies("section", "examples") and task.applies("section", "outputs")
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
+          "generation": check_generation,
           "zero_shot": check_zero_shot,
           "black_box": check_black_box,
           "token_classification": check_token_classification,

@@ -16,7 +16,7 @@ from ...tasks import task_of
 from ..charts import Chart
 from ..figures import metric, metric_error
 from ..format import cell
-from . import atlas, examples, global_words, methodology, performance, quality, summary
+from . import atlas, examples, global_words, methodology, outputs, performance, quality, summary
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class Section:
     title: str
     template: str
     build: Callable[[RunResult], dict[str, Any]]
+    tasks: tuple[str, ...] | None = None  # the tasks whose reports hold it (None: every task's that lists it)
+
+    def applies(self, task: Any) -> bool:
+        return (self.tasks is None or task.name in self.tasks) and task.applies("section", self.anchor)
 
 
 SECTIONS = (
@@ -34,6 +38,8 @@ SECTIONS = (
     Section("global", "Global explanations", "global_words/section.html.j2", global_words.global_explanations),
     Section("atlas", "Attention atlas", "atlas/section.html.j2", atlas.attention_atlas),
     Section("examples", "Example explorer", "examples/section.html.j2", examples.explorer),
+    Section("outputs", "Output explorer", "outputs/section.html.j2", outputs.output_explorer,
+            ("generation",)),
     Section("methodology", "Methodology", "methodology/section.html.j2", methodology.methodology),
 )
 

@@ -97,6 +97,8 @@ def model_notes(run: RunResult) -> list[str]:
                      f"{value_text(zero_shot.get('template'))} with the label in place of {{}}; the explained output is "
                      f"the NLI model's {value_text(zero_shot.get('entailment'))} class for the text paired with the "
                      "target label's hypothesis, whose tokens are never scored or removed.")
+    if model.get("prompt_template") is not None:
+        notes.append(generation_note(run))
     replacement = model.get("replacement")
     if model.get("removal"):
         notes.append(f"The model is a black-box function read through the tokenizer {value_text(model.get('tokenizer'))}: "
@@ -109,3 +111,16 @@ def model_notes(run: RunResult) -> list[str]:
         notes += [f"{value_text(name)} does not apply to this task and was not run: {value_text(why)}."
                   for name, why in excluded.items()]
     return notes
+
+
+def generation_note(run: RunResult) -> str:
+    """How a language model's outputs were made and explained."""
+    model = run.model
+    result = (run.metrics.get("generation") or {}).get("result") or {}
+    made = ("the references, under teacher forcing" if result.get("rows") and result.get("references") == result["rows"]
+            else f"the model's greedy outputs (transformers' generate, no sampling, at most "
+                 f"{value_text(model.get('max_new_tokens'))} new tokens)")
+    return (f"Each row's prompt is {value_text(model['prompt_template'])} with the row's source text in place of "
+            f"{{source}}; the outputs explained are {made}. Every output token is explained on its own, for its "
+            "log-probability given the prompt and the output before it; integrated gradients holds that output "
+            "prefix fixed and interpolates the prompt's embeddings only, so it scores the prefix 0.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from ...measure.performance import MAX_CLASSES
 from ...results.records import RunResult
+from ...tasks import task_of
 from ..charts.summary import lift_bars
 from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
 from ..format import fmt, seconds, shown, shown_class_names, value_text
@@ -68,7 +69,8 @@ def summary(run: RunResult) -> dict[str, Any]:
         ("model", model.get("display_name") or model.get("name")),
         ("location", model.get("name")),
         ("architecture", f"{model.get('architecture')} ({fmt(model.get('parameters', 0))} parameters{shape})"),
-        ("classes", classes_text(shown_class_names(run))),
+        ("classes", classes_text(shown_class_names(run)) if run.labels else
+         f"the {fmt(model.get('vocabulary'))} tokens of the vocabulary (a language model)"),
         ("maximum length", model.get("max_length")),
         ("device", model.get("device")),
     ]
@@ -91,7 +93,9 @@ def summary(run: RunResult) -> dict[str, Any]:
     accounting = row_accounting(run)
     figures = headline(run)
     figures.insert(1, {"label": "truncated to the maximum length", "value": fmt(accounting["counts"]["truncated"])})
-    figures.insert(2, {"label": "unlabeled (explained, not scored)", "value": fmt(accounting["counts"]["unlabeled"])})
+    if not task_of(run).reads_references:  # a language model's rows have outputs, not labels
+        figures.insert(2, {"label": "unlabeled (explained, not scored)",
+                           "value": fmt(accounting["counts"]["unlabeled"])})
     return {
         "model_name": model_name(run),
         "dataset_name": dataset_name(run),
