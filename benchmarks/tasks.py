@@ -13,6 +13,9 @@
     24 texts. Per method: seconds and model calls per example.
 (d) every task at the default budgets (`--methods all`), on the tiny test models and corpora of tests/support:
     seconds per explanation (a row, or a unit: one label of a multi-label row, one entity) per method.
+(e) generation: GPT-2 and Llama language models, T5, BART and Marian encoder-decoders (tests/support), the
+    references of tests/support/generation_models.py under teacher forcing, `--methods all` at the default
+    budgets: seconds per explained output token per method, and the seconds per row that answering took.
 
 Every figure comes from the run's own record (run.methods: seconds, model_evaluations, examples), one run per
 setting after one warm-up run, in one process, nothing else running. On a model this small a call costs little
@@ -27,6 +30,7 @@ import platform
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 WINDOW = 32
@@ -155,25 +159,56 @@ def task_runs(work: Path) -> dict[str, tuple[str, Path, dict]]:
     }
 
 
-def every_task_table(work: Path) -> list[str]:
+def timed_runs(runs: dict[str, tuple[Path, dict]]) -> dict[str, Any]:
+    """Per column title, the run of --methods all on its (model folder, explain() arguments), after a warm-up."""
     from reportgen.api import explain
     from reportgen.load.model import load_classifier
 
-    measured, titles, units = {}, {}, {}
-    for name, (title, folder, arguments) in task_runs(work).items():
+    done = {}
+    for title, (folder, arguments) in runs.items():
+        arguments = dict(arguments)
         model = load_classifier(folder, device="cpu", paired="text_pair_column" in arguments)
         data = arguments.pop("data")
         explain(model, data, methods="all", progress=False, limit=2, **arguments)  # imports, caches
-        run = explain(model, data, methods="all", progress=False, **arguments)
-        measured[name], titles[name], units[name] = per_method(run), title, len(run.examples)
+        done[title] = explain(model, data, methods="all", progress=False, **arguments)
+    return done
+
+
+def method_table(heading: str, runs: dict[str, Any]) -> list[str]:
+    """Seconds per explanation of every method (rows) in every run (columns: its title and explanations)."""
+    measured = {title: per_method(run) for title, run in runs.items()}
     methods = list(dict.fromkeys(m for table in measured.values() for m in table))
-    lines = ["(d) every task, --methods all at the default budgets, seconds per explanation "
-             "(explanations per run in brackets)", "",
-             "| method | " + " | ".join(f"{titles[n]} ({units[n]})" for n in measured) + " |",
-             "|---|" + "---|" * len(measured)]
+    lines = [heading, "", "| method | " + " | ".join(f"{t} ({len(runs[t].examples)})" for t in runs) + " |",
+             "|---|" + "---|" * len(runs)]
     for method in methods:
-        cells = [f"{measured[n][method][0]:.5f}" if method in measured[n] else "does not apply" for n in measured]
+        cells = [f"{measured[t][method][0]:.5f}" if method in measured[t] else "does not apply" for t in runs]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def every_task_table(work: Path) -> list[str]:
+    runs = timed_runs({title: (folder, arguments) for title, folder, arguments in task_runs(work).values()})
+    return method_table("(d) every task, --methods all at the default budgets, seconds per explanation "
+                        "(explanations per run in brackets)", runs)
+
+
+def generation_table(work: Path) -> list[str]:
+    from support.generation_models import build_lm_folder, write_generation_data
+    from support.seq2seq_models import build_seq2seq_folder
+
+    arguments = {"data": write_generation_data(work / "references.jsonl", repeat=3), "source_column": "source",
+                 "target_column": "reference"}
+    folders = {"GPT-2": build_lm_folder(work / "g_gpt2", "gpt2"), "Llama": build_lm_folder(work / "g_llama", "llama"),
+               "T5": build_seq2seq_folder(work / "g_t5", "t5"), "BART": build_seq2seq_folder(work / "g_bart", "bart"),
+               "Marian": build_seq2seq_folder(work / "g_marian", "marian")}
+    runs = timed_runs({title: (folder, arguments) for title, folder in folders.items()})
+    lines = method_table("(e) generation, --methods all at the default budgets, seconds per explained output token "
+                         "(output tokens per run in brackets)", runs)
+    answering = [run.timings.get("predict", 0.0) / max(run.dataset.get("explained", 1), 1) for run in runs.values()]
+    lines.append("| answering, s per row | " + " | ".join(f"{seconds:.4f}" for seconds in answering) + " |")
+    lines.append("")
+    lines.append("left out for every model: " + ", ".join(sorted(set.intersection(*(
+        set(run.model.get("methods_not_applicable", {})) for run in runs.values())))))
     return lines
 
 
@@ -197,6 +232,7 @@ def main(argv: list[str] | None = None) -> str:
         lines += [""] + black_box_table(folder, work)
         lines += [""] + zero_shot_table(work)
         lines += [""] + every_task_table(work)
+        lines += [""] + generation_table(work)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)

@@ -84,7 +84,8 @@ def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
     if not task.reads_references:
         if source is not None or target is not None:
             flag = "--source-column" if source is not None else "--target-column"
-            raise ReportgenError(f"{flag} applies to the generation task, and the model is read as {task.name}")
+            raise ReportgenError(f"{flag} applies to the generation, translation and summarization tasks, and the "
+                                 f"model is read as {task.name}")
         return options
     if options["text_pair_column"] is not None:
         raise ReportgenError("--text-pair-column gives a second text to classifiers; name a generation model's "

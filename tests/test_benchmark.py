@@ -118,7 +118,12 @@ def test_the_tasks_benchmark_runs_end_to_end(tmp_path):
     text = tasks.main(["--windows", "1,2", "--out", str(out)])
     assert out.read_text() == text
     assert "| occlusion | " in text and "(b) --predict" in text and "(c) --zero-shot-labels" in text
-    every_task = text.split("(d) every task")[1].splitlines()
+    every_task = text.split("(d) every task")[1].split("(e) generation")[0].splitlines()
     rows = {line.split(" | ")[0].strip("| "): line for line in every_task if line.startswith("| ")}
     assert rows["lime"].count("does not apply") == 1 and rows["occlusion"].count("does not apply") == 0, every_task
     assert "NER, BERT" in every_task[2] and "decoder, Llama" in every_task[2]
+    generation = text.split("(e) generation")[1].splitlines()
+    rows = {line.split(" | ")[0].strip("| "): line for line in generation if line.startswith("| ")}
+    assert rows["attention_rollout"].count("does not apply") == 3 and "lime" not in rows
+    assert "left out for every model: lime, shap" in text
+    assert "Marian" in generation[2] and rows["integrated_gradients"].count("does not apply") == 0

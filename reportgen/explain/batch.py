@@ -65,8 +65,7 @@ class Batch:
         """Per layer, attention weights [batch, heads, query, key]."""
         if self._attentions is None:
             with torch.no_grad():
-                out = self.runner.forward(self.input_ids, self.attention_mask, output_attentions=True)
-            self._attentions = tuple(layer.float() for layer in out.attentions)
+                self._attentions = tuple(layer.float() for layer in self.task.attentions(self))
         return self._attentions
 
     def query_rows(self, values: torch.Tensor, query: int | None, dim: int) -> torch.Tensor:

@@ -156,7 +156,8 @@ class Engine:
 
     def _explain_all(self, examples: list[Example], run: RunResult, predicted: bool = False) -> None:
         """Every method over ``examples`` in planned batches, each batch predicted first unless ``predicted``."""
-        self._keep_maps = {ex.index for ex in examples[: self.config.attention_maps]}
+        kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
+        self._keep_maps = {ex.index for ex in examples[:kept]}
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
         trimmer = HeapTrimmer()
         with ProgressBars(list(self.explainers), len(examples), self.progress) as bars:

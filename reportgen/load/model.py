@@ -170,16 +170,16 @@ def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int) -
     """The generation task with its prompt and output length, for a causal language model only; those options
     given to another task fail."""
     if isinstance(chosen, Generation):
-        if not Generation.fits(config, False):
+        if not type(chosen).fits(config, False):
             architectures = ", ".join(map(str, getattr(config, "architectures", None) or [])) or "none named"
-            raise ReportgenError(f"the {Generation.name} task reads a causal language model (...ForCausalLM, "
-                                 f"...LMHeadModel), and the model's config names {quoted(architectures)}")
-        return Generation(template, max_new_tokens)
+            raise ReportgenError(f"the {chosen.name} task reads {chosen.reads}, and the model's config names "
+                                 f"{quoted(architectures)}")
+        return type(chosen)(template, max_new_tokens)
     for flag, value, default in (("--prompt-template", template, DEFAULT_PROMPT),
                                  ("--max-new-tokens", max_new_tokens, DEFAULT_NEW_TOKENS)):
         if value != default:
-            raise ReportgenError(f"{flag} applies to the {Generation.name} task, and the model is read as "
-                                 f"{chosen.name}")
+            raise ReportgenError(f"{flag} applies to the generation, translation and summarization tasks, and "
+                                 f"the model is read as {chosen.name}")
     return chosen
 
 

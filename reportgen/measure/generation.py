@@ -9,6 +9,7 @@ from typing import Any
 from ..ops.stats import mean, standard_error
 from ..results.queries import input_rows
 from ..results.records import Example, RunResult
+from ..tasks.generation import GENERATION_TASKS
 from .base import Column, Metric, Panel, Table, defined, metrics
 
 DEFINITIONS = {
@@ -37,7 +38,7 @@ class GenerationQuality(Metric):
     defaults: dict[str, Any] = {}
     section = "performance"
     title = "Output log-probability and perplexity"
-    tasks = ("generation",)
+    tasks = GENERATION_TASKS
 
     def compute(self, run: RunResult, runner: Any) -> dict[str, Any]:
         rows = [ex for ex in input_rows(run) if ex.ok and ex.generated is not None]

@@ -119,6 +119,7 @@ class Task:
     scores_texts: ClassVar[bool] = False  # whether the model is a function of texts, not of token ids (--predict)
     answers_first: ClassVar[bool] = False  # whether every row is answered (``answers``) before any is explained
     reads_references: ClassVar[bool] = False  # whether a row may give the output to explain (--target-column)
+    keeps_attention_maps: ClassVar[bool] = True  # whether the first examples' attention maps are stored (explorer)
     explains_stored_class: ClassVar[bool] = True  # whether the explained output is the stored probability's target
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all
@@ -224,6 +225,10 @@ class Task:
     def query_positions(self, examples: Sequence[Example]) -> list[int]:
         """Per example, the position whose attention row the attention methods read."""
         raise NotImplementedError
+
+    def attentions(self, batch: Any) -> tuple[Any, ...]:
+        """Per layer, the attention maps the attention methods read, [batch, heads, query, key]: the model's own."""
+        return batch.runner.forward(batch.input_ids, batch.attention_mask, output_attentions=True).attentions
 
     def replacement_id(self, model: Any) -> int:
         """The token id that stands for a removed token (occlusion, faithfulness): the one ``--replacement``

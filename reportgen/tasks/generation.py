@@ -27,6 +27,7 @@ DEFAULT_NEW_TOKENS = 20
 PER_TOKEN = ("it would be run once per output token on the whole text as a string; reportgen has no "
              "whole-sequence score for it yet")
 PROMPT, OUTPUT = 0, 1  # a word's segment: of the prompt, or of the output
+GENERATION_TASKS = ("generation", "translation", "summarization")  # the tasks that explain outputs token by token
 
 
 @tasks.register
@@ -42,6 +43,8 @@ class Generation(Task):
     metrics = ("faithfulness", "agreement", "cost", "generation")
     sections = ("summary", "performance", "quality", "outputs", "methodology")
     excluded_methods = {"lime": PER_TOKEN, "shap": PER_TOKEN}
+    reads = "a causal language model (...ForCausalLM, ...LMHeadModel)"  # for the message that refuses others
+    keeps_attention_maps = False  # the output explorer draws no query x key maps
 
     def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS) -> None:
         check_template(template)
@@ -191,9 +194,10 @@ def check_template(template: str) -> None:
 
 
 @torch.no_grad()
-def greedy_ids(runner: Any, prompt: Sequence[int], new_tokens: int) -> list[int]:
+def greedy_ids(runner: Any, prompt: Sequence[int], new_tokens: int, skip: int | None = None) -> list[int]:
     """The model's greedy continuation of ``prompt`` (transformers' generate, no sampling, no beams), up to and
-    with its end-of-sequence token."""
+    with its end-of-sequence token; ``skip``: the leading tokens of generate's output that are not the model's
+    (default: the prompt; an encoder-decoder's output starts with its decoder start token instead)."""
     from transformers import GenerationConfig
 
     model, tokenizer = runner.model, runner.classifier.tokenizer
@@ -202,7 +206,7 @@ def greedy_ids(runner: Any, prompt: Sequence[int], new_tokens: int) -> list[int]
                               pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
     runner.evaluations += 1
-    return out[0, len(prompt):].tolist()
+    return out[0, len(prompt) if skip is None else skip:].tolist()
 
 
 @torch.no_grad()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -10,6 +12,7 @@ from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean
 from support.cli import invoke, run_args
 from support.decoder_models import build_decoder_folder
 from support.generation_models import SOURCES, build_lm_folder, write_generation_data
+from support.seq2seq_models import build_seq2seq_folder
 from support.multi_label_models import build_multi_label_folder, write_multi_label_data
 from support.pair_models import build_pair_folder, pair_rows
 from support.tiny_models import CORPUS
@@ -150,7 +153,7 @@ def output_matrices_drawn(page) -> None:
     assert first.locator(".segment-name").all_inner_texts() == ["Source", "Output"]
     assert first.locator(".chart.alignment[data-drawn=true]").count() == 1
     select = first.locator("select")
-    assert select.count() == 1 and select.locator("option").count() >= 7  # every method but lime and shap
+    assert select.count() == 1 and select.locator("option").count() >= 6  # every method that applies
     select.select_option(index=4)  # another method redraws the same matrix
     first.locator(".chart.alignment canvas").first.wait_for()
     assert page.locator("#examples").count() == 0
@@ -165,3 +168,23 @@ def test_a_generation_report_opens_offline_with_a_matrix_per_row(playwright, kin
     result = invoke("run", "--model", folder, "--data", data, "--out", out, "--methods", "all", "--quiet", *columns)
     assert result.exit_code == 0, result.output
     _opens_cleanly(playwright, out, output_matrices_drawn, charts=len(SOURCES) + 3)  # a matrix per row
+
+
+@pytest.mark.parametrize("kind", ["t5", "bart"])
+def test_an_encoder_decoder_report_opens_offline_with_a_source_by_target_matrix_per_row(playwright, kind, tmp_path):
+    folder = build_seq2seq_folder(tmp_path / kind, kind)
+    data = write_generation_data(tmp_path / "data.jsonl")
+    out = tmp_path / "report.html"
+    result = invoke("run", "--model", folder, "--data", data, "--out", out, "--methods", "all", "--quiet",
+                    "--source-column", "source", "--target-column", "reference")
+    assert result.exit_code == 0, result.output
+
+    def source_rows(page) -> None:  # the matrix's rows are the source's tokens, not the output's
+        output_matrices_drawn(page)
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        shown = json.loads(page.locator("#row0-data").text_content())
+        assert [p["t"] for p in shown["pos"]] == tokenizer.convert_ids_to_tokens(tokenizer(SOURCES[0])["input_ids"])
+
+    _opens_cleanly(playwright, out, source_rows, charts=len(SOURCES) + 3)

@@ -20,7 +20,7 @@ def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch,
         assert np.all(reference[row, length:] == 0), "captum gives padding no attribution"
 
 
-def assert_batch_invariant(batch, methods) -> None:
+def assert_batch_invariant(batch, methods, atol: float = 1e-6) -> None:
     """Each example's scores by each of ``methods`` are the same alone as in ``batch`` (rtol 1e-4)."""
     from reportgen.explain.batch import Batch
     from reportgen.explainers import explainers
@@ -30,7 +30,7 @@ def assert_batch_invariant(batch, methods) -> None:
         alone = Batch(batch.runner, [ex])
         for method in methods:
             np.testing.assert_allclose(explainers.get(method)().attribute(alone)[0].tokens,
-                                       together[method][row].tokens, rtol=1e-4, atol=1e-6)
+                                       together[method][row].tokens, rtol=1e-4, atol=atol)
 
 
 def special_positions(batch) -> torch.Tensor:

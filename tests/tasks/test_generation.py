@@ -295,9 +295,9 @@ def test_bad_generation_input_is_a_one_line_error(lm_dirs, data, tmp_path, extra
 
 
 @pytest.mark.parametrize("extra, pattern", [
-    (["--target-column", "label"], "--target-column applies to the generation task"),
-    (["--prompt-template", "x {source}"], "--prompt-template applies to the generation task"),
-    (["--max-new-tokens", "3"], "--max-new-tokens applies to the generation task"),
+    (["--target-column", "label"], "--target-column applies to the generation, translation and summarization"),
+    (["--prompt-template", "x {source}"], "--prompt-template applies to the generation, translation and"),
+    (["--max-new-tokens", "3"], "--max-new-tokens applies to the generation, translation and summarization"),
 ])
 def test_generation_options_given_to_a_classifier_are_one_line_errors(bert_dir, csv_file, tmp_path, extra, pattern):
     result = invoke("run", "--model", bert_dir, "--data", csv_file, "--out", tmp_path / "r.html", "--quiet", *extra)

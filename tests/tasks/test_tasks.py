@@ -25,6 +25,7 @@ from reportgen.tasks.base import replacement_token
 from reportgen.tasks.black_box import WHITE_BOX_METHODS, BlackBox
 from reportgen.tasks.decoder_classification import DecoderClassification
 from reportgen.tasks.generation import Generation, output_words
+from reportgen.tasks.seq2seq import EncoderDecoder, Summarization, Translation
 from reportgen.tasks.multi_label import MultiLabel
 from reportgen.tasks.token_classification import TokenClassification
 from reportgen.tasks.zero_shot import ZeroShot
@@ -192,8 +193,36 @@ def check_generation(classifier):
     assert not task.applies("section", "examples") and task.applies("section", "outputs")
 
 
+def check_encoder_decoder(cls: type[EncoderDecoder]):
+    """Translation and summarization on a classifier's tokenizer: chosen from an encoder-decoder's config (by model
+    type), each output token a unit of the whole source with its decoder input in the target tensor; rollout,
+    layer IG, lime and shap excluded (the models are checked in test_seq2seq.py)."""
+    def check(classifier):
+        task = cls("summarize: {source}")
+        t5 = SimpleNamespace(is_encoder_decoder=True, model_type="t5", architectures=["T5ForConditionalGeneration"])
+        bart = SimpleNamespace(is_encoder_decoder=True, model_type="bart", architectures=["BartForConditionalGeneration"])
+        classifier_config = SimpleNamespace(is_encoder_decoder=True, model_type="bart",
+                                            architectures=["BartForSequenceClassification"])
+        assert Translation.fits(t5, False) and not Translation.fits(bart, False) and Summarization.fits(bart, False)
+        assert not cls.fits(classifier_config, False) and cls.order < SequenceClassification.order
+        assert set(task.excluded_methods) == {"lime", "shap", "attention_rollout", "layer_integrated_gradients"}
+        (enc,) = task.encode(classifier.tokenizer, ["good film"], 40)
+        assert enc.words[-2:] == ["good", "film"] and enc.tokens[0] == "[CLS]"
+        ex = Example(index=0, text="", generated={"ids": [7, 8], "tokens": ["a", "b"], "log_probs": [-1.0, -2.0],
+                                                  "decoder_start": 0, "start": None})
+        units = task.units(ex, "pred")
+        assert [u["step"]["prefix"] for u in units] == [[0], [0, 7]] and [u["target"] for u in units] == [7, 8]
+        examples = [replace(ex, **unit) for unit in units]
+        assert task.target_tensor(examples, 5, "cpu").tolist() == [[7, 0, -1], [8, 0, 7]]
+        assert task.query_positions(examples) == [0, 1] and task.held_fixed(examples, 5) is None
+        assert task.applies("metric", "generation") and task.applies("section", "outputs")
+    return check
+
+
 CHECKS = {"sequence_classification": check_sequence_classification,
           "generation": check_generation,
+          "translation": check_encoder_decoder(Translation),
+          "summarization": check_encoder_decoder(Summarization),
           "zero_shot": check_zero_shot,
           "black_box": check_black_box,
           "token_classification": check_token_classification,

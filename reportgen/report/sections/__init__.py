@@ -13,6 +13,7 @@ from typing import Any, Callable
 from ...measure import Panel, applies_to, metrics
 from ...results.records import RunResult
 from ...tasks import task_of
+from ...tasks.generation import GENERATION_TASKS
 from ..charts import Chart
 from ..figures import metric, metric_error
 from ..format import cell
@@ -39,7 +40,7 @@ SECTIONS = (
     Section("atlas", "Attention atlas", "atlas/section.html.j2", atlas.attention_atlas),
     Section("examples", "Example explorer", "examples/section.html.j2", examples.explorer),
     Section("outputs", "Output explorer", "outputs/section.html.j2", outputs.output_explorer,
-            ("generation",)),
+            GENERATION_TASKS),
     Section("methodology", "Methodology", "methodology/section.html.j2", methodology.methodology),
 )
 

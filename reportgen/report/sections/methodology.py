@@ -120,7 +120,14 @@ def generation_note(run: RunResult) -> str:
     made = ("the references, under teacher forcing" if result.get("rows") and result.get("references") == result["rows"]
             else f"the model's greedy outputs (transformers' generate, no sampling, at most "
                  f"{value_text(model.get('max_new_tokens'))} new tokens)")
-    return (f"Each row's prompt is {value_text(model['prompt_template'])} with the row's source text in place of "
-            f"{{source}}; the outputs explained are {made}. Every output token is explained on its own, for its "
-            "log-probability given the prompt and the output before it; integrated gradients holds that output "
-            "prefix fixed and interpolates the prompt's embeddings only, so it scores the prefix 0.")
+    read = f"Each row's {'source' if 'decoder_start' in model else 'prompt'} is {value_text(model['prompt_template'])}"
+    if "decoder_start" in model:  # an encoder-decoder
+        how = ("Every output token is explained on its own, for its log-probability given the source, whose tokens "
+               "every method scores, and the output before it, the decoder's fixed input (after its start token "
+               f"{value_text(model['decoder_start'])}); the attention method reads the decoder's last-layer "
+               "cross-attention from the position that predicts the token.")
+    else:
+        how = ("Every output token is explained on its own, for its log-probability given the prompt and the output "
+               "before it; integrated gradients holds that output prefix fixed and interpolates the prompt's "
+               "embeddings only, so it scores the prefix 0.")
+    return f"{read} with the row's source text in place of {{source}}; the outputs explained are {made}. {how}"

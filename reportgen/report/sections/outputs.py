@@ -16,8 +16,10 @@ MATRIX_NOTE = (
     "Each column is one output token, explained on its own: the model's log-probability of it given every token "
     "before it. Each row is a token of the prompt or of the output, and a cell the score the chosen method gives "
     "that token for that output token, divided by the column's largest absolute score (red raises the output "
-    "token's log-probability, blue lowers it). A token after the output token it is read for cannot influence "
-    "it and has no cell, so the output's part of the matrix is a lower triangle. Hover a cell for the raw score."
+    "token's log-probability, blue lowers it). A language model reads the prompt and the output: a token after "
+    "the output token it is read for cannot influence it and has no cell, so the output's part of the matrix is a "
+    "lower triangle. An encoder-decoder's rows are the source alone (the output before a token is the decoder's "
+    "fixed input). Hover a cell for the raw score."
 )
 OPEN_ROWS = 10  # rows shown opened at first; the others open on a click
 TEMPLATE_ID = "tpl-alignment"
@@ -66,7 +68,8 @@ def _row(run: RunResult, units: list[Example], methods: list[str]) -> dict[str, 
 def _matrix_data(run: RunResult, steps: list[Example], methods: list[str]) -> dict[str, Any]:
     """The chart's datasets: scores per method and output token, the row's tokens, the output tokens."""
     last = steps[-1]
-    tokens = last.tokens + [last.step["token"]]
+    # A language model reads the prompt and the output before each token; an encoder-decoder the source.
+    tokens = last.tokens if last.generated["start"] is None else last.tokens + [last.step["token"]]
     scores = [[_scores(run, method, unit) for unit in steps] for method in methods]
     return {"gen": alignment_rows(scores),
             "pos": [{"i": i, "t": shown(token)} for i, token in enumerate(tokens)],
