@@ -35,6 +35,7 @@ class EncoderDecoder(Generation):
 
     auto_class = "AutoModelForSeq2SeqLM"
     reads = "an encoder-decoder (...ForConditionalGeneration, ...MTModel)"
+    metrics = (*Generation.metrics, "output_quality")
     excluded_methods = {**Generation.excluded_methods, "attention_rollout": CROSS_ROLLOUT,
                         "layer_integrated_gradients": SHARED_LAYERS}
 
@@ -125,11 +126,17 @@ class EncoderDecoder(Generation):
         return None  # the decoder's input is not among the scored tokens
 
     def _answer(self, runner: Any, example: Example) -> dict[str, Any]:
-        if example.text_pair is not None:
-            ids = self.reference_ids(example)[: self.max_length]
-        else:
-            ids = greedy_ids(runner, example.input_ids, self.max_new_tokens, skip=1)
-        return {"ids": ids, "log_probs": self._teacher_forced(runner, example.input_ids, ids)}
+        """The explained output and its log-probabilities; beside a reference, the greedy output too (what BLEU,
+        chrF and ROUGE score against the reference)."""
+        greedy = greedy_ids(runner, example.input_ids, self.max_new_tokens, skip=1)
+        if example.text_pair is None:
+            return {"ids": greedy, "log_probs": self._teacher_forced(runner, example.input_ids, greedy)}
+        ids = self.reference_ids(example)[: self.max_length]
+        return {"ids": ids, "log_probs": self._teacher_forced(runner, example.input_ids, ids), "greedy": greedy}
+
+    def outcome(self, probabilities: Any, length: int) -> dict[str, Any]:
+        stored = super().outcome(probabilities, length)
+        return {**stored, "greedy": probabilities["greedy"]} if "greedy" in probabilities else stored
 
     def reference_ids(self, example: Example) -> list[int]:
         """The reference tokenised as the tokenizer tokenises targets (its special tokens included)."""
@@ -156,6 +163,9 @@ class EncoderDecoder(Generation):
         example.generated = {**example.generated, "start": None,
                              "tokens": self.tokenizer.convert_ids_to_tokens(ids),
                              "decoder_start": int(self.model.config.decoder_start_token_id)}
+        if "greedy" in outcome:
+            greedy = [int(i) for i in outcome["greedy"]]
+            example.generated["greedy"] = self.tokenizer.decode(greedy, skip_special_tokens=True)
 
     def units(self, example: Example, explain: str) -> list[dict[str, Any]]:
         """One per output token: the whole source, explained for it after the output before it."""

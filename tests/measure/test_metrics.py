@@ -764,6 +764,31 @@ def test_generation_by_hand():
     assert result["mean_tokens"] == 1.5
 
 
+# ---------------------------------------------------------------- output_quality
+
+
+def test_output_quality_by_hand():
+    """Greedy outputs against references: identical texts score 100 (BLEU, chrF) or 1 (ROUGE); ROUGE-1 of
+    "the cat sat" against "the cat sat down" is P 1, R 3/4, F 6/7, and its ROUGE-2 P 1, R 2/3, F 4/5."""
+    def rows(pairs):
+        return [Example(index=i, text="", source=i, text_pair=reference, target=1,
+                        generated={"start": None, "ids": [1], "log_probs": [-1.0], "text": "", "from": "reference",
+                                   "greedy": output}) for i, (output, reference) in enumerate(pairs)]
+
+    same = [("a small house by the river", "a small house by the river"), ("it was fun", "it was fun")]
+    result = compute("output_quality", RunResult(model={"labels": [], "task": "translation"}, examples=rows(same)))
+    assert result["rows"] == 2 and {row["score"]: row["value"] for row in result["scores"]} == {
+        "BLEU": approx(100.0), "chrF": approx(100.0)}
+    summary = compute("output_quality", RunResult(model={"labels": [], "task": "summarization"},
+                                                  examples=rows([("the cat sat", "the cat sat down")] * 2)))
+    scores = {row["score"]: row for row in summary["scores"]}
+    assert scores["ROUGE-1"]["value"] == approx(6 / 7) and scores["ROUGE-2"]["value"] == approx(4 / 5)
+    assert scores["ROUGE-L"]["value"] == approx(6 / 7) and scores["ROUGE-1"]["se"] == approx(0.0)
+    unscored = compute("output_quality", RunResult(model={"labels": [], "task": "summarization"},
+                                                   examples=[Example(index=0, text="", error="target is empty")]))
+    assert unscored["rows"] == 0 and unscored["scores"] == []
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -782,4 +807,5 @@ HAND_CHECKS = {
     "multi_label": [test_multi_label_by_hand],
     "entities": [test_entities_by_hand],
     "generation": [test_generation_by_hand],
+    "output_quality": [test_output_quality_by_hand],
 }

@@ -114,6 +114,20 @@ def test_the_greedy_output_is_generates_and_a_greedy_loop_where_nothing_is_force
         assert ours[:-1] == decoder[1:-1] if forced else ours == decoder[1:]
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_beside_a_reference_the_greedy_output_is_made_and_scored(models, runs, kind):
+    run = runs[kind, "reference"]
+    model = models[kind]
+    for row, source in enumerate(SOURCES):
+        ids = torch.tensor([model.tokenizer(source)["input_ids"]])
+        generated = model.model.generate(input_ids=ids, max_new_tokens=20, do_sample=False, num_beams=1)
+        expected = model.tokenizer.decode(generated[0, 1:], skip_special_tokens=True)
+        assert units_of(run, row)[0].generated["greedy"] == expected
+    result = run.metrics["output_quality"]["result"]
+    names = {"translation": ["BLEU", "chrF"], "summarization": ["ROUGE-1", "ROUGE-2", "ROUGE-L"]}[model.task.name]
+    assert result["rows"] == len(SOURCES) and [row["score"] for row in result["scores"]] == names
+
+
 def unit_batch(model, run) -> Batch:
     """Up to three units of each row: sources of different lengths, decoder inputs of different lengths."""
     units = [unit for row in range(len(SOURCES)) for unit in units_of(run, row)[:3]]
