@@ -40,7 +40,7 @@ class Generation(Task):
     per_label = True
     answers_first = True
     reads_references = True
-    metrics = ("faithfulness", "agreement", "cost", "generation")
+    metrics = ("faithfulness", "agreement", "cost", "generation", "alignment")
     sections = ("summary", "performance", "quality", "outputs", "methodology")
     excluded_methods = {"lime": PER_TOKEN, "shap": PER_TOKEN}
     reads = "a causal language model (...ForCausalLM, ...LMHeadModel)"  # for the message that refuses others

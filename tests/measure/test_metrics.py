@@ -789,6 +789,33 @@ def test_output_quality_by_hand():
     assert unscored["rows"] == 0 and unscored["scores"] == []
 
 
+# ---------------------------------------------------------------- alignment
+
+
+def test_alignment_by_hand():
+    """Two output tokens over a source of [start] a b [end]: the first all on a, the second half on a and half on
+    b with as much again on the end token. Entropy 0 and log 2 / log 2 = 1 -> 0.5; diagonal: output 0 (place 1/4)
+    on a (1/4) is 0, output 1 (3/4) half on a (1/4) and half on b (3/4) is 0.25 -> 0.125; special 0 and 1/2 ->
+    0.25; coverage: a is some token's top, b is not (the tie goes to a) -> 1/2."""
+    from reportgen.measure.alignment import matrix_figures
+
+    real = np.array([False, True, True, False])
+    matrix = np.array([[0.0, 2.0, 0.0, 0.0], [0.0, 1.0, 1.0, 2.0]])
+    figures = matrix_figures(matrix, real)
+    assert figures == {"entropy": approx(0.5), "diagonal": approx(0.125), "special": approx(0.25),
+                       "coverage": approx(0.5)}
+    assert matrix_figures(np.zeros((2, 4)), real) is None
+    generated = {"start": None, "ids": [5, 6], "log_probs": [-1.0, -1.0], "text": "", "from": "reference"}
+    units = [Example(index=k, text="", source=0, target=5 + k, tokens=["s", "a", "b", "e"], word_ids=[None, 0, 1, None],
+                     generated=generated, step={"k": k, "position": k, "token": "x", "log_prob": -1.0, "prefix": []})
+             for k in range(2)]
+    run = make_run(units, {"saliency": {0: list(matrix[0]), 1: list(matrix[1])}})
+    run.model = {"labels": [], "task": "translation"}
+    (row,) = compute("alignment", run)["methods"]
+    assert row["method"] == "saliency" and row["rows"] == 1 and row["entropy"] == approx(0.5)
+    assert row["coverage"] == approx(0.5) and row["diagonal"] == approx(0.125)
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -808,4 +835,5 @@ HAND_CHECKS = {
     "entities": [test_entities_by_hand],
     "generation": [test_generation_by_hand],
     "output_quality": [test_output_quality_by_hand],
+    "alignment": [test_alignment_by_hand],
 }

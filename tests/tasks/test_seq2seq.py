@@ -254,3 +254,23 @@ def test_the_cli_writes_a_translation_report_with_every_method_that_applies(fold
                                                              "layer_integrated_gradients"}
     page = out.read_text(encoding="utf-8")
     assert 'id="outputs"' in page and "translate English to German" in page
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_method_gets_its_alignment_figures_over_the_source(runs, kind):
+    """Attention weights sum to 1 over the source, so their special share is what lies on the source's special
+    tokens: the figures of the stored attention rows, recomputed here."""
+    from reportgen.measure.alignment import matrix_figures
+
+    run = runs[kind, "reference"]
+    result = {row["method"]: row for row in run.metrics["alignment"]["result"]["methods"]}
+    assert set(result) == set(CHEAP) and all(row["rows"] == len(SOURCES) for row in result.values())
+    for row in result.values():
+        assert all(0 <= row[key] <= 1 for key in ("entropy", "diagonal", "special", "coverage"))
+    expected = []
+    for row in range(len(SOURCES)):
+        units = units_of(run, row)
+        matrix = np.array([run.attributions["attention"][u.index].tokens for u in units])
+        expected.append(matrix_figures(matrix, np.array([w is not None for w in units[0].word_ids])))
+    assert result["attention"]["special"] == pytest.approx(np.mean([e["special"] for e in expected]))
+    assert result["attention"]["coverage"] == pytest.approx(np.mean([e["coverage"] for e in expected]))
