@@ -119,34 +119,42 @@ class Generation(Task):
 
     def _answer(self, runner: Any, example: Example) -> dict[str, Any]:
         room = self.max_length - len(example.input_ids)
-        if example.text_pair is not None:
-            ids = self.reference_ids(example)[:room]
-        else:
+        if example.text_pair is None:
             ids = greedy_ids(runner, example.input_ids, min(self.max_new_tokens, room))
-        return {"ids": ids, "log_probs": teacher_forced(runner, example.input_ids, ids)}
+            return {"ids": ids, "log_probs": teacher_forced(runner, example.input_ids, ids)}
+        reference = self.reference_ids(example)
+        return {"ids": reference[:room], "log_probs": teacher_forced(runner, example.input_ids, reference[:room]),
+                "cut": len(reference) > room}
 
     def outcome(self, probabilities: Any, length: int) -> dict[str, Any]:
-        """What is stored of a row's answer: its output's token ids and each one's probability."""
-        return {"ids": probabilities["ids"], "probabilities": np.exp(probabilities["log_probs"]).tolist()}
+        """What is stored of a row's answer: its output's token ids and each one's probability, whether a
+        reference was cut, and a greedy output made beside it (encoder-decoders)."""
+        stored = {"ids": probabilities["ids"], "probabilities": np.exp(probabilities["log_probs"]).tolist()}
+        return {**stored, **{key: probabilities[key] for key in ("cut", "greedy") if key in probabilities}}
 
     def absorb(self, example: Example, outcome: dict[str, Any], explain: str, threshold: float) -> None:
         """The output appended to the row's prompt, its tokens folded into words of their own (a word starts
         at a token that decodes with a leading space)."""
-        ids, log_probs = [int(i) for i in outcome["ids"]], np.log(outcome["probabilities"]).tolist()
-        if len(ids) != len(log_probs) or not ids:
-            raise ValueError(f"the stored answer holds {len(ids)} output tokens and {len(log_probs)} log-probabilities")
-        start, first_word = len(example.input_ids), len(example.words)
+        ids = self._record_output(example, outcome)
+        first_word = len(example.words)
         word_ids, words = output_words(self.tokenizer, ids)
         example.input_ids = example.input_ids + ids
         example.tokens = example.tokens + self.tokenizer.convert_ids_to_tokens(ids)
         example.word_ids = example.word_ids + [None if w is None else first_word + w for w in word_ids]
         example.words = example.words + words
         example.word_segments = [PROMPT] * first_word + [OUTPUT] * len(words)
-        cut = example.text_pair is not None and len(ids) < len(self.reference_ids(example))
-        example.truncated = example.truncated or cut
-        example.generated = {"start": start, "ids": ids, "log_probs": log_probs,
-                             "text": self.tokenizer.decode(ids), "from": "reference" if example.text_pair is not None
-                             else "greedy"}
+
+    def _record_output(self, example: Example, outcome: dict[str, Any]) -> list[int]:
+        """A stored answer as ``example.generated`` (its output starting after the row's tokens so far), a cut
+        reference counted as truncation; the output's ids."""
+        ids, log_probs = [int(i) for i in outcome["ids"]], np.log(outcome["probabilities"]).tolist()
+        if len(ids) != len(log_probs) or not ids:
+            raise ValueError(f"the stored answer holds {len(ids)} output tokens and {len(log_probs)} log-probabilities")
+        example.truncated = example.truncated or bool(outcome.get("cut"))
+        example.generated = {"start": len(example.input_ids), "ids": ids, "log_probs": log_probs,
+                             "text": self.tokenizer.decode(ids),
+                             "from": "reference" if example.text_pair is not None else "greedy"}
+        return ids
 
     def reference_ids(self, example: Example) -> list[int]:
         """The reference's tokens as the tokenizer encodes it on its own (no special tokens), after a space

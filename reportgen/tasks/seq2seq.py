@@ -131,12 +131,10 @@ class EncoderDecoder(Generation):
         greedy = greedy_ids(runner, example.input_ids, self.max_new_tokens, skip=1)
         if example.text_pair is None:
             return {"ids": greedy, "log_probs": self._teacher_forced(runner, example.input_ids, greedy)}
-        ids = self.reference_ids(example)[: self.max_length]
-        return {"ids": ids, "log_probs": self._teacher_forced(runner, example.input_ids, ids), "greedy": greedy}
-
-    def outcome(self, probabilities: Any, length: int) -> dict[str, Any]:
-        stored = super().outcome(probabilities, length)
-        return {**stored, "greedy": probabilities["greedy"]} if "greedy" in probabilities else stored
+        reference = self.reference_ids(example)
+        ids = reference[: self.max_length]
+        return {"ids": ids, "log_probs": self._teacher_forced(runner, example.input_ids, ids), "greedy": greedy,
+                "cut": len(reference) > len(ids)}
 
     def reference_ids(self, example: Example) -> list[int]:
         """The reference tokenised as the tokenizer tokenises targets (its special tokens included)."""
@@ -153,16 +151,9 @@ class EncoderDecoder(Generation):
 
     def absorb(self, example: Example, outcome: dict[str, Any], explain: str, threshold: float) -> None:
         """The output, kept beside the source the encoder reads (start None: the tokens are the source's)."""
-        super().absorb(example, outcome, explain, threshold)
-        start = example.generated["start"]
-        ids = example.generated["ids"]
-        example.input_ids, example.tokens = example.input_ids[:start], example.tokens[:start]
-        example.word_ids = example.word_ids[:start]
-        example.words = example.words[: max((w for w in example.word_ids if w is not None), default=-1) + 1]
-        example.word_segments = None
-        example.generated = {**example.generated, "start": None,
-                             "tokens": self.tokenizer.convert_ids_to_tokens(ids),
-                             "decoder_start": int(self.model.config.decoder_start_token_id)}
+        ids = self._record_output(example, outcome)
+        example.generated.update(start=None, tokens=self.tokenizer.convert_ids_to_tokens(ids),
+                                 decoder_start=int(self.model.config.decoder_start_token_id))
         if "greedy" in outcome:
             greedy = [int(i) for i in outcome["greedy"]]
             example.generated["greedy"] = self.tokenizer.decode(greedy, skip_special_tokens=True)
