@@ -29,6 +29,7 @@ from .results.folder import check_claimable
 from .results.records import RunResult
 from .tasks import check_segments
 from .tasks.base import character_limit
+from .tasks.generation import only_for_generation
 
 DEMO_LIMIT = 50
 # The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
@@ -84,8 +85,7 @@ def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
     if not task.reads_references:
         if source is not None or target is not None:
             flag = "--source-column" if source is not None else "--target-column"
-            raise ReportgenError(f"{flag} applies to the generation, translation and summarization tasks, and the "
-                                 f"model is read as {task.name}")
+            raise only_for_generation(flag, task.name)
         return options
     if options["text_pair_column"] is not None:
         raise ReportgenError("--text-pair-column gives a second text to classifiers; name a generation model's "

@@ -15,7 +15,7 @@ import torch
 from ..errors import ReportgenError, first_line
 from ..tasks import AUTO, DEFAULT_TASK, Encoded, Task, choose_task, tasks
 from ..tasks.base import character_limit, class_names_from, quoted, replacement_token
-from ..tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, Generation
+from ..tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, Generation, only_for_generation
 from ..tasks.zero_shot import DEFAULT_TEMPLATE, ZeroShot
 
 SAFE_INDEX = "model.safetensors.index.json"
@@ -178,8 +178,7 @@ def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int) -
     for flag, value, default in (("--prompt-template", template, DEFAULT_PROMPT),
                                  ("--max-new-tokens", max_new_tokens, DEFAULT_NEW_TOKENS)):
         if value != default:
-            raise ReportgenError(f"{flag} applies to the generation, translation and summarization tasks, and "
-                                 f"the model is read as {chosen.name}")
+            raise only_for_generation(flag, chosen.name)
     return chosen
 
 

@@ -195,6 +195,12 @@ class Generation(Task):
         return rows
 
 
+def only_for_generation(flag: str, task: str) -> ReportgenError:
+    """The one-line refusal of a generation option given for a model read as ``task``."""
+    names = f"{', '.join(GENERATION_TASKS[:-1])} and {GENERATION_TASKS[-1]}"
+    return ReportgenError(f"{flag} applies to the {names} tasks, and the model is read as {task}")
+
+
 def check_template(template: str) -> None:
     if template.count(SOURCE_SLOT) != 1:
         raise ReportgenError(f"--prompt-template must hold {SOURCE_SLOT} once, for the row's source text: "
