@@ -82,16 +82,21 @@ def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
     and the target column as each row's second text, and no labels."""
     options = table.of_group(chosen, table.DATA)
     source, target = options.pop("source_column"), options.pop("target_column")
+    alignment = options.pop("alignment_column")
     if not task.reads_references:
-        if source is not None or target is not None:
-            flag = "--source-column" if source is not None else "--target-column"
-            raise only_for_generation(flag, task.name)
+        given = [flag for flag, value in (("--source-column", source), ("--target-column", target),
+                                          ("--alignment-column", alignment)) if value is not None]
+        if given:
+            raise only_for_generation(given[0], task.name)
         return options
+    if alignment is not None and target is None:
+        raise ReportgenError("--alignment-column needs --target-column: a gold alignment links the source's words "
+                             "to the reference's")
     if options["text_pair_column"] is not None:
         raise ReportgenError("--text-pair-column gives a second text to classifiers; name a generation model's "
                              "reference outputs with --target-column")
     options.update(text_column=source or options["text_column"], text_pair_column=target, label_column=None,
-                   pair_role="target")
+                   pair_role="target", alignment_column=alignment)
     return options
 
 

@@ -116,6 +116,9 @@ OPTIONS: tuple[Option, ...] = (
            "[default: --text-column].", DATA),
     Option("target_column", None, "Generation: the column of each row's reference output, explained under teacher "
            "forcing [default: none; the model's greedy output is explained].", DATA),
+    Option("alignment_column", None, "Generation: the column of each row's gold word alignment in Pharaoh format "
+           "('0-0 1-2 ...': source word - reference word, whitespace words from 0; 'i?j' a possible link), scored "
+           "by alignment error rate; needs --target-column.", DATA),
     Option("encoding", "utf-8", "Text encoding of CSV/TSV/JSONL files.", DATA),
     Option("limit", None, "Explain a seeded, class-stratified sample of this many rows.", SAMPLE, kind="int",
            minimum=1, commands=BOTH,

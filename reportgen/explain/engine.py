@@ -120,7 +120,8 @@ class Engine:
             ex = Example(index=dataset.rows[i], text=texts[i], label=dataset.labels[i], group=group,
                          text_pair=pairs[i] if pairs is not None else None,
                          labels=dataset.label_sets[i] if dataset.label_sets is not None else None,
-                         tags=dataset.tag_lists[i] if dataset.tag_lists is not None else None)
+                         tags=dataset.tag_lists[i] if dataset.tag_lists is not None else None,
+                         alignment=dataset.alignments[i] if getattr(dataset, "alignments", None) is not None else None)
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated, ex.word_segments = enc.words, enc.truncated, enc.word_segments

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ReportgenError, first_line, printable
+from ..ops.alignment import normalised_pharaoh
 from .delimited import read_delimited as _read_delimited
 from .labels import DEFAULT_SEPARATOR, is_missing, match_labels, read_label_lists
 from .tags import read_tag_lists
@@ -52,6 +53,8 @@ class Dataset:
     """Each row's true labels (multi-label tasks; ``labels`` are then all None), or None for one class per row."""
     tag_lists: list[list[int] | None] | None = None
     """Each row's tag per whitespace word (token classification; ``labels`` are then all None), or None."""
+    alignments: list[str | None] | None = None
+    """Each row's gold word alignment, normalised Pharaoh links (generation; None for a row without one)."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -64,8 +67,9 @@ class Dataset:
         pairs = pick(self.pairs) if self.pairs is not None else None
         label_sets = pick(self.label_sets) if self.label_sets is not None else None
         tag_lists = pick(self.tag_lists) if self.tag_lists is not None else None
+        alignments = pick(self.alignments) if self.alignments is not None else None
         return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs,
-                       label_sets, tag_lists)
+                       label_sets, tag_lists, alignments)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -107,6 +111,7 @@ def load_dataset(
     multi_label: bool = False,
     tagged: bool = False,
     pair_role: str = "text pair",
+    alignment_column: str | None = None,
 ) -> Dataset:
     """Load a table and map its labels onto ``label_names`` (the model's id2label).
 
@@ -114,7 +119,8 @@ def load_dataset(
     each text's second segment, for models that read two texts. ``multi_label``: each label cell is a list
     of labels (a JSON list, or names split by ``label_separator``). ``tagged``: each label cell gives a tag per
     whitespace word of the text (a list of tags, or of character spans of entities). ``pair_role``: what error
-    messages call the second text (generation: the target)."""
+    messages call the second text (generation: the target). ``alignment_column``: each row's gold word
+    alignment in Pharaoh format (generation)."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
@@ -124,7 +130,7 @@ def load_dataset(
     if no_default_labels:
         label_column = None
     columns = (("text", text_column), (pair_role, text_pair_column), ("label", label_column),
-               ("group", group_column))
+               ("group", group_column), ("alignment", alignment_column))
     for role, column in columns:
         if column is not None and column not in frame.columns:
             raise ReportgenError(f"{role} column {column!r} is not in {path}; columns: {_column_list(frame)}")
@@ -152,6 +158,12 @@ def load_dataset(
         labels = match_labels(frame[label_column].tolist(), label_names)
     groups = [None if is_missing(v) else clean_text(_as_text(v, encoding)[0]) for v in frame[group_column]] \
         if group_column else None
+    alignments = None
+    if alignment_column is not None:
+        alignments, alignment_problems = read_alignments(frame[alignment_column], encoding)
+        for row, problem in alignment_problems.items():
+            problems.setdefault(row, problem)
+        info["alignment_column"] = alignment_column
     info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
                 missing_labels=sum(label is None for label in tag_lists or label_sets or labels),
                 duplicate_texts=duplicate_count(texts))
@@ -166,7 +178,26 @@ def load_dataset(
     if no_default_labels:
         print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
               "(name the labels with --label-column)", file=sys.stderr)
-    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets, tag_lists)
+    return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets, tag_lists,
+                   alignments)
+
+
+def read_alignments(column: pd.Series, encoding: str) -> tuple[list[str | None], dict[int, str]]:
+    """Each cell as normalised Pharaoh links (None: an empty or missing cell), and the rows whose cell is not
+    Pharaoh links, with why."""
+    alignments: list[str | None] = []
+    problems: dict[int, str] = {}
+    for row, value in enumerate(column):
+        text = None if is_missing(value) else _as_text(value, encoding)[0]
+        if text is None or not text.strip():
+            alignments.append(None)
+            continue
+        try:
+            alignments.append(normalised_pharaoh(text))
+        except ValueError as err:
+            alignments.append(None)
+            problems[row] = f"alignment: {err}"
+    return alignments, problems
 
 
 def _read_texts(column: pd.Series, encoding: str, role: str) -> tuple[list[str], dict[int, str], int]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.alignment import aer, aer_counts, argmax_links, parse_pharaoh, word_matrix
 from ..ops.stats import mean, standard_error
 from ..results.queries import methods_with_scores
 from ..results.records import Example, RunResult
@@ -33,6 +34,14 @@ DEFINITIONS = {
     "special": "Special share: the absolute scores on the source's special tokens over those on all its tokens.",
     "coverage": "Coverage: the share of real source tokens that get the largest weight of at least one output token.",
     "averages": "Each figure is averaged over a row's output tokens, then over the rows, with its standard error.",
+    "aer": (
+        "AER (with --alignment-column): each reference word is linked to the source word of its largest score "
+        "(a source word's tokens summed, a reference word's output tokens averaged; whitespace words, as the gold "
+        "links number them), and the alignment error rate 1 - (|A & S| + |A & P|) / (|A| + |S|) (Och & Ney "
+        "2003; A the links, S the sure gold links, P the sure and possible ones) is taken over all rows with "
+        "gold links at once (0: every link right). A row whose output does not spell its reference (a cut "
+        "reference) is left out and counted."
+    ),
 }
 FIGURES = ("entropy", "diagonal", "special", "coverage")
 
@@ -54,17 +63,27 @@ class Alignment(Metric):
             if ex.ok and ex.step is not None:
                 rows.setdefault(ex.row, []).append(ex)
         methods = []
+        gold = [units for units in rows.values() if gold_of(units[0]) is not None]
         for method in methods_with_scores(run):
             figures = [row_figures(run, method, units) for units in rows.values()]
             figures = [f for f in figures if f is not None]
+            counts = [gold_counts(matrix, units[0]) for units in gold
+                      if (matrix := row_matrix(run, method, units)) is not None]
+            counts = [c for c in counts if c is not None]
             methods.append({"method": method, "rows": len(figures),
                             **{key: mean(f[key] for f in figures) for key in FIGURES},
-                            **{f"{key}_se": standard_error(f[key] for f in figures) for key in FIGURES}})
-        return {**defined(DEFINITIONS), "methods": methods}
+                            **{f"{key}_se": standard_error(f[key] for f in figures) for key in FIGURES},
+                            "aer": aer(sum(counts)) if counts else None})
+        unmatched = sum(gold_of(units[0])["target"] is None for units in gold)
+        return {**defined(DEFINITIONS), "methods": methods, "gold_rows": len(gold) - unmatched,
+                "gold_unmatched": unmatched}
 
     @classmethod
     def present(cls, result: dict[str, Any]) -> Panel:
-        return Panel(Table(COLUMNS, result["methods"], css="alignment"), None, "", dict(result["definitions"]))
+        columns = COLUMNS + ([Column("AER", "aer", "number", 3)] if result.get("gold_rows") else [])
+        definitions = {key: text for key, text in result["definitions"].items()
+                       if key != "aer" or result.get("gold_rows")}
+        return Panel(Table(columns, result["methods"], css="alignment"), None, "", definitions)
 
 
 COLUMNS = [Column("method", "method", "name"), Column("rows", "rows", "count"),
@@ -74,14 +93,45 @@ COLUMNS = [Column("method", "method", "name"), Column("rows", "rows", "count"),
 
 def row_figures(run: RunResult, method: str, units: list[Example]) -> dict[str, float] | None:
     """One row's figures for one method, from its units' scores over the source (None: nothing to measure)."""
+    matrix = row_matrix(run, method, units)
+    return None if matrix is None else matrix_figures(matrix, real_source(units[0]))
+
+
+def row_matrix(run: RunResult, method: str, units: list[Example]) -> np.ndarray | None:
+    """A row's output x source matrix of a method's absolute scores (None: a unit has none)."""
     scored = run.attributions.get(method, {})
     if not all(unit.index in scored for unit in units):
         return None
-    start = units[0].generated.get("start")
-    width = len(units[0].tokens) if start is None else start  # the source: an encoder's, or the prompt
-    real = np.array([w is not None for w in units[0].word_ids[:width]])
-    matrix = np.abs(np.array([scored[unit.index].tokens[:width] for unit in units], dtype=np.float64))
-    return matrix_figures(matrix, real)
+    width = source_width(units[0])
+    return np.abs(np.array([scored[unit.index].tokens[:width] for unit in units], dtype=np.float64))
+
+
+def source_width(unit: Example) -> int:
+    """How many of a row's first tokens are its source: an encoder's tokens, or the prompt's."""
+    start = unit.generated.get("start")
+    return len(unit.tokens) if start is None else start
+
+
+def real_source(unit: Example) -> np.ndarray:
+    return np.array([w is not None for w in unit.word_ids[: source_width(unit)]])
+
+
+def gold_of(unit: Example) -> dict[str, Any] | None:
+    """The row's gold words (the words of each source and output token) when it has a gold alignment."""
+    if unit.alignment is None or not unit.generated:
+        return None
+    return unit.generated.get("gold_words")
+
+
+def gold_counts(matrix: np.ndarray, unit: Example) -> np.ndarray | None:
+    """The AER counts of a row's argmax word alignment from ``matrix`` (output x source tokens) against its
+    gold links (None: its output does not spell the reference)."""
+    words = gold_of(unit)
+    if words is None or words["target"] is None:
+        return None
+    sources, targets = len(unit.text.split()), len((unit.text_pair or "").split())
+    links = argmax_links(word_matrix(matrix, words["source"], words["target"], sources, targets))
+    return aer_counts(links, parse_pharaoh(unit.alignment))
 
 
 def matrix_figures(matrix: np.ndarray, real: np.ndarray) -> dict[str, float] | None:

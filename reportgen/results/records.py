@@ -39,6 +39,7 @@ class Example:
     # it is the reference or the greedy output), and the output token a unit explains (k, position, token).
     generated: dict[str, Any] | None = None
     step: dict[str, Any] | None = None
+    alignment: str | None = None  # generation: the row's gold word alignment (Pharaoh links, normalised)
 
     @property
     def ok(self) -> bool:

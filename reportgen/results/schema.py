@@ -98,6 +98,7 @@ def _check_generated(row: dict[str, Any], place: str, classes: int) -> None:
         if len(generated["log_probs"]) != len(ids) or max(ids) >= classes:
             raise ReportgenError(f"{place}: generated holds {len(ids)} token ids (the largest {max(ids)}) and "
                                  f"{len(generated['log_probs'])} log-probabilities, for a vocabulary of {classes}")
+        _check_gold_words(generated, len(row["tokens"]), place)
     if step:
         k, position = step["k"], step["position"]
         fits = generated and k < len(generated["ids"]) and generated["ids"][k] == row["target"]
@@ -108,6 +109,18 @@ def _check_generated(row: dict[str, Any], place: str, classes: int) -> None:
         if not fits:
             raise ReportgenError(f"{place}: step {k} at position {position} is not the output token after the "
                                  f"{len(row['tokens'])} tokens of its unit")
+
+
+def _check_gold_words(generated: dict[str, Any], tokens: int, place: str) -> None:
+    """Gold words name a word for each source token (the prompt's, or an encoder's) and each output token."""
+    words = generated.get("gold_words")
+    if not words:
+        return
+    source = tokens if generated["start"] is None else generated["start"]
+    target = words["target"]
+    if len(words["source"]) != source or (target is not None and len(target) != len(generated["ids"])):
+        raise ReportgenError(f"{place}: gold_words name {len(words['source'])} source and "
+                             f"{len(target or [])} output tokens' words, for {source} and {len(generated['ids'])}")
 
 
 def check_attribution(row: Any, line: int, *, path: Path, tokens: dict[int, int], version: int) -> None:

@@ -30,7 +30,7 @@ from .schema import check_attribution, check_example, check_run
 FORMAT_VERSION = 2
 # Example fields that only some tasks fill in: those reading two texts, and those explaining a row per label
 TASK_FIELDS = ("text_pair", "word_segments", "source", "labels", "predicted", "tags", "predicted_tags", "token_tags",
-               "entity", "generated", "step")
+               "entity", "generated", "step", "alignment")
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import ReportgenError
+from ..ops.alignment import output_words_of, source_words
 from ..results.records import Example
 from .base import Encoded, Task, character_limit, quoted, tasks
 from .decoder_classification import last_positions, model_body, padded_with_eos
@@ -24,8 +25,10 @@ from .sequence_classification import _encoded
 DEFAULT_PROMPT = "{source}"
 SOURCE_SLOT = "{source}"
 DEFAULT_NEW_TOKENS = 20
-PER_TOKEN = ("it would be run once per output token on the whole text as a string; reportgen has no "
-             "whole-sequence score for it yet")
+PER_TOKEN = ("it perturbs the text as a string, so per output token it would score hundreds of re-tokenised "
+             "texts (its budget) for that token alone; a score of the whole output (as shap's TeacherForcing "
+             "gives) is not offered, since one score per source token cannot fill the source x target matrix "
+             "that every other method and statistic of this task reads")
 PROMPT, OUTPUT = 0, 1  # a word's segment: of the prompt, or of the output
 GENERATION_TASKS = ("generation", "translation", "summarization")  # the tasks that explain outputs token by token
 
@@ -40,8 +43,8 @@ class Generation(Task):
     per_label = True
     answers_first = True
     reads_references = True
-    metrics = ("faithfulness", "agreement", "cost", "generation", "alignment")
-    sections = ("summary", "performance", "quality", "outputs", "methodology")
+    metrics = ("faithfulness", "agreement", "cost", "generation", "alignment", "alignment_atlas")
+    sections = ("summary", "performance", "quality", "atlas", "outputs", "methodology")
     excluded_methods = {"lime": PER_TOKEN, "shap": PER_TOKEN}
     reads = "a causal language model (...ForCausalLM, ...LMHeadModel)"  # for the message that refuses others
     keeps_attention_maps = False  # the output explorer draws no query x key maps
@@ -154,7 +157,18 @@ class Generation(Task):
         example.generated = {"start": len(example.input_ids), "ids": ids, "log_probs": log_probs,
                              "text": self.tokenizer.decode(ids),
                              "from": "reference" if example.text_pair is not None else "greedy"}
+        if example.alignment is not None:
+            example.generated["gold_words"] = self._gold_words(example, ids)
         return ids
+
+    def _gold_words(self, example: Example, ids: list[int]) -> dict[str, Any]:
+        """Per source token and per output token, its whitespace word of the source and of the reference, the
+        words a gold alignment links (the output's None when it does not spell the reference)."""
+        prompt = self.template.replace(SOURCE_SLOT, example.text)
+        source = source_words(prompt, self.template.index(SOURCE_SLOT), example.text, example.words,
+                              example.word_ids)
+        pieces = [self.tokenizer.decode(ids[: k + 1], skip_special_tokens=True) for k in range(len(ids))]
+        return {"source": source, "target": output_words_of(pieces, example.text_pair or "")}
 
     def reference_ids(self, example: Example) -> list[int]:
         """The reference's tokens as the tokenizer encodes it on its own (no special tokens), after a space
@@ -185,6 +199,16 @@ class Generation(Task):
     def baseline_id(self, model: Any) -> int:
         return model.pad_id
 
+    @torch.no_grad()
+    def output_attention(self, runner: Any, source: Sequence[int], output: Sequence[int]) -> Any:
+        """Per layer and head, each output token's attention over the source (here the prompt) when the model
+        predicts it, from one teacher-forced call: [layers, heads, output tokens, source tokens]."""
+        ids = torch.tensor([list(source) + list(output[:-1])], device=runner.device)
+        out = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
+        runner.evaluations += 1
+        predicting = slice(len(source) - 1, len(source) - 1 + len(output))
+        return stacked(out.attentions)[:, 0, :, predicting, : len(source)]
+
     def held_fixed(self, examples: Sequence[Example], width: int) -> list[list[bool]]:
         """The output tokens before the explained one: integrated gradients runs on the prompt's embeddings with
         the output prefix held fixed (as Captum's LLMGradientAttribution does), so it scores them 0."""
@@ -193,6 +217,13 @@ class Generation(Task):
             start = (ex.generated or {}).get("start", len(ex.input_ids))
             rows.append([position >= start for position in range(width)])
         return rows
+
+
+def stacked(attentions: Any) -> Any:
+    """A model's attention per layer as one float tensor (refused when it gave none: SDPA attention)."""
+    if not attentions or any(layer is None for layer in attentions):
+        raise RuntimeError("the model returned no attention weights; load it with attn_implementation='eager'")
+    return torch.stack([layer.float() for layer in attentions])
 
 
 def only_for_generation(flag: str, task: str) -> ReportgenError:

@@ -20,7 +20,7 @@ import torch
 from ..errors import ReportgenError
 from ..results.records import Example
 from .base import Encoded, character_limit, tasks
-from .generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, SOURCE_SLOT, Generation, greedy_ids
+from .generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, SOURCE_SLOT, Generation, greedy_ids, stacked
 from .sequence_classification import _encoded
 
 CROSS_ROLLOUT = ("rollout multiplies self-attention maps layer by layer; an encoder-decoder's cross-attention maps "
@@ -118,6 +118,17 @@ class EncoderDecoder(Generation):
         encoded = batch.runner.forward(batch.input_ids, batch.attention_mask).logits
         _, out = self._decoded(encoded, batch.targets, output_attentions=True)
         return out.cross_attentions
+
+    @torch.no_grad()
+    def output_attention(self, runner: Any, source: Sequence[int], output: Sequence[int]) -> Any:
+        """Per layer and head, the decoder's cross-attention from each output token's position (the one that
+        predicts it) over the source: [layers, heads, output tokens, source tokens]."""
+        ids = torch.tensor([list(source)], device=runner.device)
+        decoder = torch.tensor([[self.model.config.decoder_start_token_id, *output[:-1]]], device=runner.device)
+        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder,
+                         output_attentions=True)
+        runner.evaluations += 1
+        return stacked(out.cross_attentions)[:, 0]
 
     def query_positions(self, examples: Sequence[Example]) -> list[int]:
         return [len(ex.step["prefix"]) - 1 if ex.step else 0 for ex in examples]  # the decoder's last position

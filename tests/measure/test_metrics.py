@@ -816,6 +816,76 @@ def test_alignment_by_hand():
     assert row["coverage"] == approx(0.5) and row["diagonal"] == approx(0.125)
 
 
+def gold_units(matrix: np.ndarray, gold: str) -> list[Example]:
+    """A translated row of source "a b" (tokens [start] a b [end]) and reference "x y", one unit per output token,
+    with gold links ``gold``."""
+    generated = {"start": None, "ids": [5, 6], "log_probs": [-1.0, -1.0], "text": "x y", "from": "reference",
+                 "gold_words": {"source": [None, 0, 1, None], "target": [0, 1]}}
+    return [Example(index=k, text="a b", text_pair="x y", source=0, target=5 + k, tokens=["s", "a", "b", "e"],
+                    word_ids=[None, 0, 1, None], generated=generated, alignment=gold,
+                    step={"k": k, "position": k, "token": "x", "log_prob": -1.0, "prefix": []}) for k in range(2)]
+
+
+ALIGNED = np.array([[0.0, 2.0, 0.0, 0.0], [0.0, 1.0, 1.0, 2.0]])
+
+
+def test_alignment_error_rate_by_hand():
+    """The matrix above links x to a (its largest score) and y to a (a tie between a and b goes to the first):
+    A = {0-0, 0-1}. Gold S = {0-0, 1-1}, P = S + {0-1}: |A & S| = 1, |A & P| = 2, |A| = |S| = 2, so
+    AER = 1 - 3/4 = 0.25. The reversed matrix links x to b and y to b: A & S = {1-1}, A & P = {1-1}: 1 - 2/4 = 0.5."""
+    run = make_run(gold_units(ALIGNED, "0-0 1-1 0?1"), {"saliency": {0: list(ALIGNED[0]), 1: list(ALIGNED[1])},
+                                                         "random": {0: list(ALIGNED[0][::-1]), 1: [0, 0, 3, 1]}})
+    run.model = {"labels": [], "task": "translation"}
+    result = compute("alignment", run)
+    assert {row["method"]: row["aer"] for row in result["methods"]} == {"saliency": approx(0.25), "random": approx(0.5)}
+    assert result["gold_rows"] == 1 and result["gold_unmatched"] == 0
+    unmatched = gold_units(ALIGNED, "0-0")
+    for unit in unmatched:
+        unit.generated = {**unit.generated, "gold_words": {"source": [None, 0, 1, None], "target": None}}
+    run = make_run(unmatched, {"saliency": {0: list(ALIGNED[0]), 1: list(ALIGNED[1])}})
+    run.model = {"labels": [], "task": "translation"}
+    result = compute("alignment", run)
+    assert result["methods"][0]["aer"] is None and (result["gold_rows"], result["gold_unmatched"]) == (0, 1)
+
+
+class HeadRunner:
+    """A runner whose model has one layer of two heads: head 0 attends as ALIGNED (rows normalised), head 1
+    each output token on b."""
+
+    def __init__(self):
+        from types import SimpleNamespace
+
+        self.evaluations = 0
+        self.task = SimpleNamespace(output_attention=self.output_attention)
+
+    def output_attention(self, runner, source, output):
+        assert list(source) == [0, 1, 2, 3] and list(output) == [5, 6]
+        self.evaluations += 1
+        on_b = np.array([[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+        return torch.tensor(np.stack([ALIGNED / ALIGNED.sum(axis=1, keepdims=True), on_b])[None])
+
+
+def test_alignment_atlas_by_hand():
+    """Head 0 has the figures of ALIGNED (entropy 0.5, diagonal 0.125, special 0.25, coverage 0.5: see
+    test_alignment_by_hand) and AER 0.25; head 1 puts everything on b: entropy 0, special 0, coverage 1/2,
+    diagonal (|3/4 - 1/4| + |3/4 - 3/4|) / 2 = 0.25, links {1-0, 1-1}: A & S = {1-1}, A & P = {1-1}, AER 0.5."""
+    units = gold_units(ALIGNED, "0-0 1-1 0?1")
+    for unit in units:
+        unit.input_ids = [0, 1, 2, 3]
+    run = make_run(units)
+    run.model = {"labels": [], "task": "translation"}
+    result = compute("alignment_atlas", run, HeadRunner())
+    heads = {(row["layer"], row["head"]): row for row in result["per_head"]}
+    assert heads[0, 0] == {"layer": 0, "head": 0, "entropy": approx(0.5), "diagonal": approx(0.125),
+                           "special": approx(0.25), "coverage": approx(0.5), "aer": approx(0.25)}
+    assert heads[0, 1] == {"layer": 0, "head": 1, "entropy": approx(0.0), "diagonal": approx(0.25),
+                           "special": approx(0.0), "coverage": approx(0.5), "aer": approx(0.5)}
+    assert (result["rows"], result["n_layers"], result["n_heads"], result["gold_rows"]) == (1, 1, 2, 1)
+    assert result["model_evaluations"] == 1 and result["head_rows"][0]["row"] == 0
+    assert result["head_rows"][0]["heads"][0][1] == [[0, 0, 1, 0], [0, 0, 1, 0]]
+    assert compute("alignment_atlas", run, HeadRunner(), rows_with_heads=0)["head_rows"] == []
+
+
 HAND_CHECKS = {
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
@@ -835,5 +905,6 @@ HAND_CHECKS = {
     "entities": [test_entities_by_hand],
     "generation": [test_generation_by_hand],
     "output_quality": [test_output_quality_by_hand],
-    "alignment": [test_alignment_by_hand],
+    "alignment": [test_alignment_by_hand, test_alignment_error_rate_by_hand],
+    "alignment_atlas": [test_alignment_atlas_by_hand],
 }

@@ -152,10 +152,27 @@ def output_matrices_drawn(page) -> None:
     first = page.locator("#row-0")
     assert first.locator(".segment-name").all_inner_texts() == ["Source", "Output"]
     assert first.locator(".chart.alignment[data-drawn=true]").count() == 1
-    select = first.locator("select")
-    assert select.count() == 1 and select.locator("option").count() >= 6  # every method that applies
-    select.select_option(index=4)  # another method redraws the same matrix
+    boxes = first.locator("select")
+    method, layer, head = boxes.nth(0), boxes.nth(1), boxes.nth(2)  # the alignment atlas kept its heads
+    assert method.locator("option").count() >= 7  # every method that applies, and one head's attention
+    assert layer.locator("option").all_inner_texts() == ["0", "1"] and head.locator("option").count() == 4
+    method.select_option(index=4)  # another method redraws the same matrix
     first.locator(".chart.alignment canvas").first.wait_for()
+    method.select_option(label="attention of one head (the layer and head boxes)")
+    layer.select_option("1")
+    head.select_option("3")
+    assert all(page.evaluate(CANVASES_NOT_BLANK))
+    shown = json.loads(page.locator("#row0-data").text_content())
+    assert {(r["l"], r["h"]) for r in shown["gen"] if "l" in r} == {(l, h) for l in range(2) for h in range(4)}
+    outputs = len(shown["out"])
+    assert boxes.count() == 3 + (outputs > 40)  # a page box for an output longer than a page
+    if outputs > 40:
+        pages = boxes.nth(3)
+        assert pages.locator("option").all_inner_texts() == ["0 to 39", "40 on"]
+        pages.select_option(index=1)
+        assert all(page.evaluate(CANVASES_NOT_BLANK))
+    atlas = page.locator("#atlas")
+    assert atlas.locator(".chart[data-drawn=true]").count() == 1 and "Most focused head" in atlas.inner_text()
     assert page.locator("#examples").count() == 0
 
 
@@ -164,10 +181,18 @@ def test_a_generation_report_opens_offline_with_a_matrix_per_row(playwright, kin
     folder = build_lm_folder(tmp_path / kind, kind)
     data = write_generation_data(tmp_path / "data.jsonl", references=kind == "gpt2")
     out = tmp_path / "report.html"
-    columns = ["--source-column", "source"] + (["--target-column", "reference"] if kind == "gpt2" else [])
+    columns = ["--source-column", "source"] + (["--target-column", "reference", "--alignment-column", "gold"]
+                                               if kind == "gpt2" else ["--max-new-tokens", "45"])  # two pages
     result = invoke("run", "--model", folder, "--data", data, "--out", out, "--methods", "all", "--quiet", *columns)
     assert result.exit_code == 0, result.output
-    _opens_cleanly(playwright, out, output_matrices_drawn, charts=len(SOURCES) + 3)  # a matrix per row
+
+    def check(page) -> None:
+        output_matrices_drawn(page)
+        rows = page.locator("#outputs article.output-row")
+        assert rows.nth(0).locator("select").count() == (3 if kind == "gpt2" else 4)
+        assert ("Best aligning head" in page.locator("#atlas").inner_text()) == (kind == "gpt2")  # with gold
+
+    _opens_cleanly(playwright, out, check, charts=len(SOURCES) + 4)  # a matrix per row and the atlas
 
 
 @pytest.mark.parametrize("kind", ["t5", "bart"])

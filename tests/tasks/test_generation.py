@@ -24,12 +24,12 @@ from reportgen.results import store
 from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
 from support.cli import assert_one_line_error, invoke
 from support.decoder_models import build_decoder_folder
-from support.generation_models import REFERENCES, SOURCES, build_lm_folder, write_generation_data
+from support.generation_models import REFERENCES, SOURCES, build_lm_folder, check_gold_alignments, write_generation_data
 
 KINDS = ("gpt2", "llama")
 CHEAP = ["attention", "attention_rollout", "saliency", "grad_x_input", "integrated_gradients", "occlusion", "random"]
 FAST = {"integrated_gradients": {"n_steps": 16}}
-REFERENCE_COLUMNS = {"source_column": "source", "target_column": "reference"}
+REFERENCE_COLUMNS = {"source_column": "source", "target_column": "reference", "alignment_column": "gold"}
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +257,8 @@ def test_a_resumed_run_recomputes_nothing(lms, data, tmp_path, monkeypatch):
 
 def test_a_reference_longer_than_the_model_reads_is_cut_and_counted(lm_dirs, tmp_path):
     path = tmp_path / "long.jsonl"
-    rows = [{"source": SOURCES[0], "reference": " ".join(["good"] * 80)}, {"source": SOURCES[1], "reference": "fun"}]
+    rows = [{"source": SOURCES[0], "reference": " ".join(["good"] * 80), "gold": "0-0"},
+            {"source": SOURCES[1], "reference": "fun", "gold": "0-0"}]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     run = explain(load_classifier(lm_dirs["gpt2"], device="cpu"), path, methods=["saliency"], progress=False,
                   **REFERENCE_COLUMNS)
@@ -265,6 +266,9 @@ def test_a_reference_longer_than_the_model_reads_is_cut_and_counted(lm_dirs, tmp
     assert long[0].truncated and not short[0].truncated
     assert long[-1].step["position"] == 63  # the model reads 64 positions
     assert run.dataset["truncated"] >= 1 or any(ex.truncated for ex in run.examples)
+    alignment = run.metrics["alignment"]["result"]
+    assert (alignment["gold_rows"], alignment["gold_unmatched"]) == (1, 1)  # a cut output cannot be aligned
+    assert long[0].generated["gold_words"]["target"] is None
 
 
 def test_the_cli_writes_a_generation_report(lm_dirs, data, tmp_path):
@@ -287,6 +291,9 @@ def test_the_cli_writes_a_generation_report(lm_dirs, data, tmp_path):
     (["--source-column", "source", "--methods", "lime"], "lime does not apply to the generation task"),
     (["--source-column", "source", "--text-pair-column", "reference"], "name a generation model's reference"),
     (["--source-column", "source", "--threshold", "0.3"], "--threshold applies to multi-label tasks"),
+    (["--source-column", "source", "--alignment-column", "gold"], "--alignment-column needs --target-column"),
+    (["--source-column", "source", "--target-column", "reference", "--alignment-column", "links"],
+     "alignment column 'links' is not in"),
 ])
 def test_bad_generation_input_is_a_one_line_error(lm_dirs, data, tmp_path, extra, pattern):
     result = invoke("run", "--model", lm_dirs["gpt2"], "--data", data["reference"], "--out", tmp_path / "r.html",
@@ -298,6 +305,7 @@ def test_bad_generation_input_is_a_one_line_error(lm_dirs, data, tmp_path, extra
     (["--target-column", "label"], "--target-column applies to the generation, translation and summarization"),
     (["--prompt-template", "x {source}"], "--prompt-template applies to the generation, translation and"),
     (["--max-new-tokens", "3"], "--max-new-tokens applies to the generation, translation and summarization"),
+    (["--alignment-column", "label"], "--alignment-column applies to the generation, translation and"),
 ])
 def test_generation_options_given_to_a_classifier_are_one_line_errors(bert_dir, csv_file, tmp_path, extra, pattern):
     result = invoke("run", "--model", bert_dir, "--data", csv_file, "--out", tmp_path / "r.html", "--quiet", *extra)
@@ -306,9 +314,35 @@ def test_generation_options_given_to_a_classifier_are_one_line_errors(bert_dir, 
 
 def test_an_empty_reference_fails_its_row_alone(lm_dirs, tmp_path):
     path = tmp_path / "some_empty.jsonl"
-    rows = [{"source": SOURCES[0], "reference": ""}, {"source": SOURCES[1], "reference": REFERENCES[1]}]
+    rows = [{"source": SOURCES[0], "reference": "", "gold": ""}, {"source": SOURCES[1], "reference": REFERENCES[1]}]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     run = explain(load_classifier(lm_dirs["gpt2"], device="cpu"), path, methods=["saliency"], progress=False,
                   **REFERENCE_COLUMNS)
     assert [f.reason for f in run.failures] == ["target is empty"]
     assert units_of(run, 1)
+
+
+def test_a_bad_gold_alignment_fails_its_row_alone(lm_dirs, tmp_path):
+    path = tmp_path / "bad_gold.jsonl"
+    rows = [{"source": SOURCES[0], "reference": REFERENCES[0], "gold": "0-0 one-two"},
+            {"source": SOURCES[1], "reference": REFERENCES[1], "gold": "0-0"}]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    run = explain(load_classifier(lm_dirs["gpt2"], device="cpu"), path, methods=["saliency"], progress=False,
+                  **REFERENCE_COLUMNS)
+    assert [f.reason for f in run.failures] == ["alignment: 'one-two' is not a Pharaoh link 'i-j' (or 'i?j')"]
+    assert units_of(run, 1) and run.metrics["alignment"]["result"]["gold_rows"] == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gold_alignments_are_scored_per_method_and_per_head(lms, runs, kind):
+    """The AER of every method from its stored scores, and of every head from the model's own self-attention
+    onto the prompt at the positions that predict the output (one call with attention weights)."""
+    check_gold_alignments(runs[kind, "reference"], lambda units: self_attention(lms[kind], units))
+
+
+def self_attention(model, units):
+    """[layers, heads, output tokens, prompt tokens] from a manual teacher-forced call."""
+    start, ids = units[0].generated["start"], units[0].generated["ids"]
+    with torch.no_grad():
+        out = model.model(input_ids=torch.tensor([units[0].input_ids[:start] + ids[:-1]]), output_attentions=True)
+    return torch.stack(out.attentions)[:, 0, :, start - 1 :, :start].numpy()

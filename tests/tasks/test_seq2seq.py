@@ -21,12 +21,12 @@ from reportgen.results import store
 
 from support.captum_checks import assert_batch_invariant, assert_rows_match, special_positions
 from support.cli import invoke
-from support.generation_models import REFERENCES, SOURCES, build_lm_folder, write_generation_data
+from support.generation_models import REFERENCES, SOURCES, build_lm_folder, check_gold_alignments, write_generation_data
 from support.seq2seq_models import KINDS, build_seq2seq_folder
 
 CHEAP = ["attention", "saliency", "grad_x_input", "integrated_gradients", "occlusion", "random"]
 FAST = {"integrated_gradients": {"n_steps": 16}}
-COLUMNS = {"source_column": "source", "target_column": "reference"}
+COLUMNS = {"source_column": "source", "target_column": "reference", "alignment_column": "gold"}
 
 
 @pytest.fixture(scope="module")
@@ -274,3 +274,20 @@ def test_every_method_gets_its_alignment_figures_over_the_source(runs, kind):
         expected.append(matrix_figures(matrix, np.array([w is not None for w in units[0].word_ids])))
     assert result["attention"]["special"] == pytest.approx(np.mean([e["special"] for e in expected]))
     assert result["attention"]["coverage"] == pytest.approx(np.mean([e["coverage"] for e in expected]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gold_alignments_are_scored_per_method_and_per_head(models, runs, kind):
+    """The AER of every method from its stored scores, and of every head from the decoder's own
+    cross-attention over the source (one teacher-forced call with attention weights)."""
+    model = models[kind].model
+
+    def cross_attention(units):
+        generated = units[0].generated
+        decoder = [[generated["decoder_start"], *generated["ids"][:-1]]]
+        with torch.no_grad():
+            out = model(input_ids=torch.tensor([units[0].input_ids]), decoder_input_ids=torch.tensor(decoder),
+                        output_attentions=True)
+        return torch.stack(out.cross_attentions)[:, 0].numpy()
+
+    check_gold_alignments(runs[kind, "reference"], cross_attention)

@@ -29,9 +29,36 @@ def atlas_heatmaps(chart_id: str, per_head: list[dict[str, Any]]) -> Chart:
         {"field": "relative_distance", "type": "quantitative", "title": "distance / (n - 1)"},
         {"field": "special_share", "type": "quantitative", "format": ".1%", "title": "on special tokens"},
     ]
-    panels = []
-    for measure, title, scheme, subtitle in ATLAS_PANELS:
-        panels.append({
+    return Chart(chart_id, "attention atlas: layer by head heatmaps of entropy, distance and special-token share",
+                 head_heatmaps(values, ATLAS_PANELS, tooltip))
+
+
+ALIGNMENT_PANELS = (
+    ("entropy", "Entropy over the source", "viridis", "low: each output token reads few source tokens"),
+    ("diagonal", "Distance from the diagonal", "magma", "low: output and source in step (monotone)"),
+    ("special", "Share on special tokens", "oranges", "high: attention parked on EOS/start tokens"),
+    ("coverage", "Source coverage", "blues", "high: the output draws on much of the source"),
+)
+AER_PANEL = ("aer", "Alignment error rate", "reds", "low: its argmax links match the gold links")
+
+
+def alignment_heatmaps(chart_id: str, per_head: list[dict[str, Any]], with_aer: bool) -> Chart:
+    """Layer x head heatmaps of the alignment statistics of each head's attention between output and source."""
+    keys = ["entropy", "diagonal", "special", "coverage"] + (["aer"] if with_aer else [])
+    values = [{"layer": r["layer"], "head": r["head"], **{key: sig(r[key], 3) for key in keys}} for r in per_head]
+    tooltip = [{"field": "layer", "type": "ordinal"}, {"field": "head", "type": "ordinal"},
+               *({"field": key, "type": "quantitative", "format": ".3f"} for key in keys)]
+    panels = ALIGNMENT_PANELS + ((AER_PANEL,) if with_aer else ())
+    return Chart(chart_id, "alignment atlas: layer by head heatmaps of entropy, distance from the diagonal, special "
+                           "share and coverage" + (" and alignment error rate" if with_aer else ""),
+                 head_heatmaps(values, panels, tooltip))
+
+
+def head_heatmaps(values: list[dict[str, Any]], panels: tuple, tooltip: list[dict[str, Any]]) -> dict[str, Any]:
+    """One layer x head heatmap per (field, title, colour scheme, subtitle) of ``panels``, side by side."""
+    charts = []
+    for measure, title, scheme, subtitle in panels:
+        charts.append({
             "title": {"text": title, "subtitle": subtitle},
             "width": {"step": 20},
             "height": {"step": 20},
@@ -44,10 +71,8 @@ def atlas_heatmaps(chart_id: str, per_head: list[dict[str, Any]]) -> Chart:
                 "tooltip": tooltip,
             },
         })
-    spec = {"data": {"values": values}, "hconcat": panels, "resolve": {"scale": {"color": "independent"}},
+    return {"data": {"values": values}, "hconcat": charts, "resolve": {"scale": {"color": "independent"}},
             "config": NO_VIEW_STROKE}
-    return Chart(chart_id, "attention atlas: layer by head heatmaps of entropy, distance and special-token share",
-                 spec)
 
 
 def rollout_chart(chart_id: str, rollout: list[dict[str, Any]]) -> Chart:

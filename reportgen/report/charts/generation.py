@@ -8,22 +8,42 @@ from typing import Any, Sequence
 from . import DIVERGING, LABEL_AFTER_SEPARATOR, NO_VIEW_STROKE, Template
 
 
-def alignment_template(template_id: str, methods: Sequence[str]) -> Template:
+PAGE = 40  # output tokens per page of a long output's matrix
+
+
+def alignment_template(template_id: str, methods: Sequence[str], heads: tuple[int, int] | None = None,
+                       pages: int = 1) -> Template:
     """Source x target heatmap of one row: rows are the positions of the prompt and the output, columns the
     output tokens, and a cell the score the selected method gives the row's token for the column's token.
 
     Data: ``gen`` holds one record per method (``m``, its index) and output token (``k``) with ``v``, the scores
     of the positions before that token; ``pos`` maps positions to tokens (``i``, ``t``); ``out`` maps output
     tokens to their position, token and log-probability (``k``, ``i``, ``t``, ``lp``). Each column is divided by
-    its largest absolute score. The method box is a Vega-Lite parameter; the filter reads only its value.
+    its largest absolute score. ``heads`` (layers, heads): one more entry of the method box, a single attention
+    head chosen in a layer and a head box (its records also hold ``l`` and ``h``). ``pages`` above 1: a page box
+    shows PAGE output tokens at a time. The boxes are Vega-Lite parameters; the filters read only their values.
     """
+    options = list(range(len(methods) + (heads is not None)))
+    labels = list(methods) + (["attention of one head (the layer and head boxes)"] if heads is not None else [])
+    params: list[dict[str, Any]] = [{"name": "method", "value": 0, "bind": {
+        "input": "select", "options": options, "labels": labels, "name": "method "}}]
+    chosen = "datum.m == method"
+    if heads is not None:
+        for name, count in (("layer", heads[0]), ("head", heads[1])):
+            params.append({"name": name, "value": 0, "bind": {"input": "select", "options": list(range(count)),
+                                                              "name": f"{name} "}})
+        chosen += f" && (datum.m != {len(methods)} || (datum.l == layer && datum.h == head))"
+    if pages > 1:
+        params.append({"name": "page", "value": 0, "bind": {
+            "input": "select", "options": list(range(pages)), "name": "output tokens ",
+            "labels": [f"{page * PAGE} to {page * PAGE + PAGE - 1}" for page in range(pages - 1)]
+            + [f"{(pages - 1) * PAGE} on"]}})
+        chosen += f" && datum.k >= page * {PAGE} && datum.k < (page + 1) * {PAGE}"
     spec = {
         "data": {"name": "gen"},
-        "params": [{"name": "method", "value": 0,
-                    "bind": {"input": "select", "options": list(range(len(methods))), "labels": list(methods),
-                             "name": "method "}}],
+        "params": params,
         "transform": [
-            {"filter": "datum.m == method"},
+            {"filter": chosen},
             {"flatten": ["v"]},
             {"window": [{"op": "row_number", "as": "row"}], "groupby": ["m", "k"]},
             {"calculate": "datum.row - 1", "as": "p"},
@@ -68,3 +88,10 @@ def alignment_rows(method_scores: Sequence[Sequence[Sequence[float] | None]]) ->
     """Per method and output token, the record ``gen`` holds (a unit without scores of a method: no record)."""
     return [{"m": m, "k": k, "v": list(scores)} for m, per_step in enumerate(method_scores)
             for k, scores in enumerate(per_step) if scores is not None]
+
+
+def head_rows(entry: int, heads: Sequence[Sequence[Sequence[Sequence[float]]]]) -> list[dict[str, Any]]:
+    """Per layer, head and output token, the record ``gen`` holds for method box entry ``entry``."""
+    return [{"m": entry, "l": layer, "h": head, "k": k, "v": list(scores)}
+            for layer, per_layer in enumerate(heads) for head, per_head in enumerate(per_layer)
+            for k, scores in enumerate(per_head)]

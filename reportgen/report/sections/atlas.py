@@ -1,16 +1,21 @@
-"""5. Attention atlas: what every layer and head does on average, and where rolled-out attention goes."""
+"""5. Attention atlas: what every layer and head does on average, and where rolled-out attention goes; for
+generation, how every head's attention between output and source aligns them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ...results.records import RunResult
-from ..charts.atlas import atlas_heatmaps, rollout_chart
+from ...tasks import task_of
+from ...tasks.generation import GENERATION_TASKS
+from ..charts.atlas import alignment_heatmaps, atlas_heatmaps, rollout_chart
 from ..figures import metric, metric_error
 from ..format import fmt, pct
 
 
 def attention_atlas(run: RunResult) -> dict[str, Any]:
+    if task_of(run).name in GENERATION_TASKS:
+        return alignment_atlas(run)
     context: dict[str, Any] = {"missing": metric_error(run, "attention_atlas")}
     atlas = metric(run, "attention_atlas")
     if atlas and atlas["per_head"]:
@@ -40,4 +45,29 @@ def attention_atlas(run: RunResult) -> dict[str, Any]:
             per_layer=[{"layer": r["layer"], "entropy": fmt(r["entropy"], 2), "distance": fmt(r["distance"], 1),
                         "special": pct(r["special_share"])} for r in layers],
         )
+    return context
+
+
+def alignment_atlas(run: RunResult) -> dict[str, Any]:
+    """The heads of a generation model: their alignment statistics, and which head stands out for each."""
+    context: dict[str, Any] = {"missing": metric_error(run, "alignment_atlas")}
+    atlas = metric(run, "alignment_atlas")
+    if not atlas or not atlas["per_head"]:
+        return context
+    heads = atlas["per_head"]
+    with_aer = any(r["aer"] is not None for r in heads)
+    picks = [("Most focused head", "entropy", min, "entropy {}", fmt),
+             ("Most monotone head", "diagonal", min, "distance from the diagonal {}", fmt),
+             ("Strongest special-token sink", "special", max, "{} of its attention on special tokens", pct)]
+    if with_aer:
+        picks.insert(0, ("Best aligning head", "aer", min, "AER {} against the gold links", fmt))
+    notes = []
+    for label, key, pick, text, shown in picks:
+        scored = [r for r in heads if r[key] is not None]
+        if scored:
+            best = pick(scored, key=lambda r: r[key])
+            notes.append(f"{label}: layer {best['layer']}, head {best['head']} ({text.format(shown(best[key]))}).")
+    context.update(alignment=True, definitions=atlas["definitions"], rows=atlas["rows"], gold_rows=atlas["gold_rows"],
+                   n_layers=atlas["n_layers"], n_heads=atlas["n_heads"], notes=notes,
+                   heatmaps=alignment_heatmaps("chart-alignment-atlas", heads, with_aer))
     return context
