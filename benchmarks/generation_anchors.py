@@ -3,7 +3,7 @@ inseq (``inseq.load_model(...).attribute(...)``) and Captum's LLMAttribution / L
 example at a time, on the same causal language model and the same teacher-forced references.
 
     bash benchmarks/inseq_env.sh                            # once: a venv with inseq beside this checkout
-    /work/inseq-env/bin/python benchmarks/generation_anchors.py  # writes benchmarks/generation_anchors.txt
+    ../inseq-env/bin/python benchmarks/generation_anchors.py     # writes benchmarks/generation_anchors.txt
 
 The model: a randomly initialised GPT-2 (4 layers, width 256, 4 heads) over the byte-level tokenizer of
 tests/support, saved and loaded as any model folder; the data: the 4 sources and references of
@@ -24,8 +24,8 @@ token at a time. Agreement: per output token, Spearman's rank correlation betwee
 prompt's tokens and the anchor's, averaged over the output tokens; saliency compares reportgen's gradient norm
 with inseq's (its L2 aggregation is the same norm, so the two should be equal); occlusion compares absolute
 values (inseq keeps only those) and Captum's drop in log-probability with reportgen's drop in probability.
-One warm-up call per tool first; seconds per row (s/row) and the ratio anchor / reportgen; one process,
-nothing else running. Timings on the shared machine drift 10-20% between runs.
+One warm-up call per tool first, then the median of 3 timed passes over all rows: seconds per row (s/row) and
+the ratio anchor / reportgen; one process, nothing else running. Timings on the shared machine drift 10-20% between runs.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPEAT = 4
 STEPS = 16
+TIMES = 3  # timed passes per tool and method; the median is reported
 METHODS = ("saliency", "grad_x_input", "integrated_gradients", "occlusion")
 INSEQ = {"saliency": "saliency", "grad_x_input": "input_x_gradient", "integrated_gradients": "integrated_gradients",
          "occlusion": "occlusion"}
@@ -82,9 +83,12 @@ def reportgen_scores(folder: Path, data: Path, method: str) -> tuple[float, list
     options = dict(methods=[method], metrics=["cost"], progress=False, source_column="source",
                    target_column="reference", method_params={k: v for k, v in params.items() if k == method})
     explain(model, data, limit=2, **options)  # warm-up
-    started = time.perf_counter()
-    run = explain(model, data, **options)
-    seconds = time.perf_counter() - started
+    times = []
+    for _ in range(TIMES):
+        started = time.perf_counter()
+        run = explain(model, data, **options)
+        times.append(time.perf_counter() - started)
+    seconds = float(np.median(times))
     units: dict[int, list[Any]] = {}
     for ex in run.examples:
         units.setdefault(ex.row, []).append(ex)
@@ -94,11 +98,15 @@ def reportgen_scores(folder: Path, data: Path, method: str) -> tuple[float, list
 
 
 def timed_per_row(call: Callable[[str, str], np.ndarray], pairs: list[tuple[str, str]]) -> tuple[float, list]:
-    """Seconds for every row, one call each after one warm-up call, and each row's output x prompt matrix."""
+    """Seconds for every row, one call each after one warm-up call (the median of TIMES passes), and each row's
+    output x prompt matrix."""
     call(*pairs[0])
-    started = time.perf_counter()
-    matrices = [call(source, reference) for source, reference in pairs]
-    return time.perf_counter() - started, matrices
+    times = []
+    for _ in range(TIMES):
+        started = time.perf_counter()
+        matrices = [call(source, reference) for source, reference in pairs]
+        times.append(time.perf_counter() - started)
+    return float(np.median(times)), matrices
 
 
 def inseq_call(folder: Path, method: str) -> Callable[[str, str], np.ndarray]:
@@ -151,6 +159,31 @@ def captum_call(folder: Path, method: str) -> Callable[[str, str], np.ndarray] |
     return call
 
 
+def direct_occlusion(folder: Path, pairs: list[tuple[str, str]]) -> list[np.ndarray]:
+    """Per row, the drop in each reference token's log-probability when one prompt token is replaced by the
+    end-of-sequence token, computed one model call at a time: the reference both occlusions are held to."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    hf = AutoModelForCausalLM.from_pretrained(folder).eval()
+
+    def log_probs(prompt: list[int], output: list[int]) -> np.ndarray:
+        with torch.no_grad():
+            logits = hf(input_ids=torch.tensor([prompt + output])).logits[0, len(prompt) - 1 : -1]
+        return logits.log_softmax(-1)[torch.arange(len(output)), output].double().numpy()
+
+    matrices = []
+    for source, reference in pairs:
+        prompt = tokenizer(source)["input_ids"]
+        output = tokenizer(" " + reference, add_special_tokens=False)["input_ids"]
+        kept = log_probs(prompt, output)
+        drops = [kept - log_probs(prompt[:i] + [tokenizer.eos_token_id] + prompt[i + 1 :], output)
+                 for i in range(len(prompt))]
+        matrices.append(np.array(drops).T)
+    return matrices
+
+
 def agreement(ours: list[np.ndarray], theirs: list[np.ndarray], absolute: bool) -> tuple[float, float]:
     """Mean Spearman correlation of the rows of matching matrices, and the largest difference relative to the
     largest score (nan where the shapes differ)."""
@@ -190,9 +223,21 @@ def table(folder: Path, data: Path) -> list[str]:
             cells += [f"{captum_seconds / len(pairs):.4f}", f"{captum_seconds / seconds:.1f}x", f"{with_captum[0]:.3f}"]
             details[f"{method} largest gap to Captum"] = with_captum[1]
         details[f"{method} largest gap to inseq"] = with_inseq[1]
+    # reportgen's occlusion is a drop in probability, the anchors' a drop in log-probability: only ranks compare
+    for tool in ("Captum", "inseq"):
+        details.pop(f"occlusion largest gap to {tool}", None)
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
-    lines += ["", "largest difference relative to reportgen's largest score:"]
+    lines += ["", "largest difference relative to reportgen's largest score (occlusion left out: reportgen scores the "
+              "drop in probability, Captum the drop in log-probability, so only their ranks compare):"]
     lines += [f"- {name}: {gap:.2e}" for name, gap in details.items()]
+    direct = direct_occlusion(folder, pairs)
+    _, ours = reportgen_scores(folder, data, "occlusion")
+    _, captum = timed_per_row(captum_call(folder, "occlusion"), pairs)
+    first = lambda matrices: [m[:1] for m in matrices]  # noqa: E731 - each row's first output token
+    lines += ["", "occlusion against a direct loop (the drop in log-probability, one model call per replaced token):",
+              f"- Spearman, reportgen with the loop: {agreement(ours, direct, False)[0]:.3f}",
+              f"- Spearman, Captum LLMAttribution with the loop: {agreement(captum, direct, False)[0]:.3f}; on each "
+              f"row's first output token only: {agreement(first(captum), first(direct), False)[0]:.3f}"]
     return lines
 
 
