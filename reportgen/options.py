@@ -169,6 +169,8 @@ OPTIONS: tuple[Option, ...] = (
            "the label.", MODEL),
     Option("prompt_template", DEFAULT_PROMPT, "Generation: the prompt, {source} standing for the row's source text.",
            MODEL),
+    Option("chat_template", False, "Generation with a causal language model: put each prompt in the tokenizer's "
+           "chat template as one user message, the assistant's turn opened.", MODEL, kind="flag"),
     Option("max_new_tokens", DEFAULT_NEW_TOKENS, "Generation without --target-column: the most tokens of greedy output.", MODEL,
            kind="int", minimum=1),
     Option("predict", None, "A black-box model instead of --model: module:function or file.py:function, a function "

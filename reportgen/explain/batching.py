@@ -116,8 +116,12 @@ class ModelRunner:
         self.evaluations += mask.shape[0]
         self.real_tokens[_call_kind(kwargs)] += int(mask.sum())
         self.batch_sizes.append(mask.shape[0])
-        with autocast(self.device, self.precision):
+        with self.autocast():
             return self.task.forward(self.model, ids, mask, **kwargs)
+
+    def autocast(self):
+        """The context every model call runs in: bfloat16 autocast under --precision bfloat16, else none."""
+        return autocast(self.device, self.precision)
 
     @torch.no_grad()
     def predict_ids(self, id_lists: Sequence[Sequence[int]], classes: Sequence[int] | None = None,

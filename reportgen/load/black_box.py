@@ -79,13 +79,13 @@ def load_black_box(model: Any, predict: str | None, tokenizer: str | None, class
                    trust_remote_code: bool = False, max_length: int | None = None, device: str | None = None,
                    allow_pickle: bool = False, zero_shot_labels: str | None = None,
                    hypothesis_template: str | None = None, prompt_template: str = DEFAULT_PROMPT,
-                   max_new_tokens: int = DEFAULT_NEW_TOKENS) -> Classifier:
+                   max_new_tokens: int = DEFAULT_NEW_TOKENS, chat_template: bool = False) -> Classifier:
     """The Classifier of a black-box function, its tokenizer and class names, checked on one text
     (``allow_pickle`` is of weights, which a black-box model has none of)."""
     if zero_shot_labels is not None:
         raise ReportgenError("--zero-shot-labels reads an NLI model given with --model, not a --predict function")
-    if prompt_template != DEFAULT_PROMPT or max_new_tokens != DEFAULT_NEW_TOKENS:
-        raise ReportgenError("--prompt-template and --max-new-tokens read a language model given with --model, "
+    if prompt_template != DEFAULT_PROMPT or max_new_tokens != DEFAULT_NEW_TOKENS or chat_template:
+        raise ReportgenError("--prompt-template, --max-new-tokens and --chat-template read a language model given with --model, "
                              "not a --predict function")
     if device is not None:
         raise ReportgenError("--device applies to a PyTorch model; a --predict function runs where it runs")

@@ -89,6 +89,7 @@ def load_classifier(
     hypothesis_template: str = DEFAULT_TEMPLATE,
     prompt_template: str = DEFAULT_PROMPT,
     max_new_tokens: int = DEFAULT_NEW_TOKENS,
+    chat_template: bool = False,
 ) -> Classifier:
     """Load a local folder or hub id as an eager-attention model for ``task`` ('auto': the task that fits
     its config and, with ``paired``, data of two texts per example; ``multi_label``: the multi_label task)."""
@@ -111,7 +112,7 @@ def load_classifier(
         config = _loaded(f"the config of model {source!r}{origin}", transformers.AutoConfig.from_pretrained,
                          source, **kwargs)
         chosen = _task(task, config, paired, multi_label, zero_shot_labels, hypothesis_template)
-        chosen = _generation(chosen, config, prompt_template, max_new_tokens)
+        chosen = _generation(chosen, config, prompt_template, max_new_tokens, chat_template)
         tokenizer = _loaded(f"the tokenizer of model {source!r}{origin}", transformers.AutoTokenizer.from_pretrained,
                             source, **kwargs)
         _check_tokenizer(tokenizer, source)
@@ -166,7 +167,7 @@ def _task(requested: str, config: Any, paired: bool, multi_label: bool, zero_sho
     return ZeroShot(labels, template)
 
 
-def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int) -> Task:
+def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int, chat_template: bool) -> Task:
     """The generation task with its prompt and output length, for a causal language model only; those options
     given to another task fail."""
     if isinstance(chosen, Generation):
@@ -174,9 +175,10 @@ def _generation(chosen: Task, config: Any, template: str, max_new_tokens: int) -
             architectures = ", ".join(map(str, getattr(config, "architectures", None) or [])) or "none named"
             raise ReportgenError(f"the {chosen.name} task reads {chosen.reads}, and the model's config names "
                                  f"{quoted(architectures)}")
-        return type(chosen)(template, max_new_tokens)
+        return type(chosen)(template, max_new_tokens, chat_template)
     for flag, value, default in (("--prompt-template", template, DEFAULT_PROMPT),
-                                 ("--max-new-tokens", max_new_tokens, DEFAULT_NEW_TOKENS)):
+                                 ("--max-new-tokens", max_new_tokens, DEFAULT_NEW_TOKENS),
+                                 ("--chat-template", chat_template, False)):
         if value != default:
             raise only_for_generation(flag, chosen.name)
     return chosen

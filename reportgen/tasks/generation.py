@@ -1,7 +1,8 @@
 """A GPT-style language model (AutoModelForCausalLM) that continues a prompt: each token of its output is
 explained on its own, with respect to every earlier token of the prompt and of the output.
 
-A row's prompt is ``--prompt-template`` with the row's source text in its ``{source}`` slot. The output is the
+A row's prompt is ``--prompt-template`` with the row's source text in its ``{source}`` slot, put as one user
+message in the tokenizer's chat template with ``--chat-template`` (never unless asked). The output is the
 row's reference (``--target-column``: teacher forcing, what drives the model toward the reference) or else
 the model's own greedy continuation of at most ``--max-new-tokens`` tokens (deterministic, and recorded).
 Every output token is a unit of its row: the prompt and the output before it, explained for the token's
@@ -10,6 +11,7 @@ log-probability at the last position. A unit's scores are one row of the row's s
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Sequence
 
 import numpy as np
@@ -49,10 +51,13 @@ class Generation(Task):
     reads = "a causal language model (...ForCausalLM, ...LMHeadModel)"  # for the message that refuses others
     keeps_attention_maps = False  # the output explorer draws no query x key maps
 
-    def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS) -> None:
+    def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS,
+                 chat_template: bool = False) -> None:
         check_template(template)
         self.template = template
         self.max_new_tokens = max_new_tokens
+        self.chat = chat_template
+        self.chat_sha256 = ""
         self.tokenizer: Any = None
         self.max_length = 0
 
@@ -71,13 +76,25 @@ class Generation(Task):
                                  "vocabulary": int(model.get_output_embeddings().weight.shape[0]),
                                  **padded_with_eos(tokenizer, source)}
         self.tokenizer = tokenizer
+        if self.chat:
+            template = checked_chat_template(tokenizer, source)
+            self.chat_sha256 = notes["chat_template_sha256"] = hashlib.sha256(template.encode()).hexdigest()
         return notes
 
     def class_names(self, config: Any) -> list[str]:
         return []  # the classes are the vocabulary's tokens, named by the tokenizer
 
     def fingerprint(self) -> tuple[Any, ...]:
-        return (self.template, self.max_new_tokens)
+        chat = ("chat_template", self.chat_sha256) if self.chat else ()  # as results written before the flag
+        return (self.template, self.max_new_tokens, *chat)
+
+    def prompt_of(self, source: str) -> str:
+        """A row's prompt: the template filled with its source, in the chat template when asked."""
+        filled = self.template.replace(SOURCE_SLOT, source)
+        if not self.chat:
+            return filled
+        return self.tokenizer.apply_chat_template([{"role": "user", "content": filled}], tokenize=False,
+                                                  add_generation_prompt=True)
 
     def encode(self, tokenizer: Any, texts: list[str], max_length: int,
                pairs: list[str] | None = None) -> list[Encoded]:
@@ -85,10 +102,12 @@ class Generation(Task):
         tokens (at least one). The output is added when the row is answered."""
         self.max_length = max_length
         room = max(max_length - self.max_new_tokens, 1)
-        prompts = [self.template.replace(SOURCE_SLOT, text) for text in texts]
+        prompts = [self.prompt_of(text) for text in texts]
         limit = character_limit(room)
         kept = [prompt[:limit] for prompt in prompts]
-        enc = tokenizer(kept, truncation=True, max_length=room, return_offsets_mapping=True)
+        # A chat template writes the special tokens it wants into the prompt itself.
+        enc = tokenizer(kept, truncation=True, max_length=room, return_offsets_mapping=True,
+                        add_special_tokens=not self.chat)
         rows = [_encoded(tokenizer, prompt, enc, i, len(prompts[i]) > limit) for i, prompt in enumerate(kept)]
         for row in rows:
             row.word_segments = [PROMPT] * len(row.words)
@@ -164,16 +183,16 @@ class Generation(Task):
     def _gold_words(self, example: Example, ids: list[int]) -> dict[str, Any]:
         """Per source token and per output token, its whitespace word of the source and of the reference, the
         words a gold alignment links (the output's None when it does not spell the reference)."""
-        prompt = self.template.replace(SOURCE_SLOT, example.text)
-        source = source_words(prompt, self.template.index(SOURCE_SLOT), example.text, example.words,
-                              example.word_ids)
+        prompt, filled = self.prompt_of(example.text), self.template.replace(SOURCE_SLOT, example.text)
+        source_at = prompt.rfind(filled) + self.template.index(SOURCE_SLOT) if filled in prompt else len(prompt)
+        source = source_words(prompt, source_at, example.text, example.words, example.word_ids)
         pieces = [self.tokenizer.decode(ids[: k + 1], skip_special_tokens=True) for k in range(len(ids))]
         return {"source": source, "target": output_words_of(pieces, example.text_pair or "")}
 
     def reference_ids(self, example: Example) -> list[int]:
         """The reference's tokens as the tokenizer encodes it on its own (no special tokens), after a space
         when neither the prompt ends nor the reference begins with one (a continuation, as the model reads it)."""
-        prompt, reference = self.template.replace(SOURCE_SLOT, example.text), example.text_pair or ""
+        prompt, reference = self.prompt_of(example.text), example.text_pair or ""
         joined = reference if prompt[-1:].isspace() or reference[:1].isspace() else " " + reference
         return list(self.tokenizer(joined, add_special_tokens=False)["input_ids"])
 
@@ -204,7 +223,8 @@ class Generation(Task):
         """Per layer and head, each output token's attention over the source (here the prompt) when the model
         predicts it, from one teacher-forced call: [layers, heads, output tokens, source tokens]."""
         ids = torch.tensor([list(source) + list(output[:-1])], device=runner.device)
-        out = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
+        with runner.autocast():
+            out = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids), output_attentions=True)
         runner.evaluations += 1
         predicting = slice(len(source) - 1, len(source) - 1 + len(output))
         return stacked(out.attentions)[:, 0, :, predicting, : len(source)]
@@ -232,6 +252,24 @@ def only_for_generation(flag: str, task: str) -> ReportgenError:
     return ReportgenError(f"{flag} applies to the {names} tasks, and the model is read as {task}")
 
 
+def checked_chat_template(tokenizer: Any, source: str) -> str:
+    """The tokenizer's chat template, refused in one line when it has none or it fails on a probe message."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        raise ReportgenError(f"--chat-template: the tokenizer of model {source!r} has no chat template "
+                             "(leave the flag out, or put the chat markup in --prompt-template)")
+    if not isinstance(template, str):
+        raise ReportgenError(f"--chat-template: the tokenizer of model {source!r} has several named chat "
+                             "templates; reportgen applies a single default one")
+    try:
+        tokenizer.apply_chat_template([{"role": "user", "content": "probe"}], tokenize=False,
+                                      add_generation_prompt=True)
+    except Exception as error:  # the template is the model's code, run by transformers in its sandbox
+        raise ReportgenError(f"--chat-template: the chat template of model {source!r} fails: "
+                             f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from None
+    return template
+
+
 def check_template(template: str) -> None:
     if template.count(SOURCE_SLOT) != 1:
         raise ReportgenError(f"--prompt-template must hold {SOURCE_SLOT} once, for the row's source text: "
@@ -249,7 +287,8 @@ def greedy_ids(runner: Any, prompt: Sequence[int], new_tokens: int, skip: int | 
     ids = torch.tensor([list(prompt)], device=runner.device)
     config = GenerationConfig(max_new_tokens=max(new_tokens, 1), do_sample=False, num_beams=1,
                               pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-    out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
+    with runner.autocast():
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=config)
     runner.evaluations += 1
     return out[0, len(prompt) if skip is None else skip:].tolist()
 
@@ -258,7 +297,8 @@ def greedy_ids(runner: Any, prompt: Sequence[int], new_tokens: int, skip: int | 
 def teacher_forced(runner: Any, prompt: Sequence[int], output: Sequence[int]) -> list[float]:
     """Each output token's log-probability given the prompt and the output before it, from one model call."""
     ids = torch.tensor([list(prompt) + list(output)], device=runner.device)
-    logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0].float()
+    with runner.autocast():
+        logits = runner.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0].float()
     runner.evaluations += 1
     predicting = logits[len(prompt) - 1 : len(prompt) - 1 + len(output)].log_softmax(dim=-1)
     chosen = predicting.gather(1, torch.tensor(output, device=runner.device)[:, None])[:, 0]

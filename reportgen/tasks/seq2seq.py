@@ -39,10 +39,15 @@ class EncoderDecoder(Generation):
     excluded_methods = {**Generation.excluded_methods, "attention_rollout": CROSS_ROLLOUT,
                         "layer_integrated_gradients": SHARED_LAYERS}
 
-    def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS) -> None:
+    def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS,
+                 chat_template: bool = False) -> None:
+        if chat_template:
+            raise ReportgenError("--chat-template applies to a causal language model (the generation task); an "
+                                 "encoder-decoder reads its source as it is")
         super().__init__(template, max_new_tokens)
         self.model: Any = None
         self.embed_scale = 1.0
+        self.decoder_autocast: dict[str, Any] = {"enabled": False}
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:
@@ -84,6 +89,7 @@ class EncoderDecoder(Generation):
         else:
             out = encoder(input_ids=input_ids, attention_mask=attention_mask)
         encoded = torch.cat([out.last_hidden_state, attention_mask[..., None].to(out.last_hidden_state.dtype)], -1)
+        self.decoder_autocast = autocast_state(encoded.device.type)
         return SequenceClassifierOutput(logits=encoded)
 
     def target_tensor(self, examples: Sequence[Example], width: int, device: Any) -> Any:
@@ -106,9 +112,11 @@ class EncoderDecoder(Generation):
         hidden, mask = encoded[..., :-1], encoded[..., -1]
         prefix = targets[:, 1:]
         decoder_mask = prefix >= 0
-        out = self.model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask.long(),
-                         decoder_input_ids=prefix.clamp(min=0), decoder_attention_mask=decoder_mask.long(),
-                         output_attentions=output_attentions)
+        # The decoder runs after the runner's call (in target_logits), so it re-enters the encoder's autocast.
+        with torch.autocast(encoded.device.type, **self.decoder_autocast):
+            out = self.model(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=mask.long(),
+                             decoder_input_ids=prefix.clamp(min=0), decoder_attention_mask=decoder_mask.long(),
+                             output_attentions=output_attentions)
         last = decoder_mask.sum(dim=1) - 1
         logits = out.logits[torch.arange(len(prefix), device=prefix.device), last]
         return (logits, out) if output_attentions else logits
@@ -125,8 +133,9 @@ class EncoderDecoder(Generation):
         predicts it) over the source: [layers, heads, output tokens, source tokens]."""
         ids = torch.tensor([list(source)], device=runner.device)
         decoder = torch.tensor([[self.model.config.decoder_start_token_id, *output[:-1]]], device=runner.device)
-        out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder,
-                         output_attentions=True)
+        with runner.autocast():
+            out = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder,
+                             output_attentions=True)
         runner.evaluations += 1
         return stacked(out.cross_attentions)[:, 0]
 
@@ -155,7 +164,8 @@ class EncoderDecoder(Generation):
     def _teacher_forced(self, runner: Any, source: Sequence[int], output: Sequence[int]) -> list[float]:
         ids = torch.tensor([list(source)], device=runner.device)
         decoder = torch.tensor([[self.model.config.decoder_start_token_id, *output[:-1]]], device=runner.device)
-        logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder).logits[0]
+        with runner.autocast():
+            logits = self.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=decoder).logits[0]
         runner.evaluations += 1
         chosen = logits.float().log_softmax(dim=-1).gather(1, torch.tensor(output, device=runner.device)[:, None])
         return chosen[:, 0].clamp(max=0.0).tolist()
@@ -178,6 +188,16 @@ class EncoderDecoder(Generation):
         return [{"target": token, "step": {"k": k, "position": k, "token": generated["tokens"][k],
                                            "log_prob": generated["log_probs"][k], "prefix": [start, *ids[:k]]}}
                 for k, token in enumerate(ids)]
+
+
+def autocast_state(device_type: str) -> dict[str, Any]:
+    """The autocast in force for ``device_type``, as torch.autocast's arguments (reportgen's only one is
+    bfloat16: --precision bfloat16)."""
+    try:
+        enabled = torch.is_autocast_enabled(device_type)
+    except TypeError:  # torch before 2.4 asks per kind of device
+        enabled = torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+    return {"enabled": enabled, "dtype": torch.bfloat16}
 
 
 def _embedding_scale(model: Any, tokenizer: Any, source: str) -> float:

@@ -4,8 +4,10 @@ our own and Captum (LayerIntegratedGradients, LLMGradientAttribution, FeatureAbl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -95,6 +97,45 @@ def test_a_reference_is_explained_token_by_token_under_teacher_forcing(lms, runs
         for k, unit in enumerate(units):
             assert unit.input_ids == prompt + expected_ids[:k] and unit.target == expected_ids[k]
             assert unit.step["position"] == len(unit.input_ids)
+
+
+CHAT = "{% for m in messages %}<s>[user] {{ m['content'] }}\n{% endfor %}{% if add_generation_prompt %}[bot]\n{% endif %}"
+
+
+def test_the_chat_template_frames_the_prompt_only_when_asked(lm_dirs, data, tmp_path):
+    from transformers import AutoTokenizer
+
+    folder = shutil.copytree(lm_dirs["llama"], tmp_path / "chat")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    tokenizer.chat_template = CHAT
+    tokenizer.save_pretrained(folder)
+    framed = load_classifier(folder, device="cpu", chat_template=True)
+    chat = explain(framed, data["reference"], methods=["saliency"], progress=False, **REFERENCE_COLUMNS)
+    plain = explain(load_classifier(folder, device="cpu"), data["reference"], methods=["saliency"], progress=False,
+                    **REFERENCE_COLUMNS)
+    for row, source in enumerate(SOURCES):
+        text = tokenizer.apply_chat_template([{"role": "user", "content": source}], tokenize=False,
+                                             add_generation_prompt=True)
+        assert text == f"<s>[user] {source}\n[bot]\n"
+        prompt = tokenizer(text, add_special_tokens=False)["input_ids"]
+        reference = tokenizer(REFERENCES[row], add_special_tokens=False)["input_ids"]  # the prompt ends in a newline
+        generated = units_of(chat, row)[0].generated
+        assert units_of(chat, row)[0].input_ids == prompt and generated["ids"] == reference
+        logits = full_logits(framed, prompt + reference).log_softmax(dim=-1)
+        manual = [float(logits[len(prompt) - 1 + k, token].detach()) for k, token in enumerate(reference)]
+        np.testing.assert_allclose(generated["log_probs"], manual, rtol=0, atol=1e-5)
+        assert units_of(plain, row)[0].input_ids == tokenizer(source)["input_ids"]
+    assert chat.model["chat_template_sha256"] == hashlib.sha256(CHAT.encode()).hexdigest()
+    assert "chat_template_sha256" not in plain.model
+    assert chat.metrics["alignment"]["result"]["gold_rows"] == len(SOURCES)  # the source found inside the frame
+    assert framed.task.fingerprint() == (*load_classifier(folder, device="cpu").task.fingerprint(), "chat_template",
+                                         chat.model["chat_template_sha256"])
+
+
+def test_a_tokenizer_without_a_chat_template_refuses_the_flag(lm_dirs, data, tmp_path):
+    result = invoke("run", "--model", lm_dirs["gpt2"], "--data", data["reference"], "--out", tmp_path / "r.html",
+                    "--quiet", "--source-column", "source", "--chat-template")
+    assert_one_line_error(result, "--chat-template: the tokenizer of model .* has no chat template")
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -306,6 +347,7 @@ def test_bad_generation_input_is_a_one_line_error(lm_dirs, data, tmp_path, extra
     (["--prompt-template", "x {source}"], "--prompt-template applies to the generation, translation and"),
     (["--max-new-tokens", "3"], "--max-new-tokens applies to the generation, translation and summarization"),
     (["--alignment-column", "label"], "--alignment-column applies to the generation, translation and"),
+    (["--chat-template"], "--chat-template applies to the generation, translation and summarization"),
 ])
 def test_generation_options_given_to_a_classifier_are_one_line_errors(bert_dir, csv_file, tmp_path, extra, pattern):
     result = invoke("run", "--model", bert_dir, "--data", csv_file, "--out", tmp_path / "r.html", "--quiet", *extra)

@@ -63,13 +63,15 @@ def units_of(run, row):
     return [ex for ex in run.examples if ex.row == row and ex.step is not None]
 
 
-def test_auto_picks_translation_or_summarization_by_model_type(models, tmp_path):
+def test_auto_picks_translation_or_summarization_by_model_type(models, folders, tmp_path):
     assert {kind: model.task.name for kind, model in models.items()} == {
         "t5": "translation", "marian": "translation", "bart": "summarization"}
     assert models["marian"].task.embed_scale == pytest.approx(32 ** 0.5)  # Marian scales its embeddings
     assert models["t5"].task.embed_scale == 1.0
     with pytest.raises(ReportgenError, match="the translation task reads an encoder-decoder"):
         load_classifier(build_lm_folder(tmp_path / "lm", "gpt2"), device="cpu", task="translation")
+    with pytest.raises(ReportgenError, match="--chat-template applies to a causal language model"):
+        load_classifier(folders["marian"], device="cpu", chat_template=True)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -291,3 +293,28 @@ def test_gold_alignments_are_scored_per_method_and_per_head(models, runs, kind):
         return torch.stack(out.cross_attentions)[:, 0].numpy()
 
     check_gold_alignments(runs[kind, "reference"], cross_attention)
+
+
+def test_bfloat16_runs_the_decoder_under_autocast_as_the_encoder(models, runs):
+    """The decoder runs in target_logits, after the runner's call: it re-enters the encoder's autocast, so a
+    unit's score is the whole model's under bfloat16 autocast, not a float32 decoder's."""
+    model = models["marian"]
+    unit = units_of(runs["marian", "reference"], 0)[2]
+    ids = torch.tensor([unit.input_ids])
+    prefix = torch.tensor([unit.step["prefix"]])
+    targets = model.task.target_tensor([unit], ids.shape[1], "cpu")
+
+    def whole_model(enabled):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled):
+            logits = model.model(input_ids=ids, attention_mask=torch.ones_like(ids), decoder_input_ids=prefix).logits
+        return float(logits[0, -1].float().log_softmax(-1)[unit.target])
+
+    scored = {}
+    for precision in ("float32", "bfloat16"):
+        runner = ModelRunner(model, precision=precision)
+        with torch.no_grad():
+            encoded = runner.forward(ids, torch.ones_like(ids)).logits
+            scored[precision] = float(model.task.target_logits(encoded, targets)[0])
+    assert scored["float32"] == pytest.approx(whole_model(False), abs=1e-5)
+    assert scored["bfloat16"] == pytest.approx(whole_model(True), abs=1e-5)
+    assert abs(whole_model(True) - whole_model(False)) > 1e-4  # the two precisions differ, so the check can fail

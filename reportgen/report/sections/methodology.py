@@ -130,4 +130,10 @@ def generation_note(run: RunResult) -> str:
         how = ("Every output token is explained on its own, for its log-probability given the prompt and the output "
                "before it; integrated gradients holds that output prefix fixed and interpolates the prompt's "
                "embeddings only, so it scores the prefix 0.")
-    return f"{read} with the row's source text in place of {{source}}; the outputs explained are {made}. {how}"
+    read += " with the row's source text in place of {source}"
+    chat = model.get("chat_template_sha256")
+    if chat is not None:
+        read += (", put as one user message in the tokenizer's chat template (sha256 "
+                 f"{value_text(chat)}) with the assistant's turn opened; the template's tokens are part of the prompt")
+    return (f"{read}; the outputs explained are {made}. {how} Where the definitions below name the target class, "
+            "read the explained output token (faithfulness: its probability).")

@@ -116,4 +116,6 @@ def summary(run: RunResult) -> dict[str, Any]:
         "counts": counts,
         "overview": overview,
         "lift_chart": lift,
+        "lost": ("the explained output token's probability" if task_of(run).reads_references
+                 else "the target-class probability"),
     }
