@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from reportgen.cli import cli
 
-from support.browser import CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
+from support.browser import (CANVASES_NOT_BLANK, CHROMIUM, OVERFLOW, PageVisit, check_clean, draw_everything,
+                             open_report, wait_until)
 
 
 @pytest.mark.slow
@@ -48,7 +49,7 @@ def test_demo_end_to_end(tmp_path):
     with sync_playwright() as handle:
         browser, page = open_report(handle, out, visit)
         try:
-            page.wait_for_function("document.documentElement.hasAttribute('data-first-chart-ms')", timeout=30000)
+            wait_until(page, "document.documentElement.hasAttribute('data-first-chart-ms')", timeout=30000)
             draw_everything(page)
             charts = page.locator(".chart").count()
             assert charts >= 8 * 3 + 8  # three heatmaps per example (four with attention) and the section charts

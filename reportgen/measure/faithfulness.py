@@ -12,7 +12,7 @@ import numpy as np
 from ..ops.numbers import rounded
 from ..ops.params import Flag, Numbers, Text, Whole
 from ..ops.ranking import ranking
-from ..ops.stats import independent_difference, mean, paired_difference, standard_error
+from ..ops.stats import SIGNIFICANT_SE, compared, independent_difference, mean, paired_difference, standard_error
 from ..ops.words import is_spread
 from ..results.queries import class_names, explained, methods_with_scores
 from ..results.records import Attribution, Example, RunResult
@@ -74,7 +74,10 @@ DEFINITIONS = {
         "comprehensiveness_lift = mean(comprehensiveness - control's) and sufficiency_lift = "
         "mean(control's sufficiency - sufficiency), so positive lift means better than chance "
         "for both; win_rate = share of those examples where the method is better than the "
-        "control (ties count one half)."
+        "control (ties count one half). lift_se is the standard error of the paired differences. "
+        "versus_control reads the comprehensiveness lift by the report's one rule: better (or worse) "
+        "than the control when the lift is more than two standard errors above (below) zero, else tied; "
+        "null with fewer than two shared examples. The report's prose, bold and colours all read it."
     ),
 }
 
@@ -211,7 +214,8 @@ class Faithfulness(Metric):
                 "sufficiency_se": standard_error(r["sufficiency"] for r in mine.values()),
                 "is_control": method == control,
                 "comprehensiveness_lift": None, "sufficiency_lift": None,
-                "comprehensiveness_win_rate": None, "sufficiency_win_rate": None,
+                "comprehensiveness_lift_se": None, "sufficiency_lift_se": None,
+                "comprehensiveness_win_rate": None, "sufficiency_win_rate": None, "versus_control": None,
             }
             if control is not None:
                 shared = sorted(set(mine) & set(by_method[control]))
@@ -220,7 +224,12 @@ class Faithfulness(Metric):
                     comp = [mine[e]["comprehensiveness"] - ref[e]["comprehensiveness"] for e in shared]
                     suff = [ref[e]["sufficiency"] - mine[e]["sufficiency"] for e in shared]
                     record.update(comprehensiveness_lift=mean(comp), sufficiency_lift=mean(suff),
+                                  comprehensiveness_lift_se=standard_error(comp),
+                                  sufficiency_lift_se=standard_error(suff),
                                   comprehensiveness_win_rate=_win_rate(comp), sufficiency_win_rate=_win_rate(suff))
+                    if method != control:
+                        record["versus_control"] = compared(record["comprehensiveness_lift"],
+                                                            record["comprehensiveness_lift_se"])
             summary.append(record)
         return summary
 
@@ -319,7 +328,7 @@ def leaders(result: dict[str, Any], measure: str) -> list[str]:
     found = [best]
     for row in ordered[1:]:
         diff, se = difference(result, best, row["method"], measure, paired)
-        if se is not None and abs(diff) <= 2 * se:
+        if se is not None and abs(diff) <= SIGNIFICANT_SE * se:
             found.append(row["method"])
     return found
 

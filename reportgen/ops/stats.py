@@ -21,6 +21,19 @@ def standard_error(values: Iterable[float | None]) -> float | None:
     return float(values.std(ddof=1) / math.sqrt(len(values)))
 
 
+SIGNIFICANT_SE = 2  # the one rule of the report: a difference counts when it is beyond two standard errors
+
+
+def compared(difference: float | None, se: float | None) -> str | None:
+    """A paired difference read by the report's one rule: "better" or "worse" beyond SIGNIFICANT_SE standard
+    errors of zero, else "tied"; None when it could not be tested (no difference, or under two examples)."""
+    if difference is None or se is None:
+        return None
+    if difference > SIGNIFICANT_SE * se:
+        return "better"
+    return "worse" if difference < -SIGNIFICANT_SE * se else "tied"
+
+
 def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator, 0 when the denominator is 0 (scikit-learn's zero_division=0)."""
     return float(numerator / denominator) if denominator else 0.0

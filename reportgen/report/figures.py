@@ -103,6 +103,14 @@ def headline(run: RunResult) -> list[dict[str, str]]:
         value, correct, scored = accuracy
         figures.append({"label": f"accuracy on the {fmt(scored)} explained examples", "value": fmt(value),
                         "detail": interval_text(wilson(correct, scored))})
+        held_out = held_out_accuracy(run)
+        if held_out is not None:
+            reference, rows = held_out
+            where = f"all {fmt(rows)} held-out rows" if rows else "the held-out rows"
+            figure = {"label": f"accuracy on {where}, measured after fine-tuning", "value": fmt(reference)}
+            if rows:
+                figure["detail"] = interval_text(wilson(round(reference * rows), rows))
+            figures.append(figure)
         if performance and performance["overall"].get("macro_f1") is not None:
             figures.append({"label": f"macro-F1 on the {fmt(scored)} explained examples",
                             "value": fmt(performance["overall"]["macro_f1"])})
@@ -111,14 +119,6 @@ def headline(run: RunResult) -> list[dict[str, str]]:
     if calibration and calibration.get("ece") is not None:
         figures.append({"label": f"expected calibration error on the {fmt(calibration['examples'])} explained "
                                  "examples", "value": fmt(calibration["ece"])})
-    held_out = held_out_accuracy(run)
-    if held_out is not None:
-        reference, rows = held_out
-        where = f"all {fmt(rows)} held-out rows" if rows else "the held-out rows"
-        figure = {"label": f"accuracy on {where}, measured after fine-tuning", "value": fmt(reference)}
-        if rows:
-            figure["detail"] = interval_text(wilson(round(reference * rows), rows))
-        figures.append(figure)
     faithfulness = metric(run, "faithfulness")
     if faithfulness:
         leading = leaders(faithfulness, "comprehensiveness")
@@ -126,7 +126,8 @@ def headline(run: RunResult) -> list[dict[str, str]]:
             tied = f" (tied with {len(leading) - 1} more)" if len(leading) > 1 else ""
             figures.append({"label": "highest comprehensiveness" + tied, "value": leading[0], "kind": "name"})
     figures.append({"label": "attribution methods", "value": str(len(run.methods))})
-    figures.append({"label": "failures", "value": str(len(run.failures))})
+    if run.failures:  # none is said in a line, not a tile of 0 (zero_counts)
+        figures.append({"label": "failures", "value": str(len(run.failures))})
     return figures
 
 

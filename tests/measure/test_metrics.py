@@ -277,6 +277,9 @@ def test_faithfulness_by_hand():
     assert summary["down"]["comprehensiveness_lift"] == approx(0.0)
     assert summary["down"]["comprehensiveness_win_rate"] == 0.5  # an exact tie counts one half
     assert summary["random"]["examples"] == 1
+    # one shared example: no standard error of the lift, so the rule cannot read it
+    assert summary["up"]["comprehensiveness_lift_se"] is None and summary["up"]["versus_control"] is None
+    assert summary["random"]["versus_control"] is None
 
     curve = {(r["method"], r["fraction"]): r for r in result["curve"]}
     assert curve[("up", 0.1)]["comprehensiveness"] == approx(0.0)
@@ -292,6 +295,23 @@ def test_faithfulness_by_hand():
     assert result["perturbed_inputs"] == 22 and result["model_evaluations"] == 22
     masked = [ids for ids in runner.calls[0] if MASK in ids]
     assert all(ids.count(MASK) in (1, 2, 5, 8, 9) for ids in masked)
+
+
+def test_the_one_rule_reads_a_paired_lift_by_two_standard_errors():
+    from reportgen.ops.stats import compared
+
+    assert compared(0.21, 0.1) == "better" and compared(0.2, 0.1) == "tied" and compared(-0.19, 0.1) == "tied"
+    assert compared(-0.21, 0.1) == "worse" and compared(0.3, None) is None and compared(None, 0.1) is None
+    run = faithfulness_run()
+    run.attributions["random"][1] = Attribution("random", 1, [0.0] * 5, [0.0] * 3)  # b too: two shared examples
+    summary = {r["method"]: r for r in compute("faithfulness", run, FakeRunner(), fractions=[0.1, 0.5])["summary"]}
+    # the paired differences, from the per-example rows (test_faithfulness_by_hand checks those by hand)
+    rows = compute("faithfulness", run, FakeRunner(), fractions=[0.1, 0.5], per_example_curves=True)["per_example"]
+    by = {(r["method"], r["example"]): r["comprehensiveness"] for r in rows}
+    lifts = [by["up", e] - by["random", e] for e in (0, 1)]
+    assert summary["up"]["comprehensiveness_lift"] == approx(np.mean(lifts))
+    assert summary["up"]["comprehensiveness_lift_se"] == approx(np.std(lifts, ddof=1) / math.sqrt(2))
+    assert summary["up"]["versus_control"] == compared(np.mean(lifts), np.std(lifts, ddof=1) / math.sqrt(2))
 
 
 def test_faithfulness_chunks_give_the_same_numbers():
@@ -893,6 +913,7 @@ HAND_CHECKS = {
                     test_calibration_matches_scikit_learn_curve],
     "faithfulness": [test_faithfulness_by_hand, test_faithfulness_ranks_word_level_methods_by_word,
                      test_faithfulness_chunks_give_the_same_numbers, test_faithfulness_without_control_has_no_lift,
+                     test_the_one_rule_reads_a_paired_lift_by_two_standard_errors,
                      test_removal_counts_round_up_and_keep_one, test_ranking_is_stable_and_puts_nan_last],
     "agreement": [test_agreement_by_hand, test_agreement_helpers_match_scipy_and_handle_ties,
                   test_agreement_absolute_option],

@@ -9,7 +9,8 @@ import pytest
 from reportgen.report.format import shown
 from reportgen.report.render import write_report
 
-from support.browser import CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report
+from support.browser import (CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report,
+                             wait_until)
 from support.runs import demo_like_run, hostile_run, hostile_text
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,7 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
     try:
-        page.wait_for_function("document.documentElement.hasAttribute('data-first-chart-ms')", timeout=15000)
+        wait_until(page, "document.documentElement.hasAttribute('data-first-chart-ms')", timeout=15000)
         draw_everything(page)
         charts = page.locator(".chart").count()
         assert charts >= 25
@@ -64,7 +65,7 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
                 < top.locator("canvas").bounding_box()["y"])
         before = page.evaluate(CANVAS_PIXELS, "chart-top-words")
         top.locator(".vega-bindings input[type=checkbox]").check()  # hide function words
-        page.wait_for_function(PIXELS_CHANGED, arg=["chart-top-words", before], timeout=5000)
+        wait_until(page, PIXELS_CHANGED, arg=["chart-top-words", before], timeout=5000)
 
         # Another layer and head redraw the attention heatmap.
         chart = page.locator(".chart.attention").first
@@ -73,10 +74,10 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
         selects = chart.locator(".vega-bindings select")
         assert selects.count() == 2
         selects.nth(1).select_option(index=2)  # head 1 instead of the mean of heads
-        page.wait_for_function(PIXELS_CHANGED, arg=[chart_id, before], timeout=5000)
+        wait_until(page, PIXELS_CHANGED, arg=[chart_id, before], timeout=5000)
         after_head = page.evaluate(CANVAS_PIXELS, chart_id)
         selects.nth(0).select_option(index=0)  # layer 0 instead of the last
-        page.wait_for_function(PIXELS_CHANGED, arg=[chart_id, after_head], timeout=5000)
+        wait_until(page, PIXELS_CHANGED, arg=[chart_id, after_head], timeout=5000)
 
         # The filters hide and show examples by their data attributes.
         everyone = page.evaluate(VISIBLE_EXAMPLES)

@@ -190,6 +190,7 @@ def test_hostile_dataset_everywhere_stays_data(hostile):
     assert "\u202eevil override" in HOSTILE_STRINGS and ex.tokens  # the override is in the data
     assert any("\u202e" in t for ex in run.examples for t in ex.tokens)
     assert "{{ 7*7 }}" in text and "{% raw %}" in text  # template syntax is not evaluated
+    assert 'data-kind="failures"' in html and run.failures and shown(run.failures[0].reason) in text
 
 
 def test_specs_are_valid_json_even_with_non_finite_scores(classifier):
@@ -218,7 +219,7 @@ def test_statement_names_the_leaders_ties_and_methods_below_random():
                                   "saliency": (0.20, 0.22), "grad_x_input": (0.09, 0.31), "random": (0.13, 0.27)})
     text = " ".join(faithfulness_statement(result))
     assert "integrated_gradients and occlusion" in text and "tied" in text
-    assert "grad_x_input scores below the random control on both measures" in text
+    assert "grad_x_input scores below the random control" in text
     assert "larger than two standard errors" in text and "worse than chance" in text
     assert "not plausible" not in text and "plausible to a person" in text
     assert leaders(result, "comprehensiveness") == ["integrated_gradients", "occlusion"]
@@ -299,3 +300,64 @@ def test_methodology_names_the_parameters_changed_from_the_defaults(demo_html):
     # the demo-like run gives lime fewer samples than its default and leaves occlusion alone
     assert "changed from the method's defaults in this run: num_samples 40 (default 500)" in text
     assert text.count("changed from the method's defaults") == 3  # lime, integrated and layer gradients
+
+
+def test_the_verdict_and_every_alert_link_lead_to_their_evidence(classifier, demo_html):
+    from reportgen.report.alerts import alerts
+
+    run = demo_like_run(classifier)
+    found = alerts(run)
+    assert found  # the demo-like run lowers budgets and has a failure, so it raises alerts
+    ids = {value for _, name, value in parts(demo_html).attributes if name == "id"}
+    links = re.findall(r'<li class="alert (?:warning|note)" data-kind="([a-z_]+)">.*?<a href="#([^"]+)">', demo_html)
+    assert [kind for kind, _ in links] == [alert.kind for alert in found]
+    assert all(target in ids for _, target in links), [t for _, t in links if t not in ids]
+    verdict = demo_html.index('id="verdict"')
+    assert verdict < demo_html.index('id="alerts"') < demo_html.index('class="figures"')
+    assert ">What</dt>" in demo_html and ">How good</dt>" in demo_html
+
+
+def test_the_table_tags_and_chart_colours_of_a_report_read_the_recorded_verdicts(classifier, demo_html):
+    """The verdicts the measure stage recorded are what the summary chart colours and the quality table tags."""
+    from reportgen.report.narrative import versus_control
+
+    run = demo_like_run(classifier)
+    faithfulness = run.metrics["faithfulness"]["result"]
+    verdicts = {r["method"]: versus_control(r, faithfulness) for r in faithfulness["summary"] if not r["is_control"]}
+    assert set(verdicts.values()) <= {"better", "tied", "worse"} and len(verdicts) > 3
+    chart = {v["method"]: v["verdict"] for v in json_blocks(demo_html)["chart-summary-lift-spec"]["data"]["values"]}
+    words = {"better": "better than random", "tied": "tied with random", "worse": "worse than random"}
+    assert chart == {method: words[verdict] for method, verdict in verdicts.items()}
+    start = demo_html.index('<table class="faithfulness">')
+    table = demo_html[start:demo_html.index("</table>", start)]
+    for method, verdict in verdicts.items():
+        row = re.search(rf"<tr[^>]*>\s*<td><code>{method}</code>(.*?)</td>", table).group(1)
+        assert ("tied with random" in row) == (verdict == "tied") and ("worse than random" in row) == (verdict == "worse")
+
+
+def test_prose_table_tags_and_chart_colours_agree_on_which_methods_beat_random():
+    """One rule, read three ways from one faithfulness result: the quality section's sentences, its table's tags
+    and the summary chart's colours name the same methods better than, tied with and worse than random."""
+    from reportgen.ops.stats import compared
+    from reportgen.report.charts.summary import lift_bars
+    from reportgen.report.sections.quality import quality
+    from reportgen.results.records import RunResult
+
+    lifts = {"occlusion": (0.30, 0.02), "saliency": (0.03, 0.02), "attention": (0.01, 0.03), "lime": (-0.08, 0.02)}
+    result = faithfulness_result({**{m: (0.1 + lift, 0.2) for m, (lift, _) in lifts.items()}, "random": (0.1, 0.2)})
+    for row in result["summary"]:
+        if not row["is_control"]:
+            lift, se = lifts[row["method"]]
+            row.update(comprehensiveness_lift_se=se, versus_control=compared(lift, se), comprehensiveness_win_rate=0.5)
+    expected = {"occlusion": "better", "saliency": "tied", "attention": "tied", "lime": "worse"}
+    assert {r["method"]: r["versus_control"] for r in result["summary"] if not r["is_control"]} == expected
+    words = {"better": "better than random", "tied": "tied with random", "worse": "worse than random"}
+    chart = {v["method"]: v["verdict"] for v in lift_bars("c", result).spec["data"]["values"]}
+    assert chart == {m: words[v] for m, v in expected.items()}
+    result.update(definition="", curve=[])
+    table = {r["method"]: r for r in quality(RunResult(metrics={"faithfulness": {"result": result}}))["table"]}
+    assert {m for m, r in table.items() if r["tied"]} == {"saliency", "attention"}
+    assert {m for m, r in table.items() if r["below"]} == {"lime"}
+    sentences = " ".join(faithfulness_statement(result))
+    assert "saliency and attention are not clearly better than the random control" in sentences
+    assert "lime scores below the random control" in sentences and "occlusion scores below" not in sentences

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,10 +61,21 @@ OVERFLOW = """() => {
     return out; }"""
 
 
+def wait_until(page, predicate: str, arg=None, timeout: float = 15000) -> None:
+    """Poll ``predicate`` (a JavaScript function, given ``arg``) from Python until it returns true. Playwright's
+    own wait_for_function polls inside the page with eval, which the report's CSP rightly refuses; evaluate
+    goes through the debugger protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(predicate, arg):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true within {timeout / 1000:.0f} s: {predicate[:80]}")
+        time.sleep(0.05)
+
+
 def draw_everything(page) -> None:
     """Draw every chart of the page and check that none failed."""
     page.evaluate("() => window.reportgen.drawAll()")
-    page.wait_for_function(ALL_DRAWN, timeout=60000)
+    wait_until(page, ALL_DRAWN, timeout=60000)
     failed = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-drawn=error]'))"
                            ".map(c => c.id + ': ' + c.textContent)")
     assert failed == []

@@ -88,6 +88,8 @@ def hostile_run(classifier):
     run.model["labels"] = ["<b>neg</b></script>", "{{ pos }}\u202e"]
     run.model["display_name"] = "<script>alert('model')</script>"
     run.dataset["name"] = "<!--<script> data"
+    for failure in run.failures:  # a results folder read back is hostile too: its reasons reach the alerts
+        failure.reason = f"{HOSTILE_STRINGS[0]} {HOSTILE_STRINGS[2]}"
     compute_metrics(run, None, ["performance", "calibration", "top_words", "error_words"],
                     {"top_words": {"min_count": 1}, "error_words": {"min_count": 1}})
     return run

@@ -11,7 +11,7 @@ from ...results.records import RunResult
 from ..charts.quality import agreement_heatmap, aopc_curves
 from ..figures import metric, metric_error
 from ..format import fmt, fmt_se, pct, shown, signed
-from ..narrative import explained_noun, faithfulness_statement
+from ..narrative import explained_noun, faithfulness_statement, versus_control
 
 CLASS_ROWS = 20  # explained classes listed in the per-class faithfulness table
 
@@ -25,15 +25,15 @@ def quality(run: RunResult) -> dict[str, Any]:
         lead_s = set(leaders(faithfulness, "sufficiency"))
         rows = []
         for r in faithfulness["summary"]:
-            below = (not r.get("is_control") and r.get("comprehensiveness_lift") is not None
-                     and r["comprehensiveness_lift"] < 0 and (r.get("sufficiency_lift") or 0) < 0)
+            verdict = None if r.get("is_control") else versus_control(r, faithfulness)
             rows.append({
                 "method": r["method"], "examples": fmt(r["examples"]),
                 "comprehensiveness": fmt_se(r["comprehensiveness"], r.get("comprehensiveness_se")),
                 "sufficiency": fmt_se(r["sufficiency"], r.get("sufficiency_se")),
-                "comp_lift": signed(r.get("comprehensiveness_lift")), "suff_lift": signed(r.get("sufficiency_lift")),
+                "comp_lift": signed(r.get("comprehensiveness_lift")) + (
+                    f" ± {fmt(r['comprehensiveness_lift_se'])}" if r.get("comprehensiveness_lift_se") is not None else ""), "suff_lift": signed(r.get("sufficiency_lift")),
                 "comp_win": pct(r.get("comprehensiveness_win_rate")), "suff_win": pct(r.get("sufficiency_win_rate")),
-                "control": bool(r.get("is_control")), "below": below,
+                "control": bool(r.get("is_control")), "below": verdict == "worse", "tied": verdict == "tied",
                 "lead_c": r["method"] in lead_c, "lead_s": r["method"] in lead_s,
             })
         context.update(

@@ -10,7 +10,9 @@ from ...tasks import task_of
 from ..charts.summary import lift_bars
 from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
 from ..format import fmt, seconds, shown, shown_class_names, value_text
+from ..alerts import RULES, alerts
 from ..narrative import explained_noun, faithfulness_statement, sample_note
+from ..verdict import verdict
 
 
 DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
@@ -60,6 +62,16 @@ def cut_note(dataset: dict[str, Any], max_length: Any) -> str:
             f"tokenising{window}; the results and this report keep only those characters.")
 
 
+def zero_counts(truncated: int, unlabeled: int | None, failed: int) -> str:
+    """The counts that are 0, said in one line instead of tiles of zeros ('' when none is)."""
+    said = [text for count, text in ((truncated, "nothing was truncated"), (unlabeled, "every explained row was labeled"),
+                                     (failed, "nothing failed")) if count == 0]
+    if not said:
+        return ""
+    line = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    return line[0].upper() + line[1:] + "."
+
+
 def summary(run: RunResult) -> dict[str, Any]:
     model, dataset, config = run.model, run.dataset, run.config
     shape = ""
@@ -89,13 +101,15 @@ def summary(run: RunResult) -> dict[str, Any]:
         overview = faithfulness_statement(faithfulness, explained_noun(run))[:1]
     lift = None
     if faithfulness and any(r.get("comprehensiveness_lift") is not None for r in faithfulness["summary"]):
-        lift = lift_bars("chart-summary-lift", faithfulness["summary"])
+        lift = lift_bars("chart-summary-lift", faithfulness)
     accounting = row_accounting(run)
     figures = headline(run)
-    figures.insert(1, {"label": "truncated to the maximum length", "value": fmt(accounting["counts"]["truncated"])})
-    if not task_of(run).reads_references:  # a language model's rows have outputs, not labels
-        figures.insert(2, {"label": "unlabeled (explained, not scored)",
-                           "value": fmt(accounting["counts"]["unlabeled"])})
+    rows = accounting["counts"]
+    if rows["truncated"]:
+        figures.append({"label": "truncated to the maximum length", "value": fmt(rows["truncated"])})
+    labeled = not task_of(run).reads_references  # a language model's rows have outputs, not labels
+    if labeled and rows["unlabeled"]:
+        figures.append({"label": "unlabeled (explained, not scored)", "value": fmt(rows["unlabeled"])})
     return {
         "model_name": model_name(run),
         "dataset_name": dataset_name(run),
@@ -116,6 +130,10 @@ def summary(run: RunResult) -> dict[str, Any]:
         "counts": counts,
         "overview": overview,
         "lift_chart": lift,
+        "verdict": verdict(run),
+        "alerts": alerts(run),
+        "alert_rules": RULES,
+        "zeros": zero_counts(rows["truncated"], rows["unlabeled"] if labeled else None, len(run.failures)),
         "lost": ("the explained output token's probability" if task_of(run).reads_references
                  else "the target-class probability"),
     }
