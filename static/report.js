@@ -14,6 +14,7 @@
   };
   var pending = [];
   var drawn = new WeakSet();
+  var views = {};  /* chart id -> its Vega view, for reportgen.view */
   var firstDrawn = null;
 
   function block(id) {
@@ -50,6 +51,8 @@
         firstDrawn = performance.now();
         document.documentElement.setAttribute("data-first-chart-ms", firstDrawn.toFixed(1));
       }
+      views[element.id] = result.view;
+      if (element.hasAttribute("data-opens")) { listOnClick(element, result.view); }
       element.dispatchEvent(new CustomEvent("chart-drawn", { detail: result, bubbles: true }));
       return result;
     }).catch(function (error) {
@@ -133,12 +136,91 @@
     });
   }
 
+  /* The explorer's order: a data-* number of each example, ascending ("-name": descending); examples
+     without the number go last, and ties keep the review order. Moves the articles; writes no HTML. */
+  function sortExamples(key) {
+    var list = document.getElementById("examples-list");
+    if (!list) { return; }
+    var descending = key.charAt(0) === "-";
+    var name = descending ? key.slice(1) : key;
+    var articles = Array.prototype.slice.call(list.querySelectorAll("article.example"));
+    function value(article) {
+      var number = parseFloat(article.dataset[name]);
+      return isNaN(number) ? null : (descending ? -number : number);
+    }
+    articles.sort(function (a, b) {
+      var x = value(a), y = value(b);
+      if (x !== y) {
+        if (x === null) { return 1; }
+        if (y === null) { return -1; }
+        return x - y;
+      }
+      return parseFloat(a.dataset.order) - parseFloat(b.dataset.order);
+    });
+    articles.forEach(function (article) { list.appendChild(article); });
+  }
+
+  /* A link to an element of the page (an example, a chart, a table) shows it: filters that hide it are
+     cleared, the details around it opened, and it is scrolled to below the sticky bars. */
+  function reveal() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id ? document.getElementById(id) : null;
+    if (!target) { return; }
+    var article = target.closest("article.example");
+    var form = document.getElementById("example-filters");
+    if (article && article.hidden && form) {
+      form.reset();
+      sortExamples("order");
+      applyFilters();
+    }
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    stickyOffset();
+    target.scrollIntoView();
+  }
+
+  /* The height of the bars that stay on screen, for scroll-margin-top (report.css). */
+  function stickyOffset() {
+    var height = 0;
+    Array.prototype.forEach.call(document.querySelectorAll("nav.toc, form.filters"), function (bar) {
+      if (getComputedStyle(bar).position === "sticky") { height += bar.offsetHeight; }
+    });
+    document.documentElement.style.setProperty("--sticky", height + "px");
+  }
+
+  /* A click on a mark of a chart with data-opens="filter:field ..." sets those explorer filters to the mark's
+     fields (a value the filter does not offer leaves it at "any") and shows the explorer. */
+  function listOnClick(element, view) {
+    var pairs = element.getAttribute("data-opens").split(" ").map(function (pair) { return pair.split(":"); });
+    view.addEventListener("click", function (event, item) {
+      var form = document.getElementById("example-filters");
+      if (!form || !item || !item.datum) { return; }
+      form.reset();
+      sortExamples("order");
+      pairs.forEach(function (pair) {
+        var control = form.querySelector("[data-filter='" + pair[0] + "']");
+        var value = String(item.datum[pair[1]]);
+        if (control && Array.prototype.some.call(control.options, function (o) { return o.value === value; })) {
+          control.value = value;
+        }
+      });
+      applyFilters();
+      stickyOffset();
+      document.getElementById("examples").scrollIntoView();
+    });
+  }
+
   function startFilters() {
     var form = document.getElementById("example-filters");
     if (!form) { return; }
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.addEventListener("input", applyFilters);
-    form.addEventListener("change", applyFilters);
+    form.addEventListener("change", function (event) {
+      var key = event.target && event.target.getAttribute && event.target.getAttribute("data-sort");
+      if (key !== null && key !== undefined) { sortExamples(event.target.value); }
+      applyFilters();
+    });
     form.addEventListener("click", function (event) {
       var action = event.target && event.target.getAttribute && event.target.getAttribute("data-action");
       if (action === "expand") { setOpen(true); }
@@ -147,8 +229,9 @@
     applyFilters();
   }
 
+  /* Paper shows every example opened with its charts drawn; definitions stay as they are (closed). */
   function beforePrint() {
-    Array.prototype.forEach.call(document.querySelectorAll("details"), function (details) {
+    Array.prototype.forEach.call(document.querySelectorAll("article.example details"), function (details) {
       details.open = true;
     });
     return drawAll();
@@ -228,6 +311,10 @@
     });
     cursor = 0;
     startFilters();
+    stickyOffset();
+    window.addEventListener("resize", stickyOffset);
+    window.addEventListener("hashchange", reveal);
+    if (location.hash) { reveal(); }
     window.addEventListener("beforeprint", beforePrint);
     if (observer) {
       fillWhenVisibleDrawn();
@@ -240,6 +327,8 @@
     draw: draw,
     drawAll: drawAll,
     applyFilters: applyFilters,
+    sortExamples: sortExamples,
+    view: function (id) { return views[id] || null; },
     firstDrawn: function () { return firstDrawn; }
   };
   if (document.readyState === "loading") {

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import ReportgenError, first_line, printable
 from ..ops.alignment import normalised_pharaoh
+from ..results.files import sha256_of
 from .delimited import read_delimited as _read_delimited
 from .labels import DEFAULT_SEPARATOR, is_missing, match_labels, read_label_lists
 from .tags import read_tag_lists
@@ -96,7 +97,7 @@ def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame,
         frame = pd.DataFrame()
     except Exception as err:  # noqa: BLE001 - whatever a damaged or binary file raises, it is the input's fault
         raise ReportgenError(f"cannot parse {path} as {kind}: {printable(first_line(err), 200)}") from None
-    return frame, {"path": str(path), "format": kind}
+    return frame, {"path": str(path), "format": kind, "sha256": sha256_of(path)}
 
 
 def load_dataset(

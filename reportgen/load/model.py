@@ -17,6 +17,7 @@ from ..tasks import AUTO, DEFAULT_TASK, Encoded, Task, choose_task, tasks
 from ..tasks.base import character_limit, class_names_from, quoted, replacement_token
 from ..tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT, Generation, only_for_generation
 from ..tasks.zero_shot import DEFAULT_TEMPLATE, ZeroShot
+from .identity import model_identity
 
 SAFE_INDEX = "model.safetensors.index.json"
 SAFE_WEIGHTS = ("model.safetensors", SAFE_INDEX)
@@ -140,6 +141,7 @@ def load_classifier(
         "max_length": limit,
         "device": str(target),
         "replacement": {"choice": replacement, "token": token, "id": token_id},
+        **model_identity(source, model),
         **notes,
     }
     return Classifier(model, tokenizer, labels, source, target, limit, info, chosen, token_id)

@@ -149,7 +149,7 @@ def delta_alerts(run: RunResult) -> list[Alert]:
     found = []
     for method in ("integrated_gradients", "layer_integrated_gradients"):
         deltas = [abs(d) for attribution in run.attributions.get(method, {}).values()
-                  for d in _deltas(attribution.extra) if d is not None and math.isfinite(d)]
+                  for d in _deltas(attribution.extra) if _finite(d)]
         above = [d for d in deltas if d > DELTA_TOLERANCE]
         if above:
             found.append(Alert(f"{method}_delta", "note", f"{method}: {fmt(len(above))} of {fmt(len(deltas))} "
@@ -158,10 +158,17 @@ def delta_alerts(run: RunResult) -> list[Alert]:
     return found
 
 
-def _deltas(extra: dict[str, Any]) -> list[Any]:
+def _deltas(extra: Any) -> list[Any]:
+    if not isinstance(extra, dict):
+        return []
     if isinstance(extra.get("deltas"), list):
         return extra["deltas"]
-    return [extra["delta"]] if isinstance(extra.get("delta"), (int, float)) else []
+    return [extra.get("delta")]
+
+
+def _finite(value: Any) -> bool:
+    """A number that can be compared (results read back may hold anything)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def budget_alerts(run: RunResult) -> list[Alert]:

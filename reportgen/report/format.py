@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 from ..results.queries import class_names
@@ -102,3 +103,16 @@ def cell(value: Any, kind: str, digits: int = 3) -> str:
     if kind == "count":
         return fmt(value)
     return fmt(value, digits)
+
+
+def short_path(value: Any) -> str:
+    """A file or folder as a reader needs it: relative to the working folder when under it, else its last two
+    parts (the full path stays in run.json); anything that is not an absolute path as it is."""
+    text = str(value)
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return "…/" + "/".join(path.parts[-2:])

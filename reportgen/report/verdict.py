@@ -21,10 +21,24 @@ def verdict(run: RunResult) -> list[dict[str, str]]:
     return [{"heading": heading, "text": text} for heading, text in lines if text]
 
 
+SHORT_HASH = 12  # hex digits of a sha256 or commit the verdict shows (the summary's tables show them whole)
+
+
 def what(run: RunResult) -> str:
-    architecture = run.model.get("architecture")
-    built = f" ({shown(architecture)})" if architecture else ""
-    return f"{model_name(run)}{built} on {dataset_name(run)}: {sample(run)['text']}."
+    model = run.model
+    about = [shown(model["architecture"])] if model.get("architecture") else []
+    if model.get("hub_id"):
+        about.append(f"hub id {shown(model['hub_id'])} at revision {_short(model.get('revision')) or 'unknown'}")
+    elif model.get("folder"):
+        about.append(f"folder {shown(model['folder'])}" + (f", weights sha256 {_short(model['weights_sha256'])}"
+                                                          if model.get("weights_sha256") else ""))
+    data = f" (sha256 {_short(run.dataset['sha256'])})" if run.dataset.get("sha256") else ""
+    built = f" ({'; '.join(about)})" if about else ""
+    return f"{model_name(run)}{built} on {dataset_name(run)}{data}: {sample(run)['text']}."
+
+
+def _short(digest: Any) -> str:
+    return f"{digest[:SHORT_HASH]}…" if isinstance(digest, str) and len(digest) > SHORT_HASH else shown(digest or "")
 
 
 def how_good(run: RunResult) -> str:

@@ -195,7 +195,8 @@ TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "n
         "h1", "h2", "h3", "h4", "p", "a", "div", "span", "b", "bdi", "br", "code", "pre", "ul", "li", "dl", "dt",
         "dd", "table", "caption", "tr", "th", "td", "details", "summary", "article", "form", "label", "select",
         "option", "input", "button", "output"}
-ATTRIBUTES = {"aria-label", "charset", "class", "content", "data-action", "data-attention", "data-kind", "data-confidence",
+ATTRIBUTES = {"aria-label", "charset", "class", "content", "data-action", "data-attention", "data-disagreement",
+              "data-index", "data-kind", "data-opens", "data-order", "data-sort", "data-confidence",
               "data-correct", "data-datasets", "data-filter", "data-label", "data-prediction", "data-spec", "href",
               "http-equiv", "id", "lang", "max", "min", "name", "role", "step", "title", "type", "value", "open",
               "for", "selected", "checked", "hidden", "colspan", "scope"}

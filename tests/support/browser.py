@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,18 @@ def open_report(playwright, path: Path, visit: PageVisit, width: int = 1280, hei
     page.on("request", lambda request: visit.requests.append(request.url))
     page.goto(path.resolve().as_uri())
     return browser, page
+
+
+@contextmanager
+def opened_report(playwright, path: Path, width: int = 1280, height: int = 900):
+    """The page of the report at ``path``, closed afterwards and then checked clean (no error, no request)."""
+    visit = PageVisit()
+    browser, page = open_report(playwright, path, visit, width, height)
+    try:
+        yield page
+    finally:
+        browser.close()
+    check_clean(visit, path)
 
 
 def remote_requests(visit: PageVisit, page_path: Path) -> list[str]:

@@ -21,6 +21,7 @@ NO_VIEW_STROKE = {"view": {"stroke": None}}
 PALETTE = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d",
            "#2f4b7c", "#a05195", "#d45087", "#7f7f00", "#00876c", "#c7522a", "#5d5d9c")
 CONTROL_COLOUR = "#4a4a4a"
+OTHER_CLASSES = "other"  # the explorer's filter value of the classes its boxes do not list one by one
 
 
 def method_colours(methods: Sequence[str], control: str | None) -> dict[str, Any]:
@@ -49,6 +50,7 @@ class Chart:
     template: str | None = None
     data: str | None = None
     css: str = ""
+    opens: str = ""  # "filter:field ...": a click on a mark lists the explorer's examples whose filters equal its fields
 
 
 @dataclass

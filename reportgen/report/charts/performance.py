@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ...ops.numbers import sig
-from . import NO_VIEW_STROKE, Chart
+from . import NO_VIEW_STROKE, OTHER_CLASSES, Chart
 
 
 def confusion_heatmap(chart_id: str, cells: list[dict[str, Any]], classes: list[tuple[Any, str]]) -> Chart:
@@ -20,12 +20,12 @@ def confusion_heatmap(chart_id: str, cells: list[dict[str, Any]], classes: list[
     for (row, _), cell in counts.items():
         support[row] += cell["count"]
     values = []
-    for ti, (_, true_name) in enumerate(classes):
-        for pi, (_, predicted_name) in enumerate(classes):
+    for ti, (true_id, true_name) in enumerate(classes):
+        for pi, (predicted_id, predicted_name) in enumerate(classes):
             count = counts[(ti, pi)]["count"] if (ti, pi) in counts else 0
             share = count / support[ti] if support[ti] else None
             values.append({"true": true_name, "predicted": predicted_name, "ti": ti, "pi": pi, "count": count,
-                           "share": sig(share, 3)})
+                           "share": sig(share, 3), "tf": _filter_value(true_id), "pf": _filter_value(predicted_id)})
     n_classes = len(classes)
     step = 70 if n_classes <= 6 else 40
     spec = {
@@ -41,7 +41,7 @@ def confusion_heatmap(chart_id: str, cells: list[dict[str, Any]], classes: list[
         },
         "layer": [
             {
-                "mark": {"type": "rect", "stroke": "#ffffff"},
+                "mark": {"type": "rect", "stroke": "#ffffff", "cursor": "pointer"},
                 "encoding": {
                     "color": {"field": "share", "type": "quantitative",
                               "scale": {"scheme": "blues", "domain": [0, 1]},
@@ -65,7 +65,13 @@ def confusion_heatmap(chart_id: str, cells: list[dict[str, Any]], classes: list[
         "config": NO_VIEW_STROKE,
     }
     folded = " (the last one: the other classes, folded)" if None in position else ""
-    return Chart(chart_id, f"confusion matrix heatmap of {n_classes} classes{folded}", spec)
+    return Chart(chart_id, f"confusion matrix heatmap of {n_classes} classes{folded}", spec,
+                 opens="label:tf prediction:pf")
+
+
+def _filter_value(class_id: Any) -> str:
+    """The explorer's filter value of a class (the folded "other" classes: OTHER_CLASSES)."""
+    return OTHER_CLASSES if class_id is None else str(class_id)
 
 
 def reliability_curve(chart_id: str, bins: list[dict[str, Any]]) -> Chart:

@@ -20,10 +20,11 @@ from ...results.queries import methods_with_scores, pair_start
 from ...results.records import Example, RunResult
 from ...tasks import task_of
 from ...tasks.token_classification import true_entities
-from ..charts import Chart, Template
+from ..charts import OTHER_CLASSES, Chart, Template
 from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
                                word_matrix_template)
 from ..format import fmt, label_name, shown, shown_class_names
+from ..order import disagreement, ordered
 
 
 TOKEN_NOTE = (
@@ -58,11 +59,11 @@ ATTENTION_NOTE = (
 )
 
 
-OPEN_EXAMPLES = 25  # examples shown opened at first; the others open on a click (all of them for printing)
+OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
+CONTROL = "random"  # left out of the methods' disagreement
 EVERY_PROBABILITY_UP_TO = 10  # a model with at most this many classes: each example lists every probability
 TOP_PROBABILITIES = 5  # beyond it, each example lists its most probable classes (and its true and explained one)
 FILTER_CLASSES = MAX_CLASSES  # classes the filter boxes list one by one; the others are one "other" choice
-OTHER_CLASSES = "other"  # the filter value of the examples whose class the boxes do not list
 
 
 @dataclass(frozen=True)
@@ -208,9 +209,17 @@ def explorer(run: RunResult) -> dict[str, Any]:
     listed = filter_classes(run, len(names))
     folded = len(listed) < len(names)
     filter_ids = frozenset(listed) if folded else None
-    items = [_example(run, ex, layout, names, filter_ids) for ex in run.examples]
+    compared_methods = [method for method in layout.methods if method != CONTROL]
+    items = []
+    for ex in run.examples:
+        item = _example(run, ex, layout, names, filter_ids)
+        spread = disagreement(run, ex, compared_methods) if ex.ok else None
+        item["disagreement"] = "" if spread is None else f"{spread:.4f}"
+        items.append(item)
+    items = ordered(items, run.examples)
     for position, item in enumerate(items):
         item["open"] = position < OPEN_EXAMPLES
+        item["order"] = position
     kept = sum(item["attention"] for item in items)
     return {
         "examples": items,

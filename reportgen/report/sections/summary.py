@@ -9,13 +9,13 @@ from ...results.records import RunResult
 from ...tasks import task_of
 from ..charts.summary import lift_bars
 from ..figures import dataset_name, headline, metric, model_name, row_accounting, sample
-from ..format import fmt, seconds, shown, shown_class_names, value_text
+from ..format import fmt, seconds, short_path, shown, shown_class_names, value_text
 from ..alerts import RULES, alerts
 from ..narrative import explained_noun, faithfulness_statement, sample_note
 from ..verdict import verdict
 
 
-DATASET_LABELS = {"path": "file", "rows": "rows in the file", "split_rows": "rows in this split",
+DATASET_LABELS = {"path": "file", "sha256": "file sha256", "rows": "rows in the file", "split_rows": "rows in this split",
                   "explained": "examples explained", "truncated": "examples truncated",
                   "texts_cut": "texts cut before tokenising", "cut_at_characters": "characters kept of a cut text"}
 TRAINING_LABELS = {"base_model": "base model", "train_examples": "training rows", "held_out_examples": "held-out rows",
@@ -32,6 +32,8 @@ def training_rows(training: dict[str, Any]) -> list[tuple[str, str]]:
         if key == "held_out_accuracy" and isinstance(value, (int, float)):
             held_out = training.get("held_out_examples")
             text = fmt(float(value)) + (f" on all {fmt(held_out)} held-out rows" if isinstance(held_out, int) else "")
+        elif key == "base_model" and isinstance(value, str):
+            text = short_path(value)
         elif key == "seconds" and isinstance(value, (int, float)):
             text = seconds(float(value))
         elif isinstance(value, int) and not isinstance(value, bool):
@@ -62,6 +64,18 @@ def cut_note(dataset: dict[str, Any], max_length: Any) -> str:
             f"tokenising{window}; the results and this report keep only those characters.")
 
 
+def identity_rows(model: dict[str, Any]) -> list[tuple[str, str]]:
+    """Where the model can be found again: its hub id and revision, or its folder and weights' sha256."""
+    rows = []
+    if model.get("hub_id"):
+        rows.append(("hub id", f"{model['hub_id']} at revision {model.get('revision') or 'unknown'}"))
+    if model.get("folder"):
+        rows.append(("folder", model["folder"]))
+    if model.get("weights_sha256"):
+        rows.append(("weights sha256", model["weights_sha256"]))
+    return rows
+
+
 def zero_counts(truncated: int, unlabeled: int | None, failed: int) -> str:
     """The counts that are 0, said in one line instead of tiles of zeros ('' when none is)."""
     said = [text for count, text in ((truncated, "nothing was truncated"), (unlabeled, "every explained row was labeled"),
@@ -79,7 +93,8 @@ def summary(run: RunResult) -> dict[str, Any]:
         shape = f", {model.get('layers')} layers x {model.get('heads')} heads"
     model_rows = [
         ("model", model.get("display_name") or model.get("name")),
-        ("location", model.get("name")),
+        ("location", short_path(model.get("name"))),
+        *identity_rows(model),
         ("architecture", f"{model.get('architecture')} ({fmt(model.get('parameters', 0))} parameters{shape})"),
         ("classes", classes_text(shown_class_names(run)) if run.labels else
          f"the {fmt(model.get('vocabulary'))} tokens of the vocabulary (a language model)"),
@@ -87,7 +102,8 @@ def summary(run: RunResult) -> dict[str, Any]:
         ("device", model.get("device")),
     ]
     model_rows += training_rows(model.get("training") or {})
-    data_rows = [(DATASET_LABELS.get(key, key.replace("_", " ")), value_text(value)) for key, value in dataset.items()]
+    data_rows = [(DATASET_LABELS.get(key, key.replace("_", " ")), short_path(value) if key == "path" else value_text(value))
+                 for key, value in dataset.items()]
     config_rows = [(key, value_text(value)) for key, value in config.items()]
     timings = [(key, seconds(value)) for key, value in run.timings.items() if isinstance(value, (int, float))]
     timings.append(("total", seconds(sum(v for v in run.timings.values() if isinstance(v, (int, float))))))
