@@ -141,7 +141,8 @@ OPTIONS: tuple[Option, ...] = (
            SETTING, kind="choice", choices=PRECISIONS, commands=BOTH),
     Option("method_params", {}, "Set a method's parameter, e.g. lime.num_samples=1000 (value read as JSON, else "
            "text). Repeatable.", SETTING, kind="params", flag="--param", metavar="METHOD.KEY=VALUE", commands=BOTH),
-    Option("attention_maps", 10, "Examples (the first explained) whose full attention maps the explorer shows.",
+    Option("attention_maps", 10, "Examples whose full attention maps the explorer shows: the first of its review "
+           "order (errors, then the least confident).",
            SETTING, kind="int", minimum=0, flag=NO_FLAG),
     Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
            flag=NO_FLAG),

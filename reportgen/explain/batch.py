@@ -23,10 +23,8 @@ class Batch:
         runner: ModelRunner,
         examples: list[Example],
         want_attentions: bool = False,
-        keep_maps: set[int] | frozenset[int] = frozenset(),
     ):
         self.runner = runner
-        self.keep_maps = keep_maps
         self.examples = examples
         self.want_attentions = want_attentions
         self.input_ids, self.attention_mask = runner.pad([ex.input_ids for ex in examples])

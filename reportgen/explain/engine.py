@@ -21,6 +21,7 @@ from .batching import ModelRunner
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .explainer import Explainer, Explanation, explainers
 from .isolate import isolate
+from .maps import keep_attention_maps
 from .memory import HeapTrimmer
 from .progress import ProgressBars
 from .windows import merge_windows, windows_for, WINDOW_SETTINGS
@@ -45,7 +46,6 @@ class Engine:
         self.config = replace(config, max_batch_tokens=self.runner.max_batch_tokens)  # the budget used, recorded
         self.progress = progress
         self.trim_heap = True  # see memory.HeapTrimmer
-        self._keep_maps: set[int] = set()
         self.explainers = {
             name: explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))
             for name in config.methods
@@ -82,6 +82,11 @@ class Engine:
             self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
         else:
             self._explain_all([ex for ex in run.examples if ex.ok], run)
+        kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
+        if kept and "attention" in self.explainers:
+            maps_started = time.perf_counter()
+            keep_attention_maps(self.runner, self.explainers["attention"], run, kept)
+            run.timings["attention_maps"] = time.perf_counter() - maps_started
         run.timings["explain"] = time.perf_counter() - started
         return run
 
@@ -157,8 +162,6 @@ class Engine:
 
     def _explain_all(self, examples: list[Example], run: RunResult, predicted: bool = False) -> None:
         """Every method over ``examples`` in planned batches, each batch predicted first unless ``predicted``."""
-        kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
-        self._keep_maps = {ex.index for ex in examples[:kept]}
         plan = self.runner.batches([len(ex.input_ids) for ex in examples])
         trimmer = HeapTrimmer()
         with ProgressBars(list(self.explainers), len(examples), self.progress) as bars:
@@ -279,7 +282,7 @@ class Engine:
 
     def _batch(self, examples: list[Example]) -> Batch:
         want = any(ex.needs_attentions for ex in self.explainers.values())
-        return Batch(self.runner, examples, want_attentions=want, keep_maps=self._keep_maps)
+        return Batch(self.runner, examples, want_attentions=want)
 
     def _part(self, batch: Batch, examples: list[Example]) -> Batch:
         """The batch itself for all of its examples (its shared outputs are reused), else a new one."""

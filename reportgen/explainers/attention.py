@@ -29,13 +29,9 @@ class LastLayerAttention(Explainer):
         refuse_short_examples(batch, self.params["query"])
         attentions = batch.attentions()
         rows = batch.query_rows(attentions[self.params["layer"]], self.params["query"], dim=2)
-        explanations = [Explanation(row) for row in batch.per_example(rows.mean(dim=1))]
-        for row, (ex, explanation) in enumerate(zip(batch.examples, explanations)):
-            if ex.index in batch.keep_maps:
-                explanation.extra["maps"] = self._maps(attentions, row, batch.lengths[row])
-        return explanations
+        return [Explanation(row) for row in batch.per_example(rows.mean(dim=1))]
 
-    def _maps(self, attentions, row: int, length: int) -> list[dict]:
+    def maps(self, attentions, row: int, length: int) -> list[dict]:
         """Full attention of one example for storage (see :mod:`reportgen.results.maps`), in whole units of
         10^-map_decimals."""
         stacked = torch.stack([layer[row, :, :length, :length] for layer in attentions])

@@ -1,5 +1,5 @@
-"""The order a reviewer reads examples in: errors first (the most confident first), then the rest from the least
-confident; and how much the methods disagree on an example, for the explorer's other sort."""
+"""The explorer's orders: the review order (results.queries.review_key) and how much the methods disagree on an
+example."""
 
 from __future__ import annotations
 
@@ -8,18 +8,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..ops.ranking import average_ranks
+from ..results.queries import review_key
 from ..results.records import Example, RunResult
-
-
-def review_key(ex: Example) -> tuple[int, float, int]:
-    """Sort key: misclassified examples first, most confident first; then every other explained example, least
-    confident first; failed examples last; ties by dataset index."""
-    confidence = max(ex.probabilities) if ex.probabilities else None
-    if confidence is None or not ex.ok:
-        return (2, 0.0, ex.index)
-    if ex.correct is False:
-        return (0, -confidence, ex.index)
-    return (1, confidence, ex.index)
 
 
 def disagreement(run: RunResult, ex: Example, methods: Sequence[str]) -> float | None:

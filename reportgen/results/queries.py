@@ -79,3 +79,14 @@ def groups_of(examples: Iterable[Example]) -> list[str] | None:
 
 def group_name(group: Any) -> str:
     return MISSING_GROUP if group is None else str(group)
+
+
+def review_key(ex: Example) -> tuple[int, float, int]:
+    """Sort key: misclassified examples first, most confident first; then every other explained example, least
+    confident first; failed examples last; ties by dataset index."""
+    confidence = max(ex.probabilities) if ex.probabilities else None
+    if confidence is None or not ex.ok:
+        return (2, 0.0, ex.index)
+    if ex.correct is False:
+        return (0, -confidence, ex.index)
+    return (1, confidence, ex.index)

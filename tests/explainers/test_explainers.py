@@ -30,6 +30,7 @@ from reportgen.ops.quadrature import quadrature
 from reportgen.ops.words import fold_to_words
 from reportgen.options import RunConfig
 from reportgen.results.maps import row_weights
+from reportgen.results.queries import review_key
 
 from support import ROOT
 from support.runs import measured
@@ -122,6 +123,10 @@ def check_attention(run, classifier):
         np.testing.assert_allclose(scores.sum(), 1.0, atol=1e-5)  # padding gets no attention
     kept = [a for a in run.attributions["attention"].values() if "maps" in a.extra]
     assert len(kept) == 3
+    # the examples a reviewer reads first: errors (the most confident first), then the least confident
+    first = sorted((ex for ex in run.examples if ex.ok), key=review_key)[:3]
+    assert sorted(a.example for a in kept) == sorted(ex.index for ex in first)
+    assert [ex.index for ex in first] != sorted(ex.index for ex in run.examples if ex.ok)[:3]  # not the first rows
     for attribution in kept:
         maps = stored_maps(attribution.extra["maps"])
         length = len(attribution.tokens)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from reportgen.report.order import review_key
+from reportgen.results.queries import review_key
 from reportgen.report.render import write_report
 
 from support.browser import OVERFLOW, draw_everything, opened_report, wait_until

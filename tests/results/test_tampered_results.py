@@ -106,10 +106,12 @@ def test_a_label_beyond_the_models_classes_is_refused(template, tmp_path):
 
 
 def test_an_attention_map_of_a_millionth_layer_is_refused(template, tmp_path):
+    rows = (template / "attributions" / "attention.jsonl").read_text().splitlines()
+    line = next(i for i, text in enumerate(rows) if "maps" in json.loads(text)["extra"])  # an example with maps
     folder = tampered(template, tmp_path, "attributions/attention.jsonl",
-                      lambda row: row["extra"]["maps"][0].update(layer=10 ** 6))
-    assert_one_line_error(render(folder), r"attention\.jsonl, line 1: extra\.maps\[0\]\.layer must be at most 4095, "
-                                          r"not 1000000")
+                      lambda row: row["extra"]["maps"][0].update(layer=10 ** 6), line)
+    assert_one_line_error(render(folder), rf"attention\.jsonl, line {line + 1}: extra\.maps\[0\]\.layer must be at "
+                                          r"most 4095, not 1000000")
 
 
 def test_a_line_that_is_not_json_is_named(template, tmp_path):

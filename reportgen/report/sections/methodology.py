@@ -54,8 +54,9 @@ def methodology(run: RunResult) -> dict[str, Any]:
                         "definitions": parts, "seconds": seconds(entry.get("seconds")), "error": entry.get("error")})
     keep = run.config.get("attention_maps")
     attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
-                 "(RunConfig.attention_maps), the first explained ones; other examples have no attention "
-                 "heatmap in the explorer." if keep is not None else "")
+                 "(RunConfig.attention_maps), the first in the explorer's review order (misclassified examples, "
+                 "the most confident first, then the least confident), each read whole; other examples have no "
+                 "attention heatmap in the explorer." if keep is not None else "")
     precision = PRECISION_NOTE if run.config.get("precision") == "bfloat16" else ""
     return {
         "model": model_notes(run),
