@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from ..ops.params import MAX_WORDS, Choice, Flag, Number, Whole
+from ..ops.words import joined_contractions
 from ..results.queries import class_names, explained, methods_with_scores, scored
 from ..results.records import Example, RunResult
 from .base import Metric, metrics
@@ -50,7 +52,7 @@ class TopWords(Metric):
     description = "Per method and class, the words with the highest mean attribution over their occurrences."
     parameters = {"min_count": Whole(3, low=1), "top_n": Whole(15, low=1, high=MAX_WORDS),
                   "class_by": Choice("target", choices=CLASS_BY), "normalize": Choice("none", choices=("none", "l1")),
-                  "skip_punctuation": Flag(True)}
+                  "skip_punctuation": Flag(True), "common_share": Number(0.1, low=0, high=1, low_open=True)}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         class_by, normalize = self.params["class_by"], self.params["normalize"]
@@ -73,10 +75,10 @@ class TopWords(Metric):
                     total = np.abs(scores[np.isfinite(scores)]).sum()
                     scores = scores / total if total > 0 else scores * 0.0
                 own = range(*ex.entity["words"]) if ex.entity else range(0)  # an entity's context, not itself
-                for position, (word, score) in enumerate(zip(ex.words, scores)):
-                    if position in own:
+                for word, positions in joined_contractions(ex.words):
+                    if any(position in own for position in positions):
                         continue
-                    word = normal_word(word)
+                    word, score = normal_word(word), float(scores[positions].sum())
                     if not is_counted(word, self.params["skip_punctuation"]) or not math.isfinite(score):
                         continue
                     entry = stats[(cls, word)]
@@ -94,7 +96,8 @@ class TopWords(Metric):
                                     "word": word, "mean": avg, "count": count, "examples": n_examples})
         definition = (
             f"For each method and class c, the examples whose {class_by} is c (explained examples only) "
-            "are pooled; a word is its text lower-cased"
+            "are pooled; a word is its text lower-cased, an English contraction the tokenizer split at its "
+            "apostrophe (don ' t) joined again (don't, its parts' scores summed)"
             + (" and words without a letter or digit (punctuation) are skipped" if self.params["skip_punctuation"] else "")
             + ". mean = the mean of the method's word score (sum of the word's token scores, for the "
             "target class) over all occurrences of the word in those examples"
@@ -108,9 +111,15 @@ class TopWords(Metric):
                "words are left out: the words listed are the context that drives the entity type."
                if any(ex.entity for ex in examples) else "")
         )
+        share = float(self.params["common_share"])
+        definition += (f" common_words: the words in at least {share:.0%} (common_share) of the examples of every "
+                       "listed class (with two classes or more), the data's own function words, whatever its "
+                       "language; the report can hide them.")
+        common = common_words(examples, class_by, listed, share, self.params["skip_punctuation"])
         return {"definition": definition, "class_by": class_by, "min_count": min_count, "top_n": top_n,
                 "normalize": normalize, "class_limit": MAX_CLASSES, "classes": len(labels),
-                "listed_classes": [labels[c] for c in listed], "words": records}
+                "listed_classes": [labels[c] for c in listed], "common_share": share, "common_words": common,
+                "words": records}
 
 
 @metrics.register
@@ -137,31 +146,64 @@ class ErrorWords(Metric):
             rows.append({"word": word, "misclassified": a, "correct": b, "examples": a + b,
                          "error_rate": a / (a + b), "log_odds_ratio": lor, "z": z})
         rows.sort(key=lambda r: (-r["z"], -r["examples"], r["word"]))
+        threshold = bonferroni_z(len(rows), SIGNIFICANCE)
         over = [row for row in rows if row["z"] > 0][:top_n]
         for rank, row in enumerate(over, start=1):
-            row["rank"] = rank
+            row.update(rank=rank, stands_out=bool(row["z"] > threshold))
         definition = (
             "Compares misclassified with correctly classified examples (labeled, predicted). A word is its "
-            "text lower-cased" + (", punctuation skipped" if self.params["skip_punctuation"] else "") + "; "
+            "text lower-cased, a split English contraction joined again (don't)"
+            + (", punctuation skipped" if self.params["skip_punctuation"] else "") + "; "
             "counts are documents: a = misclassified examples containing the word (of N_m), b = correct "
             "examples containing it (of N_c). log_odds_ratio = ln((a+s)/(N_m-a+s)) - ln((b+s)/(N_c-b+s)) "
             f"with smoothing s = {alpha} (Haldane-Anscombe at 0.5), its standard error = "
             "sqrt(1/(a+s) + 1/(N_m-a+s) + 1/(b+s) + 1/(N_c-b+s)), z = log_odds_ratio / standard error. "
             f"Words in at least {min_count} examples (min_count) with z > 0 are ranked by z, highest first, "
             f"and the first {top_n} (top_n) kept; error_rate = a / (a + b), against the overall error rate. "
-            "With few errors, z below about 2 is weak evidence."
+            f"A word stands out when its z exceeds z* = {threshold:.2f}: the one-sided test at "
+            f"{SIGNIFICANCE:.0%} after Bonferroni's correction for the {len(rows)} words tested "
+            "(threshold_z, tested); the report lists only those, and says so when none does."
         )
         return {"definition": definition, "min_count": min_count, "smoothing": alpha, "top_n": top_n,
+                "tested": len(rows), "threshold_z": threshold,
                 "misclassified_examples": n_wrong, "correct_examples": n_right,
                 "error_rate": n_wrong / len(examples) if examples else None, "words": over}
 
     def _document_counts(self, examples: list[Example]) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for ex in examples:
-            for word in {normal_word(w) for w in ex.words}:
+            for word in {normal_word(w) for w, _ in joined_contractions(ex.words)}:
                 if is_counted(word, self.params["skip_punctuation"]):
                     counts[word] += 1
         return counts
+
+
+def common_words(examples: list[Example], class_by: str, listed: list[int], share: float,
+                 skip_punctuation: bool) -> list[str]:
+    """The words in at least ``share`` of the examples of every class of ``listed`` (none below two classes)."""
+    if len(listed) < 2:
+        return []
+    sizes: Counter = Counter()
+    holding: dict[int, Counter] = defaultdict(Counter)
+    for ex in examples:
+        cls = getattr(ex, class_by)
+        if cls not in listed:
+            continue
+        sizes[cls] += 1
+        present = {normal_word(w) for w, _ in joined_contractions(ex.words)}
+        holding[cls].update(w for w in present if is_counted(w, skip_punctuation))
+    if any(not sizes[cls] for cls in listed):
+        return []
+    return sorted(set.intersection(*({w for w, n in holding[cls].items() if n >= share * sizes[cls]}
+                                     for cls in listed)))
+
+
+SIGNIFICANCE = 0.05  # the error words' family-wise error rate
+
+
+def bonferroni_z(tests: int, level: float) -> float:
+    """The z a one-sided test of ``tests`` hypotheses at family-wise ``level`` must exceed (Bonferroni)."""
+    return NormalDist().inv_cdf(1 - level / max(tests, 1))
 
 
 def log_odds_ratio(a: int, n_a: int, b: int, n_b: int, smoothing: float) -> tuple[float, float]:

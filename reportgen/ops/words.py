@@ -70,3 +70,23 @@ def without_words(text: str, words: Sequence[str], removed: set[int]) -> str:
         pieces.append(text[at: starts[word]])
         at = starts[word] + len(words[word])
     return "".join(pieces) + text[at:]
+
+
+APOSTROPHES = ("'", "\u2019")
+CLITICS = frozenset({"t", "s", "re", "ve", "ll", "d", "m"})  # what follows the apostrophe of an English contraction
+
+
+def joined_contractions(words: Sequence[str]) -> list[tuple[str, list[int]]]:
+    """The words as a reader counts them, each with the positions it covers: a contraction that the tokenizer
+    split at its apostrophe ("don", "'", "t") is one word again ("don't"); every other word is itself."""
+    joined: list[tuple[str, list[int]]] = []
+    i = 0
+    while i < len(words):
+        if (i + 2 < len(words) and words[i + 1].strip() in APOSTROPHES and words[i + 2].strip().lower() in CLITICS
+                and words[i].strip()[-1:].isalpha()):
+            joined.append((words[i].strip() + "'" + words[i + 2].strip(), [i, i + 1, i + 2]))
+            i += 3
+        else:
+            joined.append((words[i], [i]))
+            i += 1
+    return joined

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+from statistics import NormalDist
 from types import SimpleNamespace
 
 import numpy as np
@@ -483,6 +484,18 @@ def test_top_words_by_hand():
     lone = compute("top_words", top_words_run(), min_count=1, top_n=1)
     assert [(r["class"], r["word"]) for r in lone["words"]] == [("negative", "awful"), ("positive", "movie")]
     assert "min_count" in result["definition"]
+    # common words: "movie" is in 2 of 3 positive examples and the 1 negative one; "great" in no negative one
+    assert result["common_words"] == ["movie"] and result["common_share"] == 0.1
+    assert compute("top_words", top_words_run(), common_share=0.7)["common_words"] == []  # 2 of 3 < 0.7
+
+
+def test_a_split_contraction_is_one_word_again():
+    examples = [Example(index=i, text="", label=0, prediction=0, target=0, words=["I", "don", "'", "t", "care"])
+                for i in range(2)]
+    run = make_run(examples, {"m": {0: [0.5, 1.0, 2.0, 3.0, -1.0], 1: [0.5, 2.0, 2.0, 2.0, -1.0]}}, level="words")
+    words = {r["word"]: r for r in compute("top_words", run, min_count=2)["words"]}
+    assert set(words) == {"i", "don't", "care"}  # no "don" and no "t"
+    assert words["don't"]["mean"] == approx((6.0 + 6.0) / 2) and words["don't"]["count"] == 2
 
 
 def test_top_words_l1_normalisation_and_class_by():
@@ -516,6 +529,15 @@ def test_error_words_by_hand():
     # plot: a = 1, b = 1: ln(1.5/2.5) - ln(1.5/3.5)
     assert words["plot"]["log_odds_ratio"] == approx(math.log(1.5 / 2.5) - math.log(1.5 / 3.5))
     assert words["plot"]["error_rate"] == 0.5 and words["plot"]["rank"] == 2
+    # tested: the 4 words in at least 2 examples (good, movie, plot, not); z* = Phi^-1(1 - 0.05 / 4) = 2.24, and
+    # not's z = ln 63 / se = 1.95 stays below it: with 3 errors nothing stands out
+    assert result["tested"] == 4 and result["threshold_z"] == approx(NormalDist().inv_cdf(1 - 0.05 / 4))
+    assert words["not"]["z"] == approx(1.951, abs=1e-3) and [r["stands_out"] for r in result["words"]] == [False] * 2
+    # 30 errors that all hold "not" against 30 correct examples that do not: it stands out
+    many = [Example(index=i, text="", label=1, prediction=1, words=["good", "film"]) for i in range(30)]
+    many += [Example(index=100 + i, text="", label=0, prediction=1, words=["not", "film"]) for i in range(30)]
+    (top, *_rest) = compute("error_words", make_run(many), min_count=2)["words"]
+    assert top["word"] == "not" and top["stands_out"] and top["z"] > 4
 
 
 # ---------------------------------------------------------------- attention atlas
@@ -918,7 +940,8 @@ HAND_CHECKS = {
     "agreement": [test_agreement_by_hand, test_agreement_helpers_match_scipy_and_handle_ties,
                   test_agreement_absolute_option],
     "cost": [test_cost_by_hand],
-    "top_words": [test_top_words_by_hand, test_top_words_l1_normalisation_and_class_by],
+    "top_words": [test_a_split_contraction_is_one_word_again, test_top_words_by_hand,
+                  test_top_words_l1_normalisation_and_class_by],
     "error_words": [test_error_words_by_hand],
     "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
     "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],

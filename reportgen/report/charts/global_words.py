@@ -19,25 +19,24 @@ def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str
                "fw": bool(r.get("function_word"))}
               for r in rows if r["method"] in index]
     present = sorted({r["class_id"] for r in rows})
+    # Each method's x domain is fixed here (numbers only) and shared by every class's panel, so the classes
+    # compare on one scale, hiding words never leaves a panel without a domain, and the scale stays put.
+    domains = []
+    for mi in range(len(methods)):
+        means = [v["mean"] for v in values if v["mi"] == mi and v["mean"] is not None]
+        domains.append([min([0, *means]), max([0, *means])] if means else [0, 1])
     panels = []
     for ci in present:
-        # Each method's x domain is fixed here (numbers only), so hiding words never leaves a panel
-        # without a domain and the scale stays put when the box is ticked.
-        domains = []
-        for mi in range(len(methods)):
-            means = [v["mean"] for v in values if v["mi"] == mi and v["ci"] == ci and v["mean"] is not None]
-            domains.append([min([0, *means]), max([0, *means])] if means else [0, 1])
         panels.append({
             "title": classes[ci] if ci < len(classes) else str(ci),
             "width": 220,
             "height": {"step": 16},
             "transform": [{"filter": f"datum.mi == method && datum.ci == {int(ci)} && !(hide && datum.fw)"}],
-            "mark": {"type": "bar", "color": "#2458a6"},
             "encoding": {
                 "y": {"field": "word", "type": "nominal", "sort": {"field": "rank", "op": "min"}, "title": None,
-                      "axis": {"labelLimit": 140}},
-                "x": {"field": "mean", "type": "quantitative", "title": "mean word score", "stack": None,
-                      "scale": {"domain": {"expr": f"{json.dumps(domains)}[method]"}}},
+                      "axis": {"labelLimit": 140, "labelFontSize": 11}},
+                "x": {"field": "mean", "type": "quantitative", "title": "mean word score (n: occurrences)",
+                      "stack": None, "scale": {"domain": {"expr": f"{json.dumps(domains)}[method]"}}},
                 "tooltip": [
                     {"field": "word", "type": "nominal"},
                     {"field": "rank", "type": "quantitative"},
@@ -46,6 +45,9 @@ def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str
                     {"field": "examples", "type": "quantitative"},
                 ],
             },
+            "layer": [{"mark": {"type": "bar", "color": "#2458a6"}},
+                      {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11, "color": "#5b6673"},
+                       "encoding": {"text": {"field": "count", "type": "quantitative"}}}],
         })
     spec = {
         "data": {"values": values},

@@ -48,7 +48,9 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         faithfulness = metric(run, "faithfulness")
         lifts = {r["method"]: r.get("comprehensiveness_lift") for r in (faithfulness or {}).get("summary", [])}
         names = shown_class_names(run)
-        words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"])} for r in top["words"]]
+        common = set(top.get("common_words") or [])
+        words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"]) or r["word"] in common}
+                 for r in top["words"]]
         tables = []
         for ci in sorted({r["class_id"] for r in words}):
             # The ranks that occur (each method's run 1..n): a rank far beyond them adds one row, not a range.
@@ -63,16 +65,27 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
                        tables=tables, default_method=default,
                        default_lift=signed(lifts.get(default)) if default else None,
                        function_words=", ".join(sorted(FUNCTION_WORDS)),
+                       common_words=", ".join(shown(w) for w in sorted(common)),
+                       common_share=pct(top.get("common_share")),
                        chart=top_words_chart("chart-top-words", words, methods, names)
                        if words else None)
     errors = metric(run, "error_words")
     if errors:
+        tested = "threshold_z" in errors  # results written before the test list every word with z > 0
+        standing = [r for r in errors["words"] if r.get("stands_out", not tested)]
         context.update(
             error_definition=errors["definition"],
             error_rate=pct(errors.get("error_rate"), 1),
             error_counts=(errors["misclassified_examples"], errors["correct_examples"]),
+            error_test=error_test(errors) if tested else "",
             error_rows=[{"rank": r["rank"], "word": shown(r["word"]), "misclassified": r["misclassified"],
                          "correct": r["correct"], "error_rate": pct(r["error_rate"]),
-                         "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in errors["words"]],
+                         "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in standing],
         )
     return context
+
+
+def error_test(errors: dict[str, Any]) -> str:
+    """The test a word passes to be listed as over-represented in the errors, in a sentence."""
+    return (f"A word is listed when its z exceeds {fmt(errors['threshold_z'], 2)}: a one-sided test at 5% after "
+            f"Bonferroni's correction for the {fmt(errors.get('tested'))} words tested.")
