@@ -9,8 +9,9 @@ cached after its first fine-tuning, on its default sample of held-out reviews, e
 statistic), saved to and read back from a temporary results folder, so the figures never come
 from results written by an older version. A synthetic 1,000-example run is built from it by
 repeating its examples and their attributions under new indices (so texts, token counts, methods
-and score distributions are those of the real run); full attention maps stay on the first
-``config["attention_maps"]`` examples only, as in a real run. The report is rendered, its size
+and score distributions are those of the real run); full attention maps stay on the source's own
+examples that have them (at most ``config["attention_maps"]``), not on their copies, as in a real
+run. The report is rendered, its size
 printed, and it is opened in Debian's Chromium (headless, through Playwright) a few times: the time
 to the first chart is the ``performance.now()`` that report.js records when the first chart is drawn
 (milliseconds since navigation start). The source run's own report is printed to PDF as Chromium prints it
@@ -44,7 +45,6 @@ ALL_DRAWN = "() => Array.from(document.querySelectorAll('.chart')).every(c => c.
 def replicate(run: RunResult, n: int) -> RunResult:
     """A run of ``n`` examples made by repeating ``run``'s examples and attributions with new indices."""
     source = [ex for ex in run.examples]
-    keep_maps = int(run.config.get("attention_maps", 10) or 0)
     big = copy.copy(run)
     big.examples, big.attributions, big.failures = [], {m: {} for m in run.attributions}, []
     big.dataset = dict(run.dataset, explained=n, note=f"synthetic: {len(source)} examples repeated to {n}")
@@ -57,7 +57,7 @@ def replicate(run: RunResult, n: int) -> RunResult:
             if attribution is None:
                 continue
             extra = attribution.extra
-            if "maps" in extra and new_index >= keep_maps:
+            if "maps" in extra and new_index >= len(source):  # the source's own examples keep theirs, no copy
                 extra = {k: v for k, v in extra.items() if k != "maps"}
             big.attributions[method][new_index] = Attribution(method, new_index, attribution.tokens,
                                                               attribution.words, extra)

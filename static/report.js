@@ -5,9 +5,10 @@
 (function () {
   "use strict";
 
+  /* The export menu saves a chart as SVG or PNG, made in the page from the drawn view (nothing leaves it). */
   var EMBED_OPTIONS = {
     renderer: "canvas",
-    actions: false,
+    actions: { export: true, source: false, compiled: false, editor: false },
     ast: true,
     defaultStyle: false,
     tooltip: true
@@ -45,19 +46,36 @@
     if (!spec) { return Promise.resolve(); }
     /* ast: true makes vega-embed evaluate expressions with its bundled interpreter: no eval, so the
        page's Content-Security-Policy needs no 'unsafe-eval'. */
-    return window.vegaEmbed(element, spec, Object.assign({}, EMBED_OPTIONS)).then(function (result) {
+    var options = Object.assign({}, EMBED_OPTIONS, { downloadFileName: element.id });
+    return window.vegaEmbed(element, spec, options).then(function (result) {
       element.setAttribute("data-drawn", "true");
       if (firstDrawn === null) {
         firstDrawn = performance.now();
         document.documentElement.setAttribute("data-first-chart-ms", firstDrawn.toFixed(1));
       }
       views[element.id] = result.view;
+      element.style.minHeight = "";
+      reserveLike(element);
       if (element.hasAttribute("data-opens")) { listOnClick(element, result.view); }
       element.dispatchEvent(new CustomEvent("chart-drawn", { detail: result, bubbles: true }));
       return result;
     }).catch(function (error) {
       element.setAttribute("data-drawn", "error");
       element.textContent = "This chart could not be drawn: " + error.message;
+    });
+  }
+
+  /* Charts of one shared template (the explorer's heatmaps) have about the same height: once one is drawn,
+     the others reserve it, so the page does not grow under the reader while they draw. */
+  var reserved = {};
+
+  function reserveLike(element) {
+    var template = element.getAttribute("data-datasets") ? element.getAttribute("data-spec") : null;
+    if (!template || reserved[template]) { return; }
+    reserved[template] = element.offsetHeight;
+    var height = element.offsetHeight + "px";
+    Array.prototype.forEach.call(document.querySelectorAll(".chart[data-spec='" + template + "']"), function (other) {
+      if (!drawn.has(other)) { other.style.minHeight = height; }
     });
   }
 
@@ -231,7 +249,7 @@
 
   /* Paper shows every example opened with its charts drawn; definitions stay as they are (closed). */
   function beforePrint() {
-    Array.prototype.forEach.call(document.querySelectorAll("article.example details"), function (details) {
+    Array.prototype.forEach.call(document.querySelectorAll("article.example > details"), function (details) {
       details.open = true;
     });
     return drawAll();

@@ -104,7 +104,7 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
 
         # Printing opens every example and draws every chart.
         page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
-        assert page.evaluate("() => Array.from(document.querySelectorAll('article.example details')).every(d => d.open)")
+        assert page.evaluate("() => Array.from(document.querySelectorAll('article.example > details')).every(d => d.open)")
     finally:
         browser.close()
     check_clean(visit, path)

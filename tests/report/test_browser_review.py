@@ -4,6 +4,7 @@ cell's examples, deep links land visible and opened below the sticky bars, and t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from reportgen.results.queries import review_key
 from reportgen.report.render import write_report
@@ -96,7 +97,7 @@ def test_the_report_prints_compactly_with_every_chart_drawn_and_no_controls(play
         wait_until(page, "() => Array.from(document.querySelectorAll('.chart')).every(c => c.hasAttribute('data-drawn'))",
                    timeout=60000)
         assert page.locator(".chart[data-drawn=true]").count() == page.locator(".chart").count()
-        assert page.evaluate("() => Array.from(document.querySelectorAll('article.example details')).every(d => d.open)")
+        assert page.evaluate("() => Array.from(document.querySelectorAll('article.example > details')).every(d => d.open)")
         assert not page.evaluate("() => Array.from(document.querySelectorAll('details.definition')).some(d => d.open "
                                  "&& !d.closest('#examples'))")  # definitions stay as the page had them: closed
         page.emulate_media(media="print")
@@ -106,3 +107,34 @@ def test_the_report_prints_compactly_with_every_chart_drawn_and_no_controls(play
         pdf = page.pdf(format="A4", print_background=True)
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
         assert 3 <= pages <= PRINT_PAGES, pages
+
+
+def test_every_chart_exports_to_svg_and_png_offline(playwright, classifier, tmp_path):
+    run = demo_like_run(classifier)
+    path = write_report(run, tmp_path / "report.html")
+    with opened_report(playwright, path) as page:
+        draw_everything(page)
+        charts = page.locator(".chart").count()
+        assert page.locator(".chart > .vega-actions").count() == charts
+        menu = page.locator("#chart-summary-lift > .vega-actions")
+        for kind, start in (("svg", b"<svg"), ("png", b"\x89PNG")):
+            with page.expect_download() as download:
+                menu.locator(f"a[download$='.{kind}']").click()
+            saved = download.value
+            assert saved.suggested_filename == f"chart-summary-lift.{kind}"
+            assert Path(saved.path()).read_bytes().startswith(start)
+
+
+def test_undrawn_heatmaps_reserve_the_height_of_the_first_one_drawn(playwright, classifier, tmp_path):
+    run = demo_like_run(classifier)
+    path = write_report(run, tmp_path / "report.html")
+    with opened_report(playwright, path) as page:
+        page.click("[data-action=collapse]")  # the background fill skips closed examples: their charts wait
+        first = page.evaluate("() => document.querySelector('.chart.words').id")
+        page.evaluate("(id) => window.reportgen.draw(document.getElementById(id))", first)
+        wait_until(page, "(id) => document.getElementById(id).getAttribute('data-drawn') === 'true'", first)
+        heights = page.evaluate("() => Array.from(document.querySelectorAll('.chart.words[data-drawn=true]'))"
+                                ".map(c => c.offsetHeight + 'px')")
+        reserved = page.evaluate("() => Array.from(document.querySelectorAll('.chart.words:not([data-drawn])'))"
+                                 ".map(c => c.style.minHeight)")
+        assert reserved and len(set(reserved)) == 1 and reserved[0] in heights and int(reserved[0][:-2]) > 60

@@ -12,7 +12,7 @@ from . import Chart
 
 VERDICTS = {"better": "better than random", "tied": "tied with random", "worse": "worse than random",
             None: "not tested (under two examples)"}
-COLOURS = ["#2458a6", "#8a8a8a", "#b3261e", "#c8c8c8"]
+COLOURS = {"better": "#2458a6", "tied": "#8a8a8a", "worse": "#b3261e", None: "#c8c8c8"}
 
 
 def lift_bars(chart_id: str, result: dict[str, Any]) -> Chart:
@@ -29,6 +29,7 @@ def lift_bars(chart_id: str, result: dict[str, Any]) -> Chart:
                        "comprehensiveness": sig(row["comprehensiveness"]),
                        "win": sig(row["comprehensiveness_win_rate"], 3),
                        "verdict": VERDICTS[versus_control(row, result)]})
+    shown = [key for key in VERDICTS if VERDICTS[key] in {v["verdict"] for v in values}]  # the legend's entries
     y = {"field": "method", "type": "nominal", "sort": {"field": "lift", "op": "max", "order": "descending"},
          "title": None, "axis": {"labelLimit": 200, "labelFontSize": 12}}
     spec = {
@@ -42,7 +43,7 @@ def lift_bars(chart_id: str, result: dict[str, Any]) -> Chart:
                  "x": {"field": "lift", "type": "quantitative", "axis": {"labelFontSize": 11, "titleFontSize": 12},
                        "title": "comprehensiveness lift over random (probability lost, +- 2 standard errors)"},
                  "color": {"field": "verdict", "type": "nominal", "title": None,
-                           "scale": {"domain": list(VERDICTS.values()), "range": COLOURS},
+                           "scale": {"domain": [VERDICTS[k] for k in shown], "range": [COLOURS[k] for k in shown]},
                            "legend": {"orient": "bottom", "labelFontSize": 11}},
                  "tooltip": [
                      {"field": "method", "type": "nominal"},
