@@ -26,6 +26,7 @@ def test_demo_end_to_end(tmp_path):
     meta = json.loads((tmp_path / "results" / "run.json").read_text())
     assert meta["model"]["training"]["held_out_accuracy"] == pytest.approx(accuracy, abs=1e-3)
     assert meta["dataset"]["explained"] == 8 and meta["failures"] == []
+    assert len(meta["dataset"]["sha256"]) == 64 and len(meta["model"]["weights_sha256"]) == 64  # identified
     params = {method["name"]: method["params"] for method in meta["methods"]}
     assert params["lime"]["num_samples"] == 200 and params["shap"]["max_evals"] == 128  # the demo's budgets
     assert params["layer_integrated_gradients"]["n_steps"] == 8

