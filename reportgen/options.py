@@ -17,6 +17,7 @@ from typing import Any
 from .errors import ReportgenError, UnknownParameterError
 from .explain.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 from .explain.explainer import explainers
+from .explain.maps import ATTENTION_BUDGET
 from .load.model import PRECISIONS
 from .tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT
 from .tasks.zero_shot import DEFAULT_TEMPLATE
@@ -144,6 +145,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("attention_maps", 10, "Examples whose full attention maps the explorer shows: the first of its review "
            "order (errors, then the least confident).",
            SETTING, kind="int", minimum=0, flag=NO_FLAG),
+    Option("attention_budget", ATTENTION_BUDGET, "Attention weights the kept maps hold in all (layers x heads x "
+           "tokens squared per example): an example whose maps do not fit in what is left is passed over for the "
+           "next one in the review order.", SETTING, kind="int", minimum=0, flag=NO_FLAG),
     Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
            flag=NO_FLAG),
     Option("metric_params", {}, "Set a statistic's parameter, e.g. faithfulness.keep_entity=true (value read as "

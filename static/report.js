@@ -1,7 +1,9 @@
 /* reportgen's page script: draws each chart from its JSON block (visible charts first, the rest
    in the background, all of them before printing) and filters the example explorer.
    Dataset text is only ever read from JSON blocks and handed to Vega as data; this script never
-   evaluates strings and never writes HTML. */
+   evaluates strings and never writes HTML of its own. A long explorer's articles arrive as the templates'
+   markup, compressed (report/pages.py): they are parsed in an inert document (DOMParser: no script runs,
+   nothing loads) and moved into the page. */
 (function () {
   "use strict";
 
@@ -114,35 +116,57 @@
     return control.type === "checkbox" ? (control.checked ? "1" : "") : control.value;
   }
 
+  /* What the filters ask for; keeps() reads it against an article's data-* attributes or an index record. */
+  function chosenFilters(form) {
+    var low = parseFloat(filterValue(form, "min"));
+    var high = parseFloat(filterValue(form, "max"));
+    return {
+      label: filterValue(form, "label"), prediction: filterValue(form, "prediction"),
+      correct: filterValue(form, "correct"), attention: filterValue(form, "attention"),
+      low: low, high: high, narrowed: (!isNaN(low) && low > 0) || (!isNaN(high) && high < 1)
+    };
+  }
+
+  function keeps(data, chosen) {
+    var keep = (chosen.label === "" || data.label === chosen.label) &&
+      (chosen.prediction === "" || data.prediction === chosen.prediction) &&
+      (chosen.correct === "" || data.correct === chosen.correct) &&
+      (chosen.attention === "" || data.attention === "1");
+    if (keep && chosen.narrowed) {
+      var confidence = parseFloat(data.confidence);
+      keep = !isNaN(confidence) && (isNaN(chosen.low) || confidence >= chosen.low) &&
+        (isNaN(chosen.high) || confidence <= chosen.high);
+    }
+    return keep;
+  }
+
+  function showCount(shown, total, pageText) {
+    var count = document.getElementById("examples-count");
+    if (count) { count.textContent = shown + " of " + total + " examples"; }
+    var page = document.getElementById("examples-page");
+    if (page) { page.textContent = pageText; }
+    var none = document.getElementById("examples-none");
+    if (none) { none.hidden = shown > 0; }
+  }
+
+  /* Shows the examples the filters keep: hides the others, or, in a paged explorer, shows the first page of
+     them. Returns how many are kept (a paged explorer: a promise of it, once the page is shown). */
   function applyFilters() {
     var form = document.getElementById("example-filters");
     if (!form) { return 0; }
-    var label = filterValue(form, "label");
-    var prediction = filterValue(form, "prediction");
-    var correct = filterValue(form, "correct");
-    var attention = filterValue(form, "attention");
-    var low = parseFloat(filterValue(form, "min"));
-    var high = parseFloat(filterValue(form, "max"));
-    var narrowed = (!isNaN(low) && low > 0) || (!isNaN(high) && high < 1);
+    var chosen = chosenFilters(form);
+    if (paged) {
+      paged.matches = paged.ordered.filter(function (record) { return keeps(record, chosen); });
+      return showPage(0).then(function () { return paged.matches.length; });
+    }
     var examples = document.querySelectorAll("article.example");
     var shown = 0;
     Array.prototype.forEach.call(examples, function (article) {
-      var data = article.dataset;
-      var confidence = parseFloat(data.confidence);
-      var keep = (label === "" || data.label === label) &&
-        (prediction === "" || data.prediction === prediction) &&
-        (correct === "" || data.correct === correct) &&
-        (attention === "" || data.attention === "1");
-      if (keep && narrowed) {
-        keep = !isNaN(confidence) && (isNaN(low) || confidence >= low) && (isNaN(high) || confidence <= high);
-      }
+      var keep = keeps(article.dataset, chosen);
       article.hidden = !keep;
       if (keep) { shown += 1; }
     });
-    var count = document.getElementById("examples-count");
-    if (count) { count.textContent = shown + " of " + examples.length + " examples"; }
-    var none = document.getElementById("examples-none");
-    if (none) { none.hidden = shown > 0; }
+    showCount(shown, examples.length, "");
     return shown;
   }
 
@@ -155,27 +179,138 @@
   }
 
   /* The explorer's order: a data-* number of each example, ascending ("-name": descending); examples
-     without the number go last, and ties keep the review order. Moves the articles; writes no HTML. */
-  function sortExamples(key) {
-    var list = document.getElementById("examples-list");
-    if (!list) { return; }
+     without the number go last, and ties keep the review order. */
+  function byKey(key) {
     var descending = key.charAt(0) === "-";
     var name = descending ? key.slice(1) : key;
-    var articles = Array.prototype.slice.call(list.querySelectorAll("article.example"));
-    function value(article) {
-      var number = parseFloat(article.dataset[name]);
+    function value(data) {
+      var number = parseFloat(data[name]);
       return isNaN(number) ? null : (descending ? -number : number);
     }
-    articles.sort(function (a, b) {
+    return function (a, b) {
       var x = value(a), y = value(b);
       if (x !== y) {
         if (x === null) { return 1; }
         if (y === null) { return -1; }
         return x - y;
       }
-      return parseFloat(a.dataset.order) - parseFloat(b.dataset.order);
-    });
+      return parseFloat(a.order) - parseFloat(b.order);
+    };
+  }
+
+  /* Sorts the examples: moves the articles (writes no HTML), or, in a paged explorer, orders the index. */
+  function sortExamples(key) {
+    var compare = byKey(key);
+    if (paged) {
+      paged.ordered = paged.records.slice().sort(compare);
+      return;
+    }
+    var list = document.getElementById("examples-list");
+    if (!list) { return; }
+    var articles = Array.prototype.slice.call(list.querySelectorAll("article.example"));
+    articles.sort(function (a, b) { return compare(a.dataset, b.dataset); });
     articles.forEach(function (article) { list.appendChild(article); });
+  }
+
+  /* ------------------------------------------------------------------ a paged explorer */
+
+  var paged = null;  /* {records, ordered, matches, page, size, chunk, texts, ticket} when the explorer is paged */
+  var KEPT_BLOCKS = 40;  /* unpacked blocks kept as text, the least recently used dropped first */
+
+  function startPages() {
+    var index = block("examples-index");
+    if (!index) { return; }
+    var fields = ["label", "prediction", "correct", "confidence", "attention", "index", "disagreement"];
+    var records = index.id.map(function (id, position) {
+      var record = { id: id, order: position, chunk: Math.floor(position / index.chunk) };
+      fields.forEach(function (field) { record[field] = index[field][position]; });
+      return record;
+    });
+    paged = { records: records, ordered: records.slice(), matches: records, page: 0, size: index.page,
+              texts: new Map(), ticket: 0, byId: new Map(records.map(function (r) { return [r.id, r]; })) };
+  }
+
+  /* A block's markup: base64, then gzip, unpacked by the browser (a promise of the text). */
+  function blockText(chunk) {
+    var text = paged.texts.get(chunk);
+    if (text) {
+      paged.texts.delete(chunk);
+    } else {
+      var encoded = document.getElementById("examples-chunk-" + chunk).textContent;
+      var bytes = Uint8Array.from(atob(encoded), function (c) { return c.charCodeAt(0); });
+      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      text = new Response(stream).text();
+    }
+    paged.texts.set(chunk, text);
+    if (paged.texts.size > KEPT_BLOCKS) { paged.texts.delete(paged.texts.keys().next().value); }
+    return text;
+  }
+
+  /* The articles of ``records``, in their order: those on the page already, the others parsed from their blocks. */
+  function articlesOf(records) {
+    var chunks = Array.from(new Set(records.map(function (r) { return r.chunk; })));
+    return Promise.all(chunks.map(function (chunk) {
+      return blockText(chunk).then(function (text) { return [chunk, new DOMParser().parseFromString(text, "text/html")]; });
+    })).then(function (parsed) {
+      var documents = new Map(parsed);
+      return records.map(function (record) {
+        return document.getElementById(record.id) ||
+          document.adoptNode(documents.get(record.chunk).getElementById(record.id));
+      });
+    });
+  }
+
+  /* Shows page ``k`` of the examples the filters keep (a later call wins over one still unpacking). */
+  function showPage(k) {
+    var pages = Math.max(1, Math.ceil(paged.matches.length / paged.size));
+    k = Math.min(Math.max(0, k), pages - 1);
+    var ticket = ++paged.ticket;
+    var wanted = paged.matches.slice(k * paged.size, (k + 1) * paged.size);
+    if (typeof DecompressionStream === "undefined") {
+      showCount(0, paged.records.length, "this browser cannot unpack the examples (no DecompressionStream)");
+      return Promise.resolve();
+    }
+    return articlesOf(wanted).then(function (articles) {
+      if (ticket !== paged.ticket) { return; }
+      paged.page = k;
+      var list = document.getElementById("examples-list");
+      list.replaceChildren.apply(list, articles);
+      forgetDetached();
+      articles.forEach(function (article) {
+        Array.prototype.forEach.call(article.querySelectorAll(".chart[data-spec]"), watchNew);
+      });
+      list.setAttribute("data-page", String(k));
+      if (!document.documentElement.hasAttribute("data-first-page-ms")) {
+        document.documentElement.setAttribute("data-first-page-ms", performance.now().toFixed(1));
+      }
+      showCount(paged.matches.length, paged.records.length, "page " + (k + 1) + " of " + pages);
+      Array.prototype.forEach.call(document.querySelectorAll("[data-action=previous]"), function (b) { b.disabled = k === 0; });
+      Array.prototype.forEach.call(document.querySelectorAll("[data-action=next]"), function (b) { b.disabled = k >= pages - 1; });
+      later(fillInBackground);
+    });
+  }
+
+  /* Charts of articles that left the page: their views are let go, and the background fill forgets them. */
+  function forgetDetached() {
+    pending = pending.filter(function (chart) { return chart.isConnected; });
+    cursor = 0;
+    Object.keys(views).forEach(function (id) {
+      if (!document.getElementById(id)) { views[id].finalize(); delete views[id]; }
+    });
+  }
+
+  function watchNew(chart) {
+    var template = chart.getAttribute("data-datasets") ? chart.getAttribute("data-spec") : null;
+    if (template && reserved[template] && !drawn.has(chart)) { chart.style.minHeight = reserved[template] + "px"; }
+    watch(chart);
+  }
+
+  /* The page that holds a record once the filters are cleared; null when ``id`` names no example of the index
+     (also an element inside one: ex12-words is in example-12). */
+  function recordOf(id) {
+    if (!paged) { return null; }
+    var inside = /^ex(\d+)-/.exec(id);
+    return paged.byId.get(inside ? "example-" + inside[1] : id) || null;
   }
 
   /* A link to an element of the page (an example, a chart, a table) shows it: filters that hide it are
@@ -183,9 +318,19 @@
   function reveal() {
     var id = decodeURIComponent(location.hash.slice(1));
     var target = id ? document.getElementById(id) : null;
+    var record = target ? null : recordOf(id);
+    var form = document.getElementById("example-filters");
+    if (record && form) {  /* an example of a paged explorer that is not on the shown page */
+      form.reset();
+      sortExamples("order");
+      applyFilters();
+      paged.matches = paged.ordered;
+      return showPage(Math.floor(record.order / paged.size)).then(function () {
+        if (document.getElementById(id)) { reveal(); }
+      });
+    }
     if (!target) { return; }
     var article = target.closest("article.example");
-    var form = document.getElementById("example-filters");
     if (article && article.hidden && form) {
       form.reset();
       sortExamples("order");
@@ -194,6 +339,8 @@
     for (var node = target; node; node = node.parentElement) {
       if (node.tagName === "DETAILS") { node.open = true; }
     }
+    var own = article && article.querySelector(":scope > details");
+    if (own) { own.open = true; }
     stickyOffset();
     target.scrollIntoView();
   }
@@ -239,12 +386,17 @@
       if (key !== null && key !== undefined) { sortExamples(event.target.value); }
       applyFilters();
     });
-    form.addEventListener("click", function (event) {
+    document.addEventListener("click", function (event) {
       var action = event.target && event.target.getAttribute && event.target.getAttribute("data-action");
       if (action === "expand") { setOpen(true); }
       if (action === "collapse") { setOpen(false); }
+      if (paged && (action === "previous" || action === "next")) {
+        showPage(paged.page + (action === "next" ? 1 : -1)).then(function () {
+          if (event.target.closest("p.pager")) { document.getElementById("example-filters").scrollIntoView(); }
+        });
+      }
     });
-    applyFilters();
+    return applyFilters();
   }
 
   /* Paper shows every example opened with its charts drawn; definitions stay as they are (closed). */
@@ -328,11 +480,12 @@
       return a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
     });
     cursor = 0;
-    startFilters();
+    startPages();
+    var listed = startFilters();
     stickyOffset();
     window.addEventListener("resize", stickyOffset);
     window.addEventListener("hashchange", reveal);
-    if (location.hash) { reveal(); }
+    if (location.hash) { Promise.resolve(listed).then(reveal); }
     window.addEventListener("beforeprint", beforePrint);
     if (observer) {
       fillWhenVisibleDrawn();
@@ -346,6 +499,7 @@
     drawAll: drawAll,
     applyFilters: applyFilters,
     sortExamples: sortExamples,
+    showPage: function (k) { return paged ? showPage(k) : Promise.resolve(); },
     view: function (id) { return views[id] || null; },
     firstDrawn: function () { return firstDrawn; }
   };

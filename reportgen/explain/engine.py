@@ -85,7 +85,7 @@ class Engine:
         kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
         if kept and "attention" in self.explainers:
             maps_started = time.perf_counter()
-            keep_attention_maps(self.runner, self.explainers["attention"], run, kept)
+            keep_attention_maps(self.runner, self.explainers["attention"], run, kept, self.config.attention_budget)
             run.timings["attention_maps"] = time.perf_counter() - maps_started
         run.timings["explain"] = time.perf_counter() - started
         return run

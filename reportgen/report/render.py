@@ -11,6 +11,7 @@ from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
 from ..tasks import task_of
 from .assets import asset_dir, page_assets
+from .pages import gzip_base64
 from .sections import SECTIONS, context
 
 REPORT_MARK = b'<meta name="generator" content="reportgen'  # in the head of every report (partials/head.html.j2)
@@ -49,4 +50,5 @@ def _environment() -> Environment:
     )
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "allow_nan": False,
                                         "separators": (",", ":")}
+    env.filters["gzip_base64"] = gzip_base64
     return env

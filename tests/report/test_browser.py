@@ -6,6 +6,7 @@ when it is missing.
 
 import pytest
 
+from reportgen.report import pages
 from reportgen.report.format import shown
 from reportgen.report.render import write_report
 
@@ -110,12 +111,21 @@ def test_demo_like_report_draws_every_chart_offline_and_its_controls_work(playwr
     check_clean(visit, path)
 
 
-def test_hostile_report_opens_cleanly_and_shows_the_strings_as_text(playwright, classifier, tmp_path):
+@pytest.mark.parametrize("paged", [False, True], ids=["listed", "paged"])
+def test_hostile_report_opens_cleanly_and_shows_the_strings_as_text(playwright, classifier, tmp_path, paged,
+                                                                     monkeypatch):
+    """Paged: the articles come from the compressed blocks through DOMParser, and nothing in them runs either."""
+    if paged:
+        monkeypatch.setattr(pages, "PAGED_FROM", 1)
+        monkeypatch.setattr(pages, "CHUNK", 2)
     run = hostile_run(classifier)
     path = write_report(run, tmp_path / "hostile.html")
     visit = PageVisit()
     browser, page = open_report(playwright, path, visit)
     try:
+        if paged:
+            wait_until(page, "() => document.getElementById('examples-list').getAttribute('data-page') === '0'")
+            assert 0 < len(run.examples) <= pages.PAGE_SIZE
         draw_everything(page)
         assert all(page.evaluate(CANVASES_NOT_BLANK))
         for i, ex in enumerate(run.examples):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import tempfile
 from collections import Counter
 from html.parser import HTMLParser
@@ -31,6 +32,7 @@ from markupsafe import escape
 
 from reportgen.load.data import load_dataset
 from reportgen.options import RunConfig
+from reportgen.report import pages
 from reportgen.report.figures import row_accounting
 from reportgen.report.format import BIDI_CONTROLS, shown
 from reportgen.report.render import render_html
@@ -196,7 +198,7 @@ TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "n
         "dd", "table", "caption", "tr", "th", "td", "details", "summary", "article", "form", "label", "select",
         "option", "input", "button", "output"}
 ATTRIBUTES = {"aria-label", "charset", "class", "content", "data-action", "data-attention", "data-disagreement",
-              "data-index", "data-kind", "data-opens", "data-order", "data-sort", "data-confidence",
+              "data-index", "data-kind", "data-opens", "data-order", "data-pages", "data-sort", "data-confidence",
               "data-correct", "data-datasets", "data-filter", "data-label", "data-prediction", "data-spec", "href",
               "http-equiv", "id", "lang", "max", "min", "name", "role", "step", "title", "type", "value", "open",
               "for", "selected", "checked", "hidden", "colspan", "scope"}
@@ -209,7 +211,19 @@ def parse(html: str) -> Page:
     return page
 
 
+PACKED = re.compile(r'<script type="application/gzip" id="examples-chunk-\d+">([^<]*)</script>')
+
+
+def unpacked_page(html: str) -> str:
+    """The page with a paged explorer's blocks (base64 only) replaced by the markup they carry."""
+    def unpack(match):
+        assert re.fullmatch(r"[A-Za-z0-9+/=]*", match.group(1))
+        return pages.unpacked(match.group(1))
+    return PACKED.sub(unpack, html)
+
+
 def assert_page_is_safe(html: str, run) -> None:
+    html = unpacked_page(html)
     page = parse(html)
     assert set(page.tags) <= TAGS, set(page.tags) - TAGS
     assert {name for _, name in page.attributes} <= ATTRIBUTES, {n for _, n in page.attributes} - ATTRIBUTES
@@ -289,6 +303,21 @@ def test_allow_lists_cover_a_benign_report(classifier):
     html = render_html(run)
     page = parse(html)
     assert {"script", "article", "details", "table", "bdi"} <= set(page.tags) <= TAGS
+    assert_every_row_accounted(run, rows, "pred", html)
+    assert_page_is_safe(html, run)
+
+
+def test_a_paged_explorer_escapes_every_string_inside_its_blocks(classifier, monkeypatch):
+    """Every fragment in one run whose explorer is paged: the packed articles pass the same checks."""
+    monkeypatch.setattr(pages, "PAGED_FROM", 1)
+    monkeypatch.setattr(pages, "CHUNK", 3)
+    rows = [(fragment + " good film", "positive" if i % 2 else None, fragment) for i, fragment in enumerate(FRAGMENTS)]
+    TRIED["paged fragments"] += 2 * len(FRAGMENTS)
+    with tempfile.TemporaryDirectory() as folder:
+        data = load_dataset(write_table(Path(folder), "jsonl", rows), LABELS, group_column="group")
+    run = measured(classifier, data, RunConfig(methods=METHODS, seed=0, attention_maps=2, metric_params=METRIC_PARAMS))
+    html = render_html(run)
+    assert PACKED.search(html) and not re.search(r"<article", PACKED.sub("", html))
     assert_every_row_accounted(run, rows, "pred", html)
     assert_page_is_safe(html, run)
 

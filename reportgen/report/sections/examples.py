@@ -25,39 +25,8 @@ from ..charts.examples import (attention_rows, attention_template, key_table, po
                                word_matrix_template)
 from ..format import fmt, label_name, shown, shown_class_names
 from ..order import disagreement, ordered
-
-
-TOKEN_NOTE = (
-    "Each row is one method's scores for the target class (the predicted class unless the run used the "
-    "labels), divided by the largest absolute score that method gives a real token of this example (special "
-    "tokens such as [CLS] and [SEP] left out), so colours compare positions within a method, not methods with "
-    "each other: red supports the target class, blue speaks against it, white is 0. A special token scored "
-    "beyond that largest value is clamped to full colour (attention and rollout often park most of their "
-    "weight on them, which would otherwise leave every word near white); its tooltip says so. Methods that "
-    "only give non-negative scores (attention, rollout, saliency) can only be red. Hover a cell for the raw "
-    "score (rounded to 4 significant digits)."
-)
-WORD_NOTE = (
-    "The same scores summed over each word's sub-word tokens, each row again divided by its largest absolute "
-    "value. Word-level methods (LIME) score words directly; their token scores share each word's score "
-    "equally, so the sum gives the word score back."
-)
-PAIR_NOTE = (
-    "Each example reads two texts, shown as \"Text\" and \"Pair\". The heatmaps hold the tokens and words of "
-    "both, the text's first; a dashed vertical line marks where the pair begins, and a cell's tooltip names "
-    "its segment. Separator and other special tokens belong to neither text's words and are never removed."
-)
-LAYER_NOTE = (
-    "Attribution mass of every layer's output per token (integrated gradients with each layer's output "
-    "as the input, summed over the hidden dimension), divided by the largest absolute value over the real "
-    "tokens of the whole matrix; special tokens beyond it are clamped to full colour, as above."
-)
-ATTENTION_NOTE = (
-    "Query x key attention weights (each row sums to 1) of the selected layer and head, or their mean over "
-    "heads; the colour scale runs from 0 to the largest weight shown, on a square root so small weights stay "
-    "visible. Weights are stored rounded to 0.001, as whole thousandths in one row per layer and head."
-)
-
+from ..pages import paging, score_digits
+from .example_notes import ATTENTION_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note, token_note
 
 OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
 CONTROL = "random"  # left out of the methods' disagreement
@@ -210,9 +179,9 @@ def explorer(run: RunResult) -> dict[str, Any]:
     folded = len(listed) < len(names)
     filter_ids = frozenset(listed) if folded else None
     compared_methods = [method for method in layout.methods if method != CONTROL]
-    items = []
+    items, digits = [], score_digits(len(run.examples))
     for ex in run.examples:
-        item = _example(run, ex, layout, names, filter_ids)
+        item = _example(run, ex, layout, names, filter_ids, digits)
         spread = disagreement(run, ex, compared_methods) if ex.ok else None
         item["disagreement"] = "" if spread is None else f"{spread:.4f}"
         items.append(item)
@@ -223,6 +192,7 @@ def explorer(run: RunResult) -> dict[str, Any]:
     kept = sum(item["attention"] for item in items)
     return {
         "examples": items,
+        "paged": paging(items),
         "templates": layout.templates,
         "classes": [(c, names[c]) for c in listed],
         "other_classes": f"({fmt(len(names) - len(listed))} other classes)" if folded else "",
@@ -231,15 +201,14 @@ def explorer(run: RunResult) -> dict[str, Any]:
         "methods": layout.methods,
         "layer_method": layout.layer_method,
         "attention_method": layout.attention_method,
-        "attention_kept": kept,
-        "attention_limit": run.config.get("attention_maps"),
-        "notes": {"tokens": TOKEN_NOTE, "words": WORD_NOTE, "layers": LAYER_NOTE, "attention": ATTENTION_NOTE,
-                  "pairs": PAIR_NOTE if layout.pairs else ""},
+        "attention_kept": kept_maps_note(run, kept),
+        "notes": {"tokens": token_note(digits), "words": WORD_NOTE, "layers": LAYER_NOTE,
+                  "attention": ATTENTION_NOTE, "pairs": PAIR_NOTE if layout.pairs else ""},
     }
 
 
-def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
-             filter_ids: frozenset[int] | None) -> dict[str, Any]:
+def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], filter_ids: frozenset[int] | None,
+             digits: int) -> dict[str, Any]:
     confidence = max(ex.probabilities) if ex.probabilities else None
     probabilities, other_probabilities = probability_list(ex, names)
     item: dict[str, Any] = {
@@ -282,11 +251,11 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
         attribution = run.attributions[method].get(ex.index)
         tokens = attribution.tokens if attribution is not None and len(attribution.tokens) == len(ex.tokens) else []
         scored += bool(tokens)
-        row[f"m{i}"] = sigs(tokens)
+        row[f"m{i}"] = sigs(tokens, digits)
         if f"m{i}" in layout.overrides:
             words = attribution.words if attribution is not None else []
             spread = [] if _folds_to_words(run, ex, tokens, words) else spread_to_tokens(words, ex.word_ids).tolist()
-            row[f"u{i}"] = sigs(spread)
+            row[f"u{i}"] = sigs(spread, digits)
     data_id = f"ex{ex.index}-data"
     data: dict[str, Any] = {}
     chart_list: list[Chart] = []
@@ -294,7 +263,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str],
     if scored and len(ex.word_ids) == len(ex.tokens):
         layers = _layer_rows(run, ex, layout)
         for key, values in (layers or {}).items():
-            row[key] = sigs(values)
+            row[key] = sigs(values, digits)
         data["tok"] = [row]
         chart_list.append(Chart(f"ex{ex.index}-tokens", f"token by method attribution heatmap, {size}",
                                 template="tpl-tokens", data=data_id, css="tokens"))

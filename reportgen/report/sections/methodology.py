@@ -9,7 +9,8 @@ from ...tasks import task_of
 from ..assets import javascript_notice
 from ..format import fmt, seconds, value_text
 from ..function_words import FUNCTION_WORDS
-from .examples import ATTENTION_NOTE, LAYER_NOTE, TOKEN_NOTE, WORD_NOTE
+from ..pages import score_digits
+from .example_notes import ATTENTION_NOTE, LAYER_NOTE, WORD_NOTE, kept_maps_note, token_note
 
 
 DISPLAY_NOTES = (
@@ -52,17 +53,14 @@ def methodology(run: RunResult) -> dict[str, Any]:
         metrics.append({"name": name, "description": entry.get("description", ""),
                         "params": [(k, value_text(v)) for k, v in sorted((entry.get("params") or {}).items())],
                         "definitions": parts, "seconds": seconds(entry.get("seconds")), "error": entry.get("error")})
-    keep = run.config.get("attention_maps")
-    attention = (f"Full attention maps (every layer and head) are kept for at most {keep} examples "
-                 "(RunConfig.attention_maps), the first in the explorer's review order (misclassified examples, "
-                 "the most confident first, then the least confident), each read whole; other examples have no "
-                 "attention heatmap in the explorer." if keep is not None else "")
+    kept = sum(1 for a in run.attributions.get("attention", {}).values() if a.extra.get("maps"))
+    attention = kept_maps_note(run, kept)
     precision = PRECISION_NOTE if run.config.get("precision") == "bfloat16" else ""
     return {
         "model": model_notes(run),
         "methods": methods,
         "metrics": metrics,
-        "normalisation": [("Tokens x methods", TOKEN_NOTE), ("Words x methods", WORD_NOTE),
+        "normalisation": [("Tokens x methods", token_note(score_digits(len(run.examples)))), ("Words x methods", WORD_NOTE),
                           ("Layers x tokens", LAYER_NOTE), ("Attention, query x key", ATTENTION_NOTE)],
         "display": list(DISPLAY_NOTES) + [note for note in (attention, precision) if note] + [
             "Accuracy on the explained examples comes with a 95% Wilson score interval: (p + z²/2n ± "
