@@ -167,6 +167,7 @@
       if (keep) { shown += 1; }
     });
     showCount(shown, examples.length, "");
+    highlightOpened();  /* a reset form may have set the highlight box back to its first method */
     return shown;
   }
 
@@ -210,6 +211,80 @@
     var articles = Array.prototype.slice.call(list.querySelectorAll("article.example"));
     articles.sort(function (a, b) { return compare(a.dataset, b.dataset); });
     articles.forEach(function (article) { list.appendChild(article); });
+  }
+
+  /* ------------------------------------------------------------------ highlighted text */
+
+  /* An opened example's words, each a span coloured by the chosen method's word score (the token scores
+     summed per word, or a word-level method's own word scores), as the words x methods heatmap reads them. */
+  var SUPPORTS = "178, 24, 43", OPPOSES = "33, 102, 172";  /* the heatmaps' diverging ends: red and blue */
+
+  function highlightKey() {
+    var control = document.querySelector("[data-highlight-method]");
+    return control ? control.value : "";
+  }
+
+  function wordScores(row, key) {
+    var spread = row["u" + key.slice(1)];
+    var tokens = spread && spread.length ? spread : row[key];
+    if (!tokens || !tokens.length || !row.W) { return null; }
+    var sums = row.W.map(function () { return 0; });
+    row.w.forEach(function (word, t) {
+      if (typeof word === "number" && word < sums.length && typeof tokens[t] === "number") { sums[word] += tokens[t]; }
+    });
+    return sums;
+  }
+
+  function wordSpan(word, score, share) {
+    var span = document.createElement("span");
+    span.textContent = word;
+    var strength = Math.min(1, Math.abs(share));
+    span.style.backgroundColor = "rgba(" + (share >= 0 ? SUPPORTS : OPPOSES) + ", " + (0.85 * strength).toFixed(3) + ")";
+    if (strength > 0.6) { span.className = "strong"; }
+    span.title = word + ": " + score.toPrecision(3) + " (" + share.toFixed(2) + " of the largest)";
+    span.setAttribute("data-share", share.toFixed(3));
+    return span;
+  }
+
+  /* Fills (or refills) one highlighted paragraph for the chosen method; writes text and spans, never markup. */
+  function highlight(paragraph) {
+    var key = highlightKey();
+    if (!key || paragraph.getAttribute("data-method") === key) { return; }
+    var data = block(paragraph.getAttribute("data-highlight"));
+    var row = data && data.tok ? data.tok[0] : null;
+    var scores = row ? wordScores(row, key) : null;
+    paragraph.replaceChildren();
+    paragraph.setAttribute("data-method", key);
+    if (!scores) {
+      paragraph.textContent = "This method has no scores for this example.";
+      return;
+    }
+    var largest = scores.reduce(function (most, s) { return Math.max(most, Math.abs(s)); }, 0);
+    row.W.forEach(function (word, i) {
+      if (i === row.B && i > 0) {
+        var name = document.createElement("span");
+        name.className = "pair-start";
+        name.textContent = "Pair";
+        paragraph.append(name, " ");
+      }
+      paragraph.append(wordSpan(word, scores[i], largest > 0 ? scores[i] / largest : 0), " ");
+    });
+  }
+
+  function highlightOpened(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("details[open] > p.highlighted"), highlight);
+  }
+
+  function startHighlights() {
+    /* toggle does not bubble: it is caught on the way down */
+    document.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (details.tagName === "DETAILS" && details.open) {
+        var paragraph = details.querySelector(":scope > p.highlighted");
+        if (paragraph) { highlight(paragraph); }
+      }
+    }, true);
+    highlightOpened();
   }
 
   /* ------------------------------------------------------------------ a paged explorer */
@@ -279,6 +354,7 @@
       articles.forEach(function (article) {
         Array.prototype.forEach.call(article.querySelectorAll(".chart[data-spec]"), watchNew);
       });
+      highlightOpened(list);
       list.setAttribute("data-page", String(k));
       if (!document.documentElement.hasAttribute("data-first-page-ms")) {
         document.documentElement.setAttribute("data-first-page-ms", performance.now().toFixed(1));
@@ -380,8 +456,14 @@
     var form = document.getElementById("example-filters");
     if (!form) { return; }
     form.addEventListener("submit", function (event) { event.preventDefault(); });
-    form.addEventListener("input", applyFilters);
+    form.addEventListener("input", function (event) {
+      if (!event.target.hasAttribute("data-highlight-method")) { applyFilters(); }
+    });
     form.addEventListener("change", function (event) {
+      if (event.target.hasAttribute("data-highlight-method")) {
+        highlightOpened();
+        return;
+      }
       var key = event.target && event.target.getAttribute && event.target.getAttribute("data-sort");
       if (key !== null && key !== undefined) { sortExamples(event.target.value); }
       applyFilters();
@@ -404,6 +486,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("article.example > details"), function (details) {
       details.open = true;
     });
+    highlightOpened();
     return drawAll();
   }
 
@@ -482,6 +565,7 @@
     cursor = 0;
     startPages();
     var listed = startFilters();
+    startHighlights();
     stickyOffset();
     window.addEventListener("resize", stickyOffset);
     window.addEventListener("hashchange", reveal);

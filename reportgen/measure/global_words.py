@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.function_words import LANGUAGES, NO_LIST, function_words
 from ..ops.params import MAX_WORDS, Choice, Flag, Number, Whole
 from ..ops.words import joined_contractions
 from ..results.queries import class_names, explained, methods_with_scores, scored
@@ -52,7 +53,8 @@ class TopWords(Metric):
     description = "Per method and class, the words with the highest mean attribution over their occurrences."
     parameters = {"min_count": Whole(3, low=1), "top_n": Whole(15, low=1, high=MAX_WORDS),
                   "class_by": Choice("target", choices=CLASS_BY), "normalize": Choice("none", choices=("none", "l1")),
-                  "skip_punctuation": Flag(True), "common_share": Number(0.1, low=0, high=1, low_open=True)}
+                  "skip_punctuation": Flag(True), "common_share": Number(0.1, low=0, high=1, low_open=True),
+                  "function_words": Choice("en", choices=(*LANGUAGES, NO_LIST), what="function-word language")}
 
     def compute(self, run: RunResult, runner) -> dict[str, Any]:
         class_by, normalize = self.params["class_by"], self.params["normalize"]
@@ -114,12 +116,18 @@ class TopWords(Metric):
         share = float(self.params["common_share"])
         definition += (f" common_words: the words in at least {share:.0%} (common_share) of the examples of every "
                        "listed class (with two classes or more), the data's own function words, whatever its "
-                       "language; the report can hide them.")
+                       "language; the report can hide them, and the function_words list of the language named by "
+                       "function_words (none: no list).")
         common = common_words(examples, class_by, listed, share, self.params["skip_punctuation"])
         return {"definition": definition, "class_by": class_by, "min_count": min_count, "top_n": top_n,
                 "normalize": normalize, "class_limit": MAX_CLASSES, "classes": len(labels),
                 "listed_classes": [labels[c] for c in listed], "common_share": share, "common_words": common,
-                "words": records}
+                **function_word_list(self.params["function_words"]), "words": records}
+
+
+def function_word_list(language: str) -> dict[str, Any]:
+    """The function words the report may hide, recorded with the results: the language and its list."""
+    return {"function_words_language": language, "function_words": sorted(function_words(language))}
 
 
 @metrics.register

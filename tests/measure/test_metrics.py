@@ -489,6 +489,19 @@ def test_top_words_by_hand():
     assert compute("top_words", top_words_run(), common_share=0.7)["common_words"] == []  # 2 of 3 < 0.7
 
 
+def test_top_words_record_the_function_words_of_the_chosen_language():
+    assert compute("top_words", top_words_run())["function_words_language"] == "en"
+    english = compute("top_words", top_words_run())["function_words"]
+    assert "the" in english and "not" not in english and english == sorted(english)
+    german = compute("top_words", top_words_run(), function_words="de")
+    assert german["function_words_language"] == "de"
+    assert {"der", "und", "ist", "mit"} <= set(german["function_words"])
+    assert not {"nicht", "kein", "aber", "sehr", "zu", "the"} & set(german["function_words"])
+    assert compute("top_words", top_words_run(), function_words="none")["function_words"] == []
+    with pytest.raises(ValueError, match="function-word language 'klingon'"):
+        compute("top_words", top_words_run(), function_words="klingon")
+
+
 def test_a_split_contraction_is_one_word_again():
     examples = [Example(index=i, text="", label=0, prediction=0, target=0, words=["I", "don", "'", "t", "care"])
                 for i in range(2)]
@@ -941,7 +954,8 @@ HAND_CHECKS = {
                   test_agreement_absolute_option],
     "cost": [test_cost_by_hand],
     "top_words": [test_a_split_contraction_is_one_word_again, test_top_words_by_hand,
-                  test_top_words_l1_normalisation_and_class_by],
+                  test_top_words_l1_normalisation_and_class_by,
+                  test_top_words_record_the_function_words_of_the_chosen_language],
     "error_words": [test_error_words_by_hand],
     "attention_atlas": [test_attention_atlas_by_hand, test_attention_atlas_batching_does_not_matter],
     "segment_share": [test_segment_share_by_hand, test_the_segment_share_panel_shows_only_for_the_pair_task],

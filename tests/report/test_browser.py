@@ -29,6 +29,8 @@ READS_LEFT_TO_RIGHT = """([selector, phrase]) => {
     first.setStart(node, start); first.setEnd(node, start + phrase.indexOf(' '));
     last.setStart(node, start + phrase.lastIndexOf(' ') + 1); last.setEnd(node, start + phrase.length);
     return first.getBoundingClientRect().left < last.getBoundingClientRect().left; }"""
+HIGHLIGHTED_WORDS = """(selector) => Array.from(document.querySelectorAll(
+    selector + ' p.highlighted span:not(.pair-start)')).map(s => s.textContent)"""
 VISIBLE_EXAMPLES = "() => Array.from(document.querySelectorAll('article.example')).filter(a => !a.hidden).map(a => a.id)"
 
 
@@ -135,7 +137,13 @@ def test_hostile_report_opens_cleanly_and_shows_the_strings_as_text(playwright, 
         text = page.evaluate("() => document.body.innerText")
         assert "⟨U+202E⟩evil override" in text
         assert not any(c in text for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-        assert page.evaluate(READS_LEFT_TO_RIGHT, [f"#example-{run.examples[0].index} .text", "evil override"])
+        first = f"#example-{run.examples[0].index}"
+        coloured = [ex for ex in run.examples if ex.ok and ex.words]
+        assert coloured
+        for ex in coloured:  # the coloured words are the example's words, as text
+            assert page.evaluate(HIGHLIGHTED_WORDS, f"#example-{ex.index}") == [shown(w) for w in ex.words]
+        page.evaluate("(s) => { document.querySelector(s + ' details').open = false; }", first)
+        assert page.evaluate(READS_LEFT_TO_RIGHT, [first + " .text", "evil override"])  # the plain text, closed
         assert page.evaluate(OVERFLOW) == []
         assert page.evaluate("() => document.querySelectorAll('img, iframe, object, embed, svg script').length") == 0
         assert page.evaluate("() => document.querySelectorAll('script:not([type])').length") == 2

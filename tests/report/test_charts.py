@@ -17,7 +17,7 @@ from reportgen.report.charts.examples import attention_rows, key_table, position
 from reportgen.report.charts.global_words import top_words_chart
 from reportgen.report.charts.performance import reliability_curve
 from reportgen.report.charts.quality import aopc_curves
-from reportgen.report.function_words import is_function_word
+from reportgen.ops.function_words import FUNCTION_WORDS
 from reportgen.report.render import render_html
 from reportgen.report.sections.global_words import global_explanations
 from reportgen.results.maps import maps_array, nested_maps_as_rows, row_weights
@@ -231,7 +231,24 @@ def test_global_explanations_start_on_the_most_faithful_method_and_flag_function
     assert spec["params"][1]["name"] == "hide" and spec["params"][1]["bind"]["input"] == "checkbox"
     flags = {v["word"]: v["fw"] for v in spec["data"]["values"]}
     assert flags.get("the") is True and not any(flags.get(w) for w in ("not", "good", "but", "very"))
-    assert is_function_word("The") and not is_function_word("never")
+    assert "the" in FUNCTION_WORDS["en"] and "never" not in FUNCTION_WORDS["en"]
+
+
+def test_the_function_words_hidden_are_the_recorded_language_s(classifier):
+    run = demo_like_run(classifier)
+    top = run.metrics["top_words"]["result"]
+    top.update(function_words_language="de", function_words=["and", "der"], common_words=[])
+    flags = {v["word"]: v["fw"] for v in global_explanations(run)["chart"].spec["data"]["values"]}
+    assert flags["and"] is True and flags.get("the") is False  # the German list, not the English one
+    html = render_html(run)
+    assert "common German function words" in html and "these 2 German function words" in html
+    top.update(function_words_language="none", function_words=[])
+    assert not any(v["fw"] for v in global_explanations(run)["chart"].spec["data"]["values"])
+    assert "own common words (top_words.function_words=none)" in render_html(run)
+    for key in ("function_words_language", "function_words"):  # results written before the choice: English
+        top.pop(key)
+    flags = {v["word"]: v["fw"] for v in global_explanations(run)["chart"].spec["data"]["values"]}
+    assert flags["the"] is True and flags.get("was") is True
 
 
 def test_display_rounding():

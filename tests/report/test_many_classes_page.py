@@ -77,7 +77,8 @@ def test_the_page_of_a_10000_class_run_stays_small(many):
     page, run, _ = many
     assert len(page.encode("utf-8")) < PAGE_LIMIT
     assert len(re.findall(r"p\(<bdi>", page)) <= len(run.examples) * (TOP_PROBABILITIES + 2)
-    assert page.count("<option") == 2 * (1 + FILTER_CLASSES + 1) + 3 + 5  # two class boxes, outcome, order
+    # two class boxes, outcome, order, highlight (by attention or random)
+    assert page.count("<option") == 2 * (1 + FILTER_CLASSES + 1) + 3 + 5 + 2
 
 
 def test_each_example_lists_its_most_probable_classes_its_true_and_explained_one_and_sums_the_rest(many):

@@ -19,6 +19,13 @@ WORD_NOTE = (
     "value. Word-level methods (LIME) score words directly; their token scores share each word's score "
     "equally, so the sum gives the word score back."
 )
+HIGHLIGHT_NOTE = (
+    "An opened example shows its words coloured by one method's word scores (as in words x methods: summed "
+    "over each word's tokens, divided by the largest absolute word score of the example): red supports the "
+    "target class, blue speaks against it, the stronger the colour the larger the share. The \"highlight\" "
+    "box picks the method for every example; it starts on the most faithful one (largest comprehensiveness "
+    "lift over the random control). Hover a word for its score."
+)
 PAIR_NOTE = (
     "Each example reads two texts, shown as \"Text\" and \"Pair\". The heatmaps hold the tokens and words of "
     "both, the text's first; a dashed vertical line marks where the pair begins, and a cell's tooltip names "

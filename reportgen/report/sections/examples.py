@@ -26,7 +26,9 @@ from ..charts.examples import (attention_rows, attention_template, key_table, po
 from ..format import fmt, label_name, shown, shown_class_names
 from ..order import disagreement, ordered
 from ..pages import paging, score_digits
-from .example_notes import ATTENTION_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note, token_note
+from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note,
+                            token_note)
+from .global_words import faithfulness_order
 
 OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
 CONTROL = "random"  # left out of the methods' disagreement
@@ -199,12 +201,21 @@ def explorer(run: RunResult) -> dict[str, Any]:
         "other_value": OTHER_CLASSES,
         "bound_notes": bound_notes(run, len(names), listed),
         "methods": layout.methods,
+        "highlight_methods": highlight_choices(run, layout.methods),
         "layer_method": layout.layer_method,
         "attention_method": layout.attention_method,
         "attention_kept": kept_maps_note(run, kept),
-        "notes": {"tokens": token_note(digits), "words": WORD_NOTE, "layers": LAYER_NOTE,
+        "notes": {"tokens": token_note(digits), "words": WORD_NOTE, "highlight": HIGHLIGHT_NOTE, "layers": LAYER_NOTE,
                   "attention": ATTENTION_NOTE, "pairs": PAIR_NOTE if layout.pairs else ""},
     }
+
+
+def highlight_choices(run: RunResult, methods: list[str]) -> list[dict[str, Any]]:
+    """The methods the text can be highlighted by (their keys in the data rows, m0, m1, ...), the most faithful
+    first; the random control is offered last. The first is the one shown at first."""
+    keys = {method: f"m{i}" for i, method in enumerate(methods)}
+    chosen = faithfulness_order(run, [m for m in methods if m != CONTROL]) + [m for m in methods if m == CONTROL]
+    return [{"key": keys[m], "name": m} for m in chosen]
 
 
 def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], filter_ids: frozenset[int] | None,
@@ -235,6 +246,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
         "data_id": None,
         "data": None,
         "attention": False,
+        "highlight": False,
         "unit": None,
         "entity": None,
     }
@@ -265,6 +277,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
         for key, values in (layers or {}).items():
             row[key] = sigs(values, digits)
         data["tok"] = [row]
+        item["highlight"] = True
         chart_list.append(Chart(f"ex{ex.index}-tokens", f"token by method attribution heatmap, {size}",
                                 template="tpl-tokens", data=data_id, css="tokens"))
         chart_list.append(Chart(f"ex{ex.index}-words", f"word by method attribution heatmap, {len(ex.words)} words",

@@ -9,7 +9,7 @@ from ...results.records import RunResult
 from ..charts.global_words import top_words_chart
 from ..figures import metric, metric_error
 from ..format import fmt, pct, shown, shown_class_names, signed
-from ..function_words import FUNCTION_WORDS, is_function_word
+from ...ops.function_words import FUNCTION_WORDS, LANGUAGES, NO_LIST
 
 
 CLASS_BY_WORDS = {"target": "explained class", "prediction": "predicted class", "label": "true class"}
@@ -37,6 +37,18 @@ def listing_note(top: dict[str, Any]) -> str:
             "classes are not pooled into any list.")
 
 
+def function_word_list(top: dict[str, Any] | None) -> tuple[str, list[str]]:
+    """The language of the function words the "hide function words" box hides (its name, or "" for none) and
+    the words, as the results recorded them; results written before the choice hid the English list."""
+    top = top or {}
+    words = top.get("function_words")
+    if not isinstance(words, list):
+        return LANGUAGES["en"], sorted(FUNCTION_WORDS["en"])
+    language = str(top.get("function_words_language", ""))
+    name = "" if language == NO_LIST else LANGUAGES.get(language, shown(language))
+    return name, sorted({str(w) for w in words})
+
+
 def global_explanations(run: RunResult) -> dict[str, Any]:
     context: dict[str, Any] = {"missing": metric_error(run, "top_words"),
                                "errors_missing": metric_error(run, "error_words")}
@@ -49,7 +61,9 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         lifts = {r["method"]: r.get("comprehensiveness_lift") for r in (faithfulness or {}).get("summary", [])}
         names = shown_class_names(run)
         common = set(top.get("common_words") or [])
-        words = [{**r, "word": shown(r["word"]), "function_word": is_function_word(r["word"]) or r["word"] in common}
+        language, listed = function_word_list(top)
+        hidden = common | set(listed)
+        words = [{**r, "word": shown(r["word"]), "function_word": r["word"].strip().lower() in hidden}
                  for r in top["words"]]
         tables = []
         for ci in sorted({r["class_id"] for r in words}):
@@ -64,7 +78,7 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         context.update(definition=top["definition"], class_note=listing_note(top), methods=methods,
                        tables=tables, default_method=default,
                        default_lift=signed(lifts.get(default)) if default else None,
-                       function_words=", ".join(sorted(FUNCTION_WORDS)),
+                       function_language=language,
                        common_words=", ".join(shown(w) for w in sorted(common)),
                        common_share=pct(top.get("common_share")),
                        chart=top_words_chart("chart-top-words", words, methods, names)

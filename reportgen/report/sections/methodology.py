@@ -7,10 +7,11 @@ from typing import Any
 from ...results.records import RunResult
 from ...tasks import task_of
 from ..assets import javascript_notice
-from ..format import fmt, seconds, value_text
-from ..function_words import FUNCTION_WORDS
+from ..figures import metric
+from ..format import fmt, seconds, shown, value_text
 from ..pages import score_digits
-from .example_notes import ATTENTION_NOTE, LAYER_NOTE, WORD_NOTE, kept_maps_note, token_note
+from .example_notes import ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, WORD_NOTE, kept_maps_note, token_note
+from .global_words import function_word_list
 
 
 DISPLAY_NOTES = (
@@ -61,6 +62,7 @@ def methodology(run: RunResult) -> dict[str, Any]:
         "methods": methods,
         "metrics": metrics,
         "normalisation": [("Tokens x methods", token_note(score_digits(len(run.examples)))), ("Words x methods", WORD_NOTE),
+                          ("Highlighted text", HIGHLIGHT_NOTE),
                           ("Layers x tokens", LAYER_NOTE), ("Attention, query x key", ATTENTION_NOTE)],
         "display": list(DISPLAY_NOTES) + [note for note in (attention, precision) if note] + [
             "Accuracy on the explained examples comes with a 95% Wilson score interval: (p + z²/2n ± "
@@ -69,15 +71,23 @@ def methodology(run: RunResult) -> dict[str, Any]:
             "examples are a sample (--limit), it is a seeded, class-stratified one: each class keeps its share of "
             "the rows read.",
             "Global explanations: the method picked at first is the one with the largest comprehensiveness lift "
-            "over the random control, and the methods are listed in that order. Its \"hide function words\" box "
-            f"hides these {len(FUNCTION_WORDS)} English function words (a fixed list built into reportgen): "
-            f"{', '.join(sorted(FUNCTION_WORDS))}. Negations (no, not, nor, never), contrast words (but, though, "
-            "although) and degree words (too, very, so, more, most, only, just) are not in it: they carry "
-            "sentiment."],
+            "over the random control, and the methods are listed in that order. " + function_word_note(run)],
         "config": [(key, value_text(value)) for key, value in run.config.items()],
         "versions": sorted(run.versions.items()),
         "javascript": javascript_notice(),
     }
+
+
+def function_word_note(run: RunResult) -> str:
+    """What the global explanations' "hide function words" box hides, from the results' list."""
+    language, words = function_word_list(metric(run, "top_words"))
+    if not language:
+        return ("Its \"hide function words\" box hides only the data's own common words (top_words."
+                "function_words=none).")
+    return (f"Its \"hide function words\" box hides these {len(words)} {language} function words (a list built into "
+            f"reportgen, picked by --metric-param top_words.function_words): {', '.join(shown(w) for w in words)}. Negations, "
+            "contrast words (but, though) and degree words (too, very, so, more, only) are not in it: they carry "
+            "sentiment.")
 
 
 def model_notes(run: RunResult) -> list[str]:
