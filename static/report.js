@@ -123,12 +123,29 @@
     return {
       label: filterValue(form, "label"), prediction: filterValue(form, "prediction"),
       correct: filterValue(form, "correct"), attention: filterValue(form, "attention"),
+      holders: wordHolders(filterValue(form, "word")),
       low: low, high: high, narrowed: (!isNaN(low) && low > 0) || (!isNaN(high) && high < 1)
     };
   }
 
-  function keeps(data, chosen) {
-    var keep = (chosen.label === "" || data.label === chosen.label) &&
+  /* The ids of the examples that hold a word of the word filter, or null for "any". The examples-words block
+     lists, per word key, the examples' dataset indices as gaps: the first, then the distance from the one before. */
+  var wordIndex = null;
+
+  function wordHolders(key) {
+    if (!key) { return null; }
+    if (!wordIndex) { wordIndex = block("examples-words") || {}; }
+    var found = new Set(), index = 0;
+    (Object.prototype.hasOwnProperty.call(wordIndex, key) ? wordIndex[key] : []).forEach(function (gap) {
+      index += gap;
+      found.add("example-" + index);
+    });
+    return found;
+  }
+
+  function keeps(data, chosen, id) {
+    var keep = (chosen.holders === null || chosen.holders.has(id)) &&
+      (chosen.label === "" || data.label === chosen.label) &&
       (chosen.prediction === "" || data.prediction === chosen.prediction) &&
       (chosen.correct === "" || data.correct === chosen.correct) &&
       (chosen.attention === "" || data.attention === "1");
@@ -156,13 +173,13 @@
     if (!form) { return 0; }
     var chosen = chosenFilters(form);
     if (paged) {
-      paged.matches = paged.ordered.filter(function (record) { return keeps(record, chosen); });
+      paged.matches = paged.ordered.filter(function (record) { return keeps(record, chosen, record.id); });
       return showPage(0).then(function () { return paged.matches.length; });
     }
     var examples = document.querySelectorAll("article.example");
     var shown = 0;
     Array.prototype.forEach.call(examples, function (article) {
-      var keep = keeps(article.dataset, chosen);
+      var keep = keeps(article.dataset, chosen, article.id);
       article.hidden = !keep;
       if (keep) { shown += 1; }
     });
@@ -430,26 +447,40 @@
     document.documentElement.style.setProperty("--sticky", height + "px");
   }
 
-  /* A click on a mark of a chart with data-opens="filter:field ..." sets those explorer filters to the mark's
-     fields (a value the filter does not offer leaves it at "any") and shows the explorer. */
+  /* Shows the explorer with its filters reset, then set to ``chosen`` ([filter, value] pairs; a value the filter
+     does not offer leaves it at "any"). */
+  function listExamples(chosen) {
+    var form = document.getElementById("example-filters");
+    if (!form) { return; }
+    form.reset();
+    sortExamples("order");
+    chosen.forEach(function (pair) {
+      var control = form.querySelector("[data-filter='" + pair[0] + "']");
+      if (control && Array.prototype.some.call(control.options, function (o) { return o.value === pair[1]; })) {
+        control.value = pair[1];
+      }
+    });
+    applyFilters();
+    stickyOffset();
+    document.getElementById("examples").scrollIntoView();
+  }
+
+  /* A click on a mark of a chart with data-opens="filter:field ..." lists the examples whose filters equal the
+     mark's fields. */
   function listOnClick(element, view) {
     var pairs = element.getAttribute("data-opens").split(" ").map(function (pair) { return pair.split(":"); });
     view.addEventListener("click", function (event, item) {
-      var form = document.getElementById("example-filters");
-      if (!form || !item || !item.datum) { return; }
-      form.reset();
-      sortExamples("order");
-      pairs.forEach(function (pair) {
-        var control = form.querySelector("[data-filter='" + pair[0] + "']");
-        var value = String(item.datum[pair[1]]);
-        if (control && Array.prototype.some.call(control.options, function (o) { return o.value === value; })) {
-          control.value = value;
-        }
-      });
-      applyFilters();
-      stickyOffset();
-      document.getElementById("examples").scrollIntoView();
+      if (!item || !item.datum) { return; }
+      listExamples(pairs.map(function (pair) { return [pair[0], String(item.datum[pair[1]])]; }));
     });
+  }
+
+  /* A link with data-lists="filter=value ..." (a word of a table) lists the examples with those filters. */
+  function listOnLink(event) {
+    var link = event.target && event.target.closest ? event.target.closest("a[data-lists]") : null;
+    if (!link) { return; }
+    event.preventDefault();
+    listExamples(link.getAttribute("data-lists").split(" ").map(function (pair) { return pair.split("="); }));
   }
 
   function startFilters() {
@@ -468,6 +499,7 @@
       if (key !== null && key !== undefined) { sortExamples(event.target.value); }
       applyFilters();
     });
+    document.addEventListener("click", listOnLink);
     document.addEventListener("click", function (event) {
       var action = event.target && event.target.getAttribute && event.target.getAttribute("data-action");
       if (action === "expand") { setOpen(true); }

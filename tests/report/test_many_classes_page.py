@@ -15,6 +15,7 @@ import pytest
 
 from reportgen.report.sections.examples import FILTER_CLASSES, OTHER_CLASSES, TOP_PROBABILITIES
 from reportgen.report.sections.summary import SUMMARY_CLASSES
+from reportgen.report.word_links import linked_words
 from reportgen.results.store import load
 
 from support.browser import CHROMIUM, PageVisit, open_report
@@ -77,8 +78,10 @@ def test_the_page_of_a_10000_class_run_stays_small(many):
     page, run, _ = many
     assert len(page.encode("utf-8")) < PAGE_LIMIT
     assert len(re.findall(r"p\(<bdi>", page)) <= len(run.examples) * (TOP_PROBABILITIES + 2)
-    # two class boxes, outcome, order, highlight (by attention or random)
-    assert page.count("<option") == 2 * (1 + FILTER_CLASSES + 1) + 3 + 5 + 2
+    # two class boxes, outcome, order, highlight (by attention or random), and the words of the findings
+    words = len(linked_words(run))
+    assert len(select_options(page, "word")) == 1 + words
+    assert page.count("<option") == 2 * (1 + FILTER_CLASSES + 1) + 3 + 5 + 2 + (1 + words)
 
 
 def test_each_example_lists_its_most_probable_classes_its_true_and_explained_one_and_sums_the_rest(many):

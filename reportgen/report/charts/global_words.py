@@ -9,14 +9,16 @@ from ...ops.numbers import sig
 from . import Chart
 
 
-def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str], classes: list[str]) -> Chart:
+def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str], classes: list[str],
+                    class_filter: str = "") -> Chart:
     """Top words per class for one method at a time: a select box picks the method (the first one at
     first) and a check box hides the rows flagged ``function_word`` (a flag computed in Python: the
-    filter reads only numbers and booleans)."""
+    filter reads only numbers and booleans). A click on a bar lists the examples that hold its word (its
+    ``key``), of its class where ``class_filter`` names the explorer's filter for it."""
     index = {m: i for i, m in enumerate(methods)}
     values = [{"mi": index[r["method"]], "ci": r["class_id"], "word": r["word"], "mean": sig(r["mean"]),
                "count": r["count"], "examples": r["examples"], "rank": r["rank"],
-               "fw": bool(r.get("function_word"))}
+               "fw": bool(r.get("function_word")), "wk": r.get("key", "")}
               for r in rows if r["method"] in index]
     present = sorted({r["class_id"] for r in rows})
     # Each method's x domain is fixed here (numbers only) and shared by every class's panel, so the classes
@@ -54,8 +56,7 @@ def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str
         "params": [{"name": "method", "value": 0,
                     "bind": {"input": "select", "options": list(range(len(methods))), "labels": list(methods),
                              "name": "method "}},
-                   {"name": "hide", "value": False,
-                    "bind": {"input": "checkbox", "name": "hide function words (the, of, is, ...) "}}],
+                   {"name": "hide", "value": False, "bind": {"input": "checkbox", "name": "hide function words "}}],
     }
     # Rows of three panels (the generic "concat" with "columns" draws nothing in the inlined bundle).
     rows = [panels[i: i + 3] for i in range(0, len(panels), 3)] or [[]]
@@ -65,4 +66,5 @@ def top_words_chart(chart_id: str, rows: list[dict[str, Any]], methods: list[str
     else:
         spec["vconcat"] = [{"hconcat": row, "resolve": independent} for row in rows]
         spec["resolve"] = independent
-    return Chart(chart_id, "bar charts of the top words per class for the selected method", spec)
+    opens = "word:wk" + (f" {class_filter}:ci" if class_filter else "")
+    return Chart(chart_id, "bar charts of the top words per class for the selected method", spec, opens=opens)

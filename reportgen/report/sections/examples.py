@@ -26,6 +26,7 @@ from ..charts.examples import (attention_rows, attention_template, key_table, po
 from ..format import fmt, label_name, shown, shown_class_names
 from ..order import disagreement, ordered
 from ..pages import paging, score_digits
+from ..word_links import word_filter
 from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note,
                             token_note)
 from .global_words import faithfulness_order
@@ -202,6 +203,7 @@ def explorer(run: RunResult) -> dict[str, Any]:
         "bound_notes": bound_notes(run, len(names), listed),
         "methods": layout.methods,
         "highlight_methods": highlight_choices(run, layout.methods),
+        **word_filter(run),
         "layer_method": layout.layer_method,
         "attention_method": layout.attention_method,
         "attention_kept": kept_maps_note(run, kept),

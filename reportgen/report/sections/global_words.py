@@ -10,6 +10,8 @@ from ..charts.global_words import top_words_chart
 from ..figures import metric, metric_error
 from ..format import fmt, pct, shown, shown_class_names, signed
 from ...ops.function_words import FUNCTION_WORDS, LANGUAGES, NO_LIST
+from ...tasks import task_of
+from ..word_links import linked_words
 
 
 CLASS_BY_WORDS = {"target": "explained class", "prediction": "predicted class", "label": "true class"}
@@ -35,6 +37,17 @@ def listing_note(top: dict[str, Any]) -> str:
             f"(here {fmt(len(listed))}): those with the most explained examples, each example counted for its "
             f"{counted_by} (ties: the lower class id). The examples of the other {fmt(classes - len(listed))} "
             "classes are not pooled into any list.")
+
+
+def class_filter(run: RunResult, top: dict[str, Any]) -> str:
+    """The explorer filter that holds a top-word list's class (its examples are pooled by class_by): the
+    prediction's or the true label's; none for token classification, whose classes are entity tags."""
+    if task_of(run).reads_tags:
+        return ""
+    by = str(top.get("class_by", "target"))
+    if by == "target":
+        by = "label" if run.config.get("target") == "label" else "prediction"
+    return "label" if by == "label" else "prediction"
 
 
 def function_word_list(top: dict[str, Any] | None) -> tuple[str, list[str]]:
@@ -63,36 +76,39 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         common = set(top.get("common_words") or [])
         language, listed = function_word_list(top)
         hidden = common | set(listed)
-        words = [{**r, "word": shown(r["word"]), "function_word": r["word"].strip().lower() in hidden}
-                 for r in top["words"]]
+        keys = linked_words(run)
+        words = [{**r, "word": shown(r["word"]), "function_word": r["word"].strip().lower() in hidden,
+                  "key": keys.get(str(r["word"]), "")} for r in top["words"]]
         tables = []
         for ci in sorted({r["class_id"] for r in words}):
             # The ranks that occur (each method's run 1..n): a rank far beyond them adds one row, not a range.
             ranks = sorted({r["rank"] for r in words if r["class_id"] == ci})
             grid = {(r["method"], r["rank"]): r for r in words if r["class_id"] == ci}
-            rows = [{"rank": rank, "cells": [grid.get((m, rank), {"word": "", "function_word": False})
+            rows = [{"rank": rank, "cells": [grid.get((m, rank), {"word": "", "function_word": False, "key": ""})
                                              for m in methods]}
                     for rank in ranks]
-            tables.append({"class": names[ci] if ci < len(names) else str(ci), "rows": rows})
+            tables.append({"class": names[ci] if ci < len(names) else str(ci), "class_id": ci, "rows": rows})
         default = methods[0] if methods and lifts.get(methods[0]) is not None else None
         context.update(definition=top["definition"], class_note=listing_note(top), methods=methods,
-                       tables=tables, default_method=default,
+                       tables=tables, default_method=default, class_filter=class_filter(run, top),
                        default_lift=signed(lifts.get(default)) if default else None,
                        function_language=language,
                        common_words=", ".join(shown(w) for w in sorted(common)),
                        common_share=pct(top.get("common_share")),
-                       chart=top_words_chart("chart-top-words", words, methods, names)
+                       chart=top_words_chart("chart-top-words", words, methods, names, class_filter(run, top))
                        if words else None)
     errors = metric(run, "error_words")
     if errors:
         tested = "threshold_z" in errors  # results written before the test list every word with z > 0
         standing = [r for r in errors["words"] if r.get("stands_out", not tested)]
+        keys = linked_words(run)
         context.update(
             error_definition=errors["definition"],
             error_rate=pct(errors.get("error_rate"), 1),
             error_counts=(errors["misclassified_examples"], errors["correct_examples"]),
             error_test=error_test(errors) if tested else "",
-            error_rows=[{"rank": r["rank"], "word": shown(r["word"]), "misclassified": r["misclassified"],
+            error_rows=[{"rank": r["rank"], "word": shown(r["word"]), "key": keys.get(str(r["word"]), ""),
+                         "misclassified": r["misclassified"],
                          "correct": r["correct"], "error_rate": pct(r["error_rate"]),
                          "lor": fmt(r["log_odds_ratio"], 2), "z": fmt(r["z"], 2)} for r in standing],
         )
