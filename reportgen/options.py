@@ -148,6 +148,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("attention_budget", ATTENTION_BUDGET, "Attention weights the kept maps hold in all (layers x heads x "
            "tokens squared per example): an example whose maps do not fit in what is left is passed over for the "
            "next one in the review order.", SETTING, kind="int", minimum=0, flag=NO_FLAG),
+    Option("contrast", True, "Also explain each misclassified example for its true class (with --target label: its "
+           "predicted class), with every method whose scores depend on the class.", SETTING, kind="flag",
+           flag="--no-contrast", commands=BOTH),
     Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
            flag=NO_FLAG),
     Option("metric_params", {}, "Set a statistic's parameter, e.g. faithfulness.keep_entity=true (value read as "

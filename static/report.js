@@ -241,9 +241,10 @@
     return control ? control.value : "";
   }
 
-  function wordScores(row, key) {
-    var spread = row["u" + key.slice(1)];
-    var tokens = spread && spread.length ? spread : row[key];
+  /* A contrast paragraph (an error's other class) reads c<i>, whose word-level scores are spread already. */
+  function wordScores(row, key, contrast) {
+    var spread = contrast ? null : row["u" + key.slice(1)];
+    var tokens = contrast ? row["c" + key.slice(1)] : (spread && spread.length ? spread : row[key]);
     if (!tokens || !tokens.length || !row.W) { return null; }
     var sums = row.W.map(function () { return 0; });
     row.w.forEach(function (word, t) {
@@ -269,11 +270,13 @@
     if (!key || paragraph.getAttribute("data-method") === key) { return; }
     var data = block(paragraph.getAttribute("data-highlight"));
     var row = data && data.tok ? data.tok[0] : null;
-    var scores = row ? wordScores(row, key) : null;
+    var contrast = paragraph.hasAttribute("data-contrast");
+    var scores = row ? wordScores(row, key, contrast) : null;
     paragraph.replaceChildren();
     paragraph.setAttribute("data-method", key);
     if (!scores) {
-      paragraph.textContent = "This method has no scores for this example.";
+      paragraph.textContent = contrast ? "This method has no scores for this class (attention, rollout and the " +
+        "random control give every class the same scores)." : "This method has no scores for this example.";
       return;
     }
     var largest = scores.reduce(function (most, s) { return Math.max(most, Math.abs(s)); }, 0);
@@ -297,8 +300,7 @@
     document.addEventListener("toggle", function (event) {
       var details = event.target;
       if (details.tagName === "DETAILS" && details.open) {
-        var paragraph = details.querySelector(":scope > p.highlighted");
-        if (paragraph) { highlight(paragraph); }
+        Array.prototype.forEach.call(details.querySelectorAll(":scope > p.highlighted"), highlight);
       }
     }, true);
     highlightOpened();

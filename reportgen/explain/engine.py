@@ -19,6 +19,7 @@ from ..tasks import DEFAULT_TASK
 from .batch import Batch
 from .batching import ModelRunner
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
+from .contrast import explain_contrasts
 from .explainer import Explainer, Explanation, explainers
 from .isolate import isolate
 from .maps import keep_attention_maps
@@ -82,6 +83,8 @@ class Engine:
             self._explain_all([ex for ex in run.examples if ex.ok and ex.target is not None], run, predicted=True)
         else:
             self._explain_all([ex for ex in run.examples if ex.ok], run)
+        if self.config.contrast and self.classifier.task.contrasts_errors and self.windows is None:
+            explain_contrasts(self, run)
         kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
         if kept and "attention" in self.explainers:
             maps_started = time.perf_counter()

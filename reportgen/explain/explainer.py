@@ -32,6 +32,7 @@ class Explainer(Parameterised):
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     needs_attentions: ClassVar[bool] = False
+    reads_target: ClassVar[bool] = True  # whether the scores depend on the class explained (explain.contrast)
     order: ClassVar[int] = 100  # where it comes in listings and the report, lower first
 
     def __init__(self, seed: int = 0, **params: Any):

@@ -18,6 +18,7 @@ QUERY = Whole(None, low=0, also={None: "the task's query position"}, model_range
 @explainers.register
 class LastLayerAttention(Explainer):
     name = "attention"
+    reads_target = False
     description = ("Last-layer attention from the token the classifier reads (the first of an encoder, the last "
                    "of a decoder) to every token, mean over heads.")
     parameters = {"layer": Whole(-1, model_range=layer_index), "query": QUERY,
@@ -41,6 +42,7 @@ class LastLayerAttention(Explainer):
 @explainers.register
 class AttentionRollout(Explainer):
     name = "attention_rollout"
+    reads_target = False
     description = (
         "Attention rollout (Abnar & Zuidema 2020): per layer 0.5*(head-mean attention + identity), "
         "rows renormalised, multiplied from the first layer up; the row of the token the classifier reads."

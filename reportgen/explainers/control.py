@@ -11,6 +11,7 @@ from ..explain.explainer import Explainer, Explanation, explainers
 @explainers.register
 class RandomScores(Explainer):
     name = "random"
+    reads_target = False
     description = (
         "Control: independent standard-normal scores per non-special token from a numpy Generator "
         "seeded with (run seed, example index), so the scores do not depend on batching; special "

@@ -120,6 +120,7 @@ class Task:
     answers_first: ClassVar[bool] = False  # whether every row is answered (``answers``) before any is explained
     reads_references: ClassVar[bool] = False  # whether a row may give the output to explain (--target-column)
     keeps_attention_maps: ClassVar[bool] = True  # whether the first examples' attention maps are stored (explorer)
+    contrasts_errors: ClassVar[bool] = False  # whether an error is also explained for its other class (contrast)
     explains_stored_class: ClassVar[bool] = True  # whether the explained output is the stored probability's target
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all

@@ -27,6 +27,7 @@ class MultiLabel(SequenceClassification):
     order = 5
     per_label = True
     windowed = False  # its rows already expand into one explanation per label
+    contrasts_errors = False  # a unit explains one label, predicted or not: no other class to contrast
     excluded_metrics = ONE_CLASS_METRICS  # the multi_label statistic replaces them
 
     @classmethod

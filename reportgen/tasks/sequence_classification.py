@@ -17,6 +17,7 @@ class SequenceClassification(Task):
     auto_class = "AutoModelForSequenceClassification"
     order = 10
     windowed = True
+    contrasts_errors = True
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:

@@ -34,6 +34,7 @@ class ZeroShot(SentencePair):
     reads_pairs = False  # the data holds one text; the hypotheses come from the template
     answers_first = True
     explains_stored_class = False
+    contrasts_errors = False  # each example's candidates are read from its own pairs (answers_first)
 
     def __init__(self, candidates: Sequence[str] = (), template: str = DEFAULT_TEMPLATE) -> None:
         super().__init__()

@@ -118,10 +118,11 @@ class CallCounter:
         monkeypatch.setattr(ModelRunner, "forward", counted_forward)
 
 
-def run_once(classifier, results, texts=None, overwrite=False, **params):
+def run_once(classifier, results, texts=None, overwrite=False, contrast=False, **params):
+    """The counted methods over ``texts``; the errors' contrast pass only when asked (it adds to the counts)."""
     texts = texts or many_texts(12)
     data = Dataset(texts, [i % 2 for i in range(len(texts))], list(range(len(texts))))
-    config = RunConfig(methods=COUNTED, method_params=params, metrics=[], max_batch_tokens=64)
+    config = RunConfig(methods=COUNTED, method_params=params, metrics=[], max_batch_tokens=64, contrast=contrast)
     checkpoint = Checkpoint(results, overwrite=overwrite)
     try:
         return Engine(classifier, config, checkpoint=checkpoint, progress=False).run(data)
@@ -130,9 +131,10 @@ def run_once(classifier, results, texts=None, overwrite=False, **params):
 
 
 def test_stored_work_is_reused(classifier, tmp_path, monkeypatch):
-    first = run_once(classifier, tmp_path / "r")
+    first = run_once(classifier, tmp_path / "r", contrast=True)
+    assert any("contrast" in a.extra for a in first.attributions["saliency"].values())  # the errors' pass too
     counter = CallCounter(monkeypatch, COUNTED)
-    again = run_once(classifier, tmp_path / "r")
+    again = run_once(classifier, tmp_path / "r", contrast=True)
     assert counter.calls == {"saliency": 0, "occlusion": 0, "random": 0} and counter.evaluations == 0
     assert again.attributions == first.attributions and again.examples == first.examples
 

@@ -17,6 +17,8 @@ Tolerances:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import threading
 import time
 
@@ -71,10 +73,11 @@ def dataset(classifier, texts=TEXTS) -> Dataset:
     return Dataset(list(texts), [i % n_labels for i in range(len(texts))], list(range(len(texts))))
 
 
-def run_engine(classifier, methods, params=None, texts=TEXTS, spy=None, seed=SEED):
+def run_engine(classifier, methods, params=None, texts=TEXTS, spy=None, seed=SEED, contrast=False):
+    """The engine on ``texts``; the errors' contrast pass only when asked (the call counts are of one pass)."""
     engine = Engine(
         classifier,
-        RunConfig(methods=methods, seed=seed, metrics=[], method_params=params or {}),
+        RunConfig(methods=methods, seed=seed, metrics=[], method_params=params or {}, contrast=contrast),
         progress=False,
     )
     if spy is not None:
@@ -178,6 +181,18 @@ def pooled(classifier, method: str, params: dict):
     engine, run = run_engine(classifier, [method], {method: params}, spy=spy)
     assert not run.failures
     return calls, engine, run
+
+
+def test_an_error_s_lime_contrast_matches_the_package_for_its_true_class(float64_classifiers):
+    classifier = float64_classifiers("bert")
+    _, run = run_engine(classifier, ["lime"], {"lime": {"num_samples": LIME_SAMPLES}}, contrast=True)
+    errors = [ex for ex in run.examples if ex.correct is False]
+    assert errors
+    for ex in errors:
+        contrast = run.attributions["lime"][ex.index].extra["contrast"]
+        assert contrast["target"] == ex.label != ex.target
+        expected, _ = reference_lime(classifier, replace(ex, target=ex.label), LIME_SAMPLES)
+        np.testing.assert_allclose(contrast["words"], expected, rtol=0, atol=EXACT)
 
 
 @pytest.mark.parametrize("kind", MODELS)

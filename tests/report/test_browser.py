@@ -10,17 +10,12 @@ from reportgen.report import pages
 from reportgen.report.format import shown
 from reportgen.report.render import write_report
 
-from support.browser import (CANVASES_NOT_BLANK, OVERFLOW, PageVisit, check_clean, draw_everything, open_report,
-                             wait_until)
+from support.browser import (CANVAS_PIXELS, CANVASES_NOT_BLANK, OVERFLOW, PIXELS_CHANGED, PageVisit, check_clean,
+                             draw_everything, open_report, wait_until)
 from support.runs import demo_like_run, hostile_run, hostile_text
 
 pytestmark = pytest.mark.browser
 
-CANVAS_PIXELS = """(id) => { const c = document.querySelector('#' + id + ' canvas');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let h = 0; for (let i = 0; i < d.length; i += 7) { h = (h * 31 + d[i]) % 1000000007; }
-    return [c.width, c.height, h]; }"""
-PIXELS_CHANGED = f"([id, old]) => JSON.stringify(({CANVAS_PIXELS})(id)) !== JSON.stringify(old)"
 # Whether the first word of ``phrase`` inside the element is drawn left of its last word.
 READS_LEFT_TO_RIGHT = """([selector, phrase]) => {
     const node = document.querySelector(selector).firstChild;
@@ -30,7 +25,7 @@ READS_LEFT_TO_RIGHT = """([selector, phrase]) => {
     last.setStart(node, start + phrase.lastIndexOf(' ') + 1); last.setEnd(node, start + phrase.length);
     return first.getBoundingClientRect().left < last.getBoundingClientRect().left; }"""
 HIGHLIGHTED_WORDS = """(selector) => Array.from(document.querySelectorAll(
-    selector + ' p.highlighted span:not(.pair-start)')).map(s => s.textContent)"""
+    selector + ' p.highlighted:not([data-contrast]) span:not(.pair-start)')).map(s => s.textContent)"""
 VISIBLE_EXAMPLES = "() => Array.from(document.querySelectorAll('article.example')).filter(a => !a.hidden).map(a => a.id)"
 
 

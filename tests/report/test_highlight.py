@@ -18,7 +18,7 @@ from support.runs import demo_like_run
 
 # The highlighted paragraph of an article: its method, its words and their shares (no "Pair" label).
 READ = """(id) => {
-    const p = document.querySelector('#' + id + ' p.highlighted');
+    const p = document.querySelector('#' + id + ' p.highlighted:not([data-contrast])');
     const words = Array.from(p.querySelectorAll('span:not(.pair-start)'));
     return {method: p.getAttribute('data-method'), words: words.map(s => s.textContent),
             shares: words.map(s => parseFloat(s.getAttribute('data-share'))),
@@ -78,3 +78,35 @@ def test_an_opened_example_shows_its_words_coloured_by_the_chosen_method(playwri
         for ex in shown:
             assert_highlighted(page, run, ex, "random")
         assert page.evaluate("(id) => !document.getElementById(id).hidden", second)
+
+
+def test_an_error_shows_its_words_coloured_for_the_other_class_too(playwright, classifier, tmp_path):
+    run = demo_like_run(classifier)
+    error = next(ex for ex in sorted(run.examples, key=review_key) if ex.correct is False)
+    keys = {m: f"m{i}" for i, m in enumerate(methods_with_scores(run))}
+    contrast = run.attributions["saliency"][error.index].extra["contrast"]
+    assert contrast["target"] == error.label
+    path = write_report(run, tmp_path / "report.html")
+    with opened_report(playwright, path) as page:
+        page.select_option("[data-highlight-method]", keys["saliency"])
+        read = f"""(id) => Array.from(document.querySelectorAll('#' + id + ' p.highlighted[data-contrast] span'))
+            .map(s => parseFloat(s.getAttribute('data-share')))"""
+        wait_until(page, f"(id) => ({read})(id).length > 0", f"example-{error.index}")
+        digits = pages.score_digits(len(run.examples))
+        sums = [0.0] * len(error.words)
+        for score, word in zip(sigs(contrast["tokens"], digits), error.word_ids):
+            if word is not None:
+                sums[word] += score
+        largest = max(abs(s) for s in sums)
+        assert page.evaluate(read, f"example-{error.index}") == pytest.approx([s / largest for s in sums], abs=1e-3)
+        names = page.evaluate("(id) => Array.from(document.querySelectorAll('#' + id + ' p.highlight-name'))"
+                              ".map(p => p.textContent)", f"example-{error.index}")
+        assert names == [f"Why {run.labels[error.prediction]}, the explained class:",
+                         f"and not {run.labels[error.label]}, the true class: the same method's scores for it"]
+        # A method that scores every class alike says so, and a correct example has no second line.
+        page.select_option("[data-highlight-method]", keys["attention"])
+        wait_until(page, "(id) => document.querySelector('#' + id + ' p.highlighted[data-contrast]').textContent"
+                   ".startsWith('This method has no scores for this class')", f"example-{error.index}")
+        right = next(ex for ex in run.examples if ex.correct)
+        assert page.evaluate("(id) => document.querySelectorAll('#' + id + ' p.highlighted').length",
+                             f"example-{right.index}") == 1

@@ -21,6 +21,13 @@ class PageVisit:
     dialogs: list[str] = field(default_factory=list)
 
 
+# A drawn chart's canvas: its size and a hash of its pixels; and whether they changed since ``old``.
+CANVAS_PIXELS = """(id) => { const c = document.querySelector('#' + id + ' canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 0; for (let i = 0; i < d.length; i += 7) { h = (h * 31 + d[i]) % 1000000007; }
+    return [c.width, c.height, h]; }"""
+PIXELS_CHANGED = f"([id, old]) => JSON.stringify(({CANVAS_PIXELS})(id)) !== JSON.stringify(old)"
+
 def open_report(playwright, path: Path, visit: PageVisit, width: int = 1280, height: int = 900):
     """Launch chromium, open ``path`` and return (browser, page); the caller closes the browser."""
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

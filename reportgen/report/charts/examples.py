@@ -209,6 +209,57 @@ def attention_template(template_id: str, layers: int, heads: int) -> Template:
     return Template(template_id, spec, ["att", "pos"])
 
 
+HEADS_PER_ROW = 4  # small multiples of a layer's heads: this many to a row
+HEAD_SIZE = 150  # px: each head's map, whatever the example's length
+
+
+def heads_template(template_id: str, layers: int, heads: int) -> Template:
+    """Every head of one layer of a kept example as small multiples (a static grid like bertviz's head
+    view), each a query x key map of HEAD_SIZE px; a select box picks the layer (the last at first).
+
+    Data as :func:`attention_template`'s; the heads share one colour scale, so a head that attends sharply
+    stands out from one that spreads its weight."""
+    spec = {
+        "data": {"name": "att"},
+        "params": [{"name": "layer", "value": layers - 1,
+                    "bind": {"input": "select", "options": list(range(layers)),
+                             "labels": [f"layer {i}" for i in range(layers)], "name": "layer "}}],
+        "transform": [
+            {"filter": "datum.l == layer"},
+            {"flatten": ["a"]},
+            {"window": [{"op": "row_number", "as": "k"}], "groupby": ["l", "h"]},
+            {"calculate": "floor((datum.k - 1) / datum.n)", "as": "q"},
+            {"calculate": "(datum.k - 1) % datum.n", "as": "c"},
+            {"calculate": "datum.a / 1000", "as": "w"},
+            {"calculate": "'head ' + datum.h", "as": "head"},
+        ],
+        "facet": {"field": "h", "type": "ordinal", "title": None,
+                  "header": {"labelExpr": "'head ' + datum.value", "labelFontSize": 11, "labelPadding": 2}},
+        "columns": HEADS_PER_ROW,
+        "spacing": 8,
+        "spec": {
+            "width": HEAD_SIZE,
+            "height": HEAD_SIZE,
+            "mark": {"type": "rect"},
+            "encoding": {
+                "x": {"field": "c", "type": "ordinal", "title": None, "axis": None},
+                "y": {"field": "q", "type": "ordinal", "title": None, "axis": None},
+                "color": {"field": "w", "type": "quantitative",
+                          "scale": {"scheme": "purples", "type": "sqrt", "zero": True},
+                          "legend": {"title": "attention weight", "orient": "bottom", "gradientLength": 160}},
+                "tooltip": [
+                    {"field": "head", "type": "nominal"},
+                    {"field": "q", "type": "quantitative", "title": "query position"},
+                    {"field": "c", "type": "quantitative", "title": "key position"},
+                    {"field": "w", "type": "quantitative", "format": ".3f", "title": "weight"},
+                ],
+            },
+        },
+        "config": NO_VIEW_STROKE,
+    }
+    return Template(template_id, spec, ["att"])
+
+
 def attention_rows(maps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stored attention maps (one row per layer and head, see :mod:`reportgen.results.maps`) as the page's rows:
     ``l``, ``h``, ``n`` and ``a``, the weights in thousandths."""

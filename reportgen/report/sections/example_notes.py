@@ -24,7 +24,9 @@ HIGHLIGHT_NOTE = (
     "over each word's tokens, divided by the largest absolute word score of the example): red supports the "
     "target class, blue speaks against it, the stronger the colour the larger the share. The \"highlight\" "
     "box picks the method for every example; it starts on the most faithful one (largest comprehensiveness "
-    "lift over the random control). Hover a word for its score."
+    "lift over the random control). Hover a word for its score. A misclassified example also shows its words "
+    "coloured for the other of its true and predicted classes, by the same method (why this class and not "
+    "that); attention, rollout and the random control give every class the same scores and have no such line."
 )
 PAIR_NOTE = (
     "Each example reads two texts, shown as \"Text\" and \"Pair\". The heatmaps hold the tokens and words of "
@@ -39,7 +41,9 @@ LAYER_NOTE = (
 ATTENTION_NOTE = (
     "Query x key attention weights (each row sums to 1) of the selected layer and head, or their mean over "
     "heads; the colour scale runs from 0 to the largest weight shown, on a square root so small weights stay "
-    "visible. Weights are stored rounded to 0.001, as whole thousandths in one row per layer and head."
+    "visible. Weights are stored rounded to 0.001, as whole thousandths in one row per layer and head. Below "
+    "it, every head of the chosen layer as small multiples on one colour scale (a static grid, as bertviz's "
+    "head view): a head that attends sharply stands out from one that spreads its weight."
 )
 
 

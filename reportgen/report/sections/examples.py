@@ -21,15 +21,15 @@ from ...results.records import Example, RunResult
 from ...tasks import task_of
 from ...tasks.token_classification import true_entities
 from ..charts import OTHER_CLASSES, Chart, Template
-from ..charts.examples import (attention_rows, attention_template, key_table, position_matrix_template,
-                               word_matrix_template)
+from ..charts.examples import (attention_rows, attention_template, heads_template, key_table,
+                               position_matrix_template, word_matrix_template)
 from ..format import fmt, label_name, shown, shown_class_names
 from ..order import disagreement, ordered
 from ..pages import paging, score_digits
 from ..word_links import word_filter
 from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note,
                             token_note)
-from .global_words import faithfulness_order
+from .highlight import contrast_fields, highlight_choices
 
 OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
 CONTROL = "random"  # left out of the methods' disagreement
@@ -109,6 +109,7 @@ def _layout(run: RunResult) -> _Layout:
             break
     if shape:
         templates.append(attention_template("tpl-attention", *shape))
+        templates.append(heads_template("tpl-heads", *shape))
     return _Layout(methods, overrides, templates, layer_method, layer_names, attention_method, shape, pairs,
                    task_of(run).reads_tags)
 
@@ -212,14 +213,6 @@ def explorer(run: RunResult) -> dict[str, Any]:
     }
 
 
-def highlight_choices(run: RunResult, methods: list[str]) -> list[dict[str, Any]]:
-    """The methods the text can be highlighted by (their keys in the data rows, m0, m1, ...), the most faithful
-    first; the random control is offered last. The first is the one shown at first."""
-    keys = {method: f"m{i}" for i, method in enumerate(methods)}
-    chosen = faithfulness_order(run, [m for m in methods if m != CONTROL]) + [m for m in methods if m == CONTROL]
-    return [{"key": keys[m], "name": m} for m in chosen]
-
-
 def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], filter_ids: frozenset[int] | None,
              digits: int) -> dict[str, Any]:
     confidence = max(ex.probabilities) if ex.probabilities else None
@@ -249,6 +242,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
         "data": None,
         "attention": False,
         "highlight": False,
+        "contrast": None,
         "unit": None,
         "entity": None,
     }
@@ -270,6 +264,7 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
             words = attribution.words if attribution is not None else []
             spread = [] if _folds_to_words(run, ex, tokens, words) else spread_to_tokens(words, ex.word_ids).tolist()
             row[f"u{i}"] = sigs(spread, digits)
+    item.update(contrast_fields(run, ex, layout.methods, layout.overrides, row, digits))
     data_id = f"ex{ex.index}-data"
     data: dict[str, Any] = {}
     chart_list: list[Chart] = []
@@ -293,6 +288,8 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
         data["pos"] = [{"i": i, "t": shown(token)} for i, token in enumerate(ex.tokens)]
         chart_list.append(Chart(f"ex{ex.index}-attention", f"query by key attention heatmap, {size}",
                                 template="tpl-attention", data=data_id, css="attention"))
+        chart_list.append(Chart(f"ex{ex.index}-heads", f"every head of one layer, query by key, {size}",
+                                template="tpl-heads", data=data_id, css="heads"))
         item["attention"] = True
     if data:
         item.update(data=data, data_id=data_id, charts=chart_list)
