@@ -554,9 +554,22 @@
   }
   var watched = new WeakSet();
 
+  /* A chart with its own spec knows its drawn height (data-height, report/heights.py): it is reserved with the
+     export links below the canvas and the boxes above it, as report.css lays them out. */
+  var EXPORT_LINKS = 36, BOXES = 22;  /* px */
+
+  function reserveOwn(chart) {
+    var height = parseFloat(chart.getAttribute("data-height"));
+    if (isNaN(height) || drawn.has(chart)) { return; }
+    var reserved = height + EXPORT_LINKS + (chart.hasAttribute("data-bound") ? BOXES : 0);
+    chart.style.minHeight = reserved + "px";
+    chart.setAttribute("data-reserved", String(reserved));
+  }
+
   function watch(chart) {
     if (watched.has(chart)) { return; }
     watched.add(chart);
+    reserveOwn(chart);
     pending.push(chart);
     if (observer) { observer.observe(chart); }
   }

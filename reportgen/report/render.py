@@ -11,6 +11,7 @@ from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
 from ..tasks import task_of
 from .assets import asset_dir, page_assets
+from .heights import drawn_height, has_bindings
 from .pages import gzip_base64
 from .sections import SECTIONS, context
 
@@ -51,4 +52,6 @@ def _environment() -> Environment:
     env.policies["json.dumps_kwargs"] = {"sort_keys": False, "ensure_ascii": False, "allow_nan": False,
                                         "separators": (",", ":")}
     env.filters["gzip_base64"] = gzip_base64
+    env.filters["drawn_height"] = drawn_height
+    env.filters["has_bindings"] = has_bindings
     return env

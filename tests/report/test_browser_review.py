@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from reportgen.results.queries import review_key
+from reportgen.report.heights import drawn_height, neutral
 from reportgen.report.render import write_report
 
 from support.browser import OVERFLOW, draw_everything, opened_report, wait_until
@@ -138,3 +139,31 @@ def test_undrawn_heatmaps_reserve_the_height_of_the_first_one_drawn(playwright, 
         reserved = page.evaluate("() => Array.from(document.querySelectorAll('.chart.words:not([data-drawn])'))"
                                  ".map(c => c.style.minHeight)")
         assert reserved and len(set(reserved)) == 1 and reserved[0] in heights and int(reserved[0][:-2]) > 60
+
+
+def test_every_chart_of_its_own_reserves_its_drawn_height_before_it_draws(playwright, classifier, tmp_path):
+    run = demo_like_run(classifier)
+    path = write_report(run, tmp_path / "report.html")
+    with opened_report(playwright, path) as page:
+        own = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-height]')).map(c => c.id)")
+        # every chart with its own spec, the one-off charts of the summary, performance, quality and atlas
+        assert len(own) == page.evaluate("() => document.querySelectorAll('.chart[data-spec$=\"-spec\"]').length") > 5
+        waiting = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-height]:not([data-drawn])'))"
+                                ".map(c => [c.style.minHeight, c.getAttribute('data-reserved')])")
+        assert all(height == reserved + "px" for height, reserved in waiting)
+        draw_everything(page)
+        drawn = page.evaluate("() => Array.from(document.querySelectorAll('.chart[data-height]'))"
+                              ".map(c => [c.id, c.offsetHeight, parseFloat(c.getAttribute('data-reserved'))])")
+        assert len(drawn) == len(own)
+        for chart, height, reserved in drawn:
+            assert abs(height - reserved) <= 2, (chart, height, reserved)
+
+
+def test_a_chart_is_measured_with_its_text_made_plain():
+    spec = {"data": {"values": [{"w": "a\x00b", "v": 1}, {"w": "a\u202eb", "v": 2}, {"w": "plain", "v": 3}]},
+            "title": "cl\ud800ass", "transform": [{"filter": "datum.v > 0"}], "mark": "bar",
+            "encoding": {"y": {"field": "w", "type": "nominal"}, "x": {"field": "v", "type": "quantitative"}}}
+    plain = neutral(spec)
+    assert [r["w"] for r in plain["data"]["values"]] == ["axb", "axb~1", "plain"]  # still three categories
+    assert plain["title"] == "clxass" and plain["transform"] == spec["transform"]  # code untouched
+    assert drawn_height(spec) == drawn_height(plain) > 3 * 15  # measured, not aborted: three bars of 20 px

@@ -198,7 +198,7 @@ TAGS = {"html", "head", "meta", "title", "style", "script", "body", "header", "n
         "dd", "table", "caption", "tr", "th", "td", "details", "summary", "article", "form", "label", "select",
         "option", "input", "button", "output"}
 ATTRIBUTES = {"aria-label", "charset", "class", "content", "data-action", "data-attention", "data-disagreement",
-              "data-index", "data-kind", "data-opens", "data-order", "data-pages", "data-sort", "data-confidence",
+              "data-bound", "data-height", "data-index", "data-kind", "data-opens", "data-order", "data-pages", "data-sort", "data-confidence",
               "data-correct", "data-datasets", "data-contrast", "data-filter", "data-highlight", "data-highlight-method", "data-label", "data-lists", "data-prediction", "data-spec", "href",
               "http-equiv", "id", "lang", "max", "min", "name", "role", "step", "title", "type", "value", "open",
               "for", "selected", "checked", "hidden", "colspan", "scope"}
