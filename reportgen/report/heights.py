@@ -8,8 +8,10 @@ long their labels are, not on their exact characters."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from functools import lru_cache
 from typing import Any
 
 SVG_HEIGHT = re.compile(r'<svg\b[^>]*?\bheight="([0-9.]+)"')
@@ -52,10 +54,15 @@ def drawn_height(spec: dict[str, Any] | None) -> int | None:
     """The drawn chart's height in px, or None where it cannot be known (the page then reserves nothing)."""
     if not spec:
         return None
+    return _measured(json.dumps(neutral(spec), sort_keys=True, allow_nan=False, default=str))
+
+
+@lru_cache(maxsize=256)  # a report rendered again (a rerender, a test) measures its charts once
+def _measured(plain_spec: str) -> int | None:
     import vl_convert
 
     try:
-        svg = vl_convert.vegalite_to_svg(neutral(spec))
+        svg = vl_convert.vegalite_to_svg(json.loads(plain_spec))
     except Exception:  # vl-convert raises its own plain exceptions; a chart it cannot draw gets no reservation
         return None
     found = SVG_HEIGHT.search(svg)
