@@ -28,7 +28,7 @@ def render_html(run: RunResult) -> str:
         "contexts": {section.anchor: context(section, run) for section in sections},
         "assets": page_assets(),
     }
-    return _environment().get_template("report.html.j2").render(page)
+    return environment().get_template("report.html.j2").render(page)
 
 
 def write_report(run: RunResult, out: str | Path) -> Path:
@@ -41,7 +41,7 @@ def write_report(run: RunResult, out: str | Path) -> Path:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(asset_dir("templates"))),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),

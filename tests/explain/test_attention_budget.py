@@ -57,3 +57,15 @@ def test_a_budget_smaller_than_any_example_keeps_no_map(classifier):
 def test_the_default_budget_keeps_the_default_number_of_short_examples(classifier):
     run = run_with(classifier, budget=RunConfig().attention_budget, kept=3)
     assert sum(bool(a.extra.get("maps")) for a in run.attributions["attention"].values()) == 3
+
+
+def test_the_note_on_kept_maps_reads_a_tampered_budget_as_unknown():
+    from types import SimpleNamespace
+
+    from reportgen.report.sections.example_notes import kept_maps_note
+
+    run = SimpleNamespace(config={"attention_maps": 3, "attention_budget": {"a": 1}}, attributions={})
+    note = kept_maps_note(run, 2)
+    assert "at most 3 examples" in note and "attention weights in all" not in note
+    run.config.update(attention_maps="3")
+    assert kept_maps_note(run, 0) == ""  # a count that is not a whole number: no claim about bounds

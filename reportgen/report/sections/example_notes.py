@@ -55,7 +55,7 @@ def token_note(digits: int) -> str:
 def kept_maps_note(run: Any, kept: int) -> str:
     """Which examples have full attention maps, within which bounds, and how many were passed over for size
     (explain/maps.py); '' for a run that keeps none by design."""
-    limit, budget = run.config.get("attention_maps"), run.config.get("attention_budget")
+    limit, budget = (_whole(run.config.get(key)) for key in ("attention_maps", "attention_budget"))
     if limit is None:
         return ""
     passed = sum(1 for a in run.attributions.get("attention", {}).values() if "maps_too_large" in a.extra)
@@ -69,3 +69,8 @@ def kept_maps_note(run: Any, kept: int) -> str:
     return (f"Full attention maps (every layer and head) are kept for {kept} examples: the first in the explorer's "
             "review order (misclassified examples, the most confident first, then the least confident), each read "
             f"whole, {bounds}.{passed_text} Other examples have no attention heatmap in the explorer.")
+
+
+def _whole(value: Any) -> int | None:
+    """A setting read back from the results as the whole number it must be, else None (a tampered folder)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
