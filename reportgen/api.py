@@ -13,6 +13,7 @@ from typing import Any
 from . import options as table
 from .explain.checkpoint import Checkpoint
 from .explain.engine import Engine
+from .explain.lines import progress_mode
 from .explain.windows import WINDOW_SETTINGS, windows_for
 from .explainers import explainers
 from .load.data import Dataset, cut_long_texts, load_dataset, strata, stratified_sample
@@ -36,6 +37,11 @@ DEMO_LIMIT = 50
 # below their defaults there (the defaults match the reference libraries' quality, benchmarks/RESULTS.md).
 DEMO_BUDGETS = {"layer_integrated_gradients": {"n_steps": 8}, "lime": {"num_samples": 200},
                 "shap": {"max_evals": 128}}
+
+
+def shown_progress(chosen: dict[str, Any]) -> str | bool:
+    """What progress the run shows: --quiet wins over --progress."""
+    return "none" if chosen["quiet"] else chosen["progress"]
 
 
 def explain(model: str | Path | Classifier, data: str | Path | Dataset, **options: Any) -> RunResult:
@@ -66,11 +72,12 @@ def explain(model: str | Path | Classifier, data: str | Path | Dataset, **option
     if limit is not None and limit < len(data):
         data = data.subset(stratified_sample(strata(data), limit, config.seed))
     data = cut_long_texts(data, model.max_chars if windows is None else character_limit(windows.longest))
+    progress = shown_progress(chosen)
     if chosen["results"] is None:
-        return explain_and_measure(model, data, config, progress=chosen["progress"])
+        return explain_and_measure(model, data, config, progress=progress)
     checkpoint = Checkpoint(chosen["results"], overwrite=chosen["overwrite"])
     try:
-        return explain_and_measure(model, data, config, checkpoint=checkpoint, progress=chosen["progress"])
+        return explain_and_measure(model, data, config, checkpoint=checkpoint, progress=progress)
     except KeyboardInterrupt as err:
         raise interrupted(err, checkpoint.saved_units()) from None
     finally:
@@ -131,7 +138,7 @@ def check_window_settings(config: RunConfig) -> None:
 
 
 def explain_and_measure(classifier: Classifier, dataset: Dataset, config: RunConfig, *,
-                        checkpoint: Checkpoint | None = None, progress: bool = True) -> RunResult:
+                        checkpoint: Checkpoint | None = None, progress: str | bool = True) -> RunResult:
     """The explain stage, then the measure stage on the same model runner (each metric's result kept in
     the checkpoint as it finishes). Metric parameters are checked before anything is explained."""
     check_metric_params(config.metrics, config.metric_params)
@@ -156,7 +163,7 @@ def demo(**options: Any) -> RunResult:
     default_budgets = chosen.pop("default_budgets")
     chosen["method_params"] = demo_params(chosen["methods"], chosen["method_params"], default_budgets)
     chosen["limit"] = chosen["limit"] or DEMO_LIMIT
-    folder = default.default_model_dir(progress=chosen["progress"])
+    folder = default.default_model_dir(progress=progress_mode(shown_progress(chosen)) == "bar")
     classifier = load_classifier(folder)
     classifier.info.update(display_name="all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes",
                            training=default.training_record(folder))

@@ -17,6 +17,7 @@ from typing import Any
 from .errors import ReportgenError, UnknownParameterError
 from .explain.batching import DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BATCH_TOKENS
 from .explain.explainer import explainers
+from .explain.lines import MODES
 from .explain.maps import ATTENTION_BUDGET
 from .load.model import PRECISIONS
 from .tasks.generation import DEFAULT_NEW_TOKENS, DEFAULT_PROMPT
@@ -55,6 +56,7 @@ class Option:
     metavar: str | None = None
     required: bool = False
     demo_help: str | None = None  # the help of the demo's flag, where it differs
+    also: tuple[Any, ...] = ()  # values the Python API takes besides the choices (not offered on the command line)
 
     @property
     def cli_flag(self) -> str:
@@ -77,7 +79,7 @@ class Option:
 
     def check(self, value: Any) -> None:
         """One line naming the problem when ``value`` does not fit the option."""
-        if self.choices and value not in self.choices:
+        if self.choices and value not in self.choices and not any(value is other for other in self.also):
             raise ReportgenError(f"{self.shown_name} must be one of {', '.join(self.choices)}, not {value!r}")
         if self.kind == "int" and value is not None:
             if isinstance(value, bool) or not isinstance(value, int):
@@ -201,7 +203,10 @@ OPTIONS: tuple[Option, ...] = (
            "smaller ones.", COMMAND, kind="flag", commands=("demo",)),
     Option("plugins", (), "Register a custom explainer (module or .py file, then ':' and the class). Repeatable.",
            COMMAND, kind="repeat", flag="--plugin", metavar="MODULE:ATTR"),
-    Option("progress", True, "No progress bars.", COMMAND, kind="flag", flag="--quiet", commands=BOTH),
+    Option("progress", "auto", "Progress on standard error: a bar on a terminal, plain lines now and then "
+           "elsewhere (a log, CI), or none.", COMMAND, kind="choice", choices=MODES, also=(True, False),
+           commands=BOTH),
+    Option("quiet", False, "No progress (--progress none).", COMMAND, kind="flag", commands=BOTH),
 )
 BY_NAME = {option.name: option for option in OPTIONS}
 SETTINGS = tuple(option for option in OPTIONS if option.group == SETTING)

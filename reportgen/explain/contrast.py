@@ -34,7 +34,8 @@ def explain_contrasts(engine: Any, run: RunResult) -> None:
         return
     started = time.perf_counter()
     plan = engine.runner.batches([len(ex.input_ids) for ex in errors])
-    with ProgressBars([f"{name} (contrast)" for name in methods], len(errors), engine.progress) as bars:
+    with ProgressBars([f"{name} (contrast)" for name in methods], len(errors), engine.progress,
+                      stage="explain the errors' other class") as bars:
         for number, positions in enumerate(plan):
             batch = engine._batch([errors[i] for i in positions])
             for name, explainer in methods.items():

@@ -39,7 +39,7 @@ class Engine:
     """
 
     def __init__(self, classifier: Classifier, config: Any, checkpoint: Checkpoint | None = None,
-                 progress: bool = True):
+                 progress: str | bool = True):
         self.classifier = classifier
         self.checkpoint = checkpoint
         self.runner = ModelRunner(classifier, config.max_batch_tokens, config.max_batch_size, config.precision)

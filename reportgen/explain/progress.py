@@ -1,20 +1,27 @@
-"""Progress bars of the explain stage."""
+"""Progress of the explain stage: bars on a terminal, plain lines in a log (explain/lines.py), or nothing."""
 
 from __future__ import annotations
 
 from tqdm.auto import tqdm
 
+from .lines import ProgressLines, progress_mode
+
 
 class ProgressBars:
-    """An overall bar (examples/s and time left), then one bar per method.
+    """An overall bar (examples/s and time left), then one bar per method; or, in ``lines`` mode, a line now
+    and then (``progress``: auto, bar, lines or none; True and False as auto and none).
 
     Methods take turns on every batch, so a method's bar moves when it finishes its share
     of a batch, and its rate is its own: examples done / seconds spent in that method.
     """
 
-    def __init__(self, methods: list[str], total: int, enabled: bool):
-        self.overall = tqdm(total=total, desc=f"{'all methods':>26}", unit="ex", position=0, disable=not enabled)
-        self.bars = {name: tqdm(total=total, desc=f"{name:>26}", position=i + 1, disable=not enabled,
+    def __init__(self, methods: list[str], total: int, progress: str | bool, stage: str = "explain"):
+        mode = progress_mode(progress)
+        shown = mode == "bar"
+        self.lines = ProgressLines(stage, total) if mode == "lines" else None
+        self.finished = 0
+        self.overall = tqdm(total=total, desc=f"{'all methods':>26}", unit="ex", position=0, disable=not shown)
+        self.bars = {name: tqdm(total=total, desc=f"{name:>26}", position=i + 1, disable=not shown,
                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt}{postfix}")
                      for i, name in enumerate(methods)}
 
@@ -29,7 +36,12 @@ class ProgressBars:
         bar.update(count)
         if method == list(self.bars)[-1]:
             self.overall.update(count)
+            self.finished += count
+        if self.lines is not None:
+            self.lines.advance(method, count, seconds, self.finished)
 
     def __exit__(self, *exc) -> None:
         for bar in [self.overall, *self.bars.values()]:
             bar.close()
+        if self.lines is not None:
+            self.lines.close()
