@@ -153,6 +153,11 @@ def word_matrix_template(template_id: str, keys: list[dict[str, Any]], overrides
     return Template(template_id, spec, ["tok"])
 
 
+# Attention weights, 0 to the largest shown, on a square root so that small weights stay visible.
+ATTENTION_COLOUR = {"field": "w", "type": "quantitative", "scale": {"scheme": "purples", "type": "sqrt", "zero": True},
+                    "legend": {"title": "attention weight", "orient": "bottom", "gradientLength": 160}}
+
+
 def attention_template(template_id: str, layers: int, heads: int) -> Template:
     """Query x key attention heatmap of one kept example, with layer and head select boxes.
 
@@ -193,9 +198,7 @@ def attention_template(template_id: str, layers: int, heads: int) -> Template:
                            "labelFontSize": 10}},
             "y": {"field": "qx", "type": "nominal", "sort": {"field": "q", "op": "min"}, "title": "query (attending)",
                   "axis": {"labelLimit": 100, "labelExpr": LABEL_AFTER_SEPARATOR, "labelFontSize": 10}},
-            "color": {"field": "w", "type": "quantitative",
-                      "scale": {"scheme": "purples", "type": "sqrt", "zero": True},
-                      "legend": {"title": "attention weight", "orient": "bottom", "gradientLength": 160}},
+            "color": ATTENTION_COLOUR,
             "tooltip": [
                 {"field": "qt", "type": "nominal", "title": "query token"},
                 {"field": "q", "type": "quantitative", "title": "query position"},
@@ -244,9 +247,7 @@ def heads_template(template_id: str, layers: int, heads: int) -> Template:
             "encoding": {
                 "x": {"field": "c", "type": "ordinal", "title": None, "axis": None},
                 "y": {"field": "q", "type": "ordinal", "title": None, "axis": None},
-                "color": {"field": "w", "type": "quantitative",
-                          "scale": {"scheme": "purples", "type": "sqrt", "zero": True},
-                          "legend": {"title": "attention weight", "orient": "bottom", "gradientLength": 160}},
+                "color": ATTENTION_COLOUR,
                 "tooltip": [
                     {"field": "head", "type": "nominal"},
                     {"field": "q", "type": "quantitative", "title": "query position"},
