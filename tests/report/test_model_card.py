@@ -14,8 +14,9 @@ def table_rows(markdown: str) -> list[list[str]]:
 def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, tmp_path):
     run = demo_like_run(classifier)
     card = write_model_card(run, tmp_path / "model_card.md").read_text(encoding="utf-8")
-    mark, heading = card.splitlines()[:2]
-    assert mark.encode() == CARD_MARK and heading == "## Explainability audit (reportgen)"
+    body = card.split("\n---\n", 1)[1]  # after the front matter
+    mark, heading = body.splitlines()[:2]
+    assert card.startswith("---\n") and mark.encode() == CARD_MARK and heading == "## Explainability audit (reportgen)"
     performance = run.metrics["performance"]["result"]["overall"]
     n = performance["examples"]
     low, high = wilson(performance["correct"], n)
@@ -34,7 +35,7 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
 
 
 def test_model_card_tables_hold_with_hostile_names(classifier):
-    card = model_card_markdown(hostile_run(classifier)).removeprefix(CARD_MARK.decode())
+    card = model_card_markdown(hostile_run(classifier)).split(CARD_MARK.decode(), 1)[1]
     assert "<script>" not in card and "<!--" not in card  # no comment but reportgen's own first line
     figures = card.split("| figure | value |")[1].split("\n\n")[0]
     assert {len(row) for row in table_rows("| figure | value |" + figures)} == {2}
@@ -74,5 +75,35 @@ def test_model_card_makes_no_link_or_emphasis_from_dataset_names(classifier):
     run.model["display_name"] = "[evil](https://example.com) *model*"
     run.dataset["name"] = "`data`_set_"
     card = model_card_markdown(run)
-    assert not re.search(r"(?<!\\)[\[\]`*]", card.split("### Faithfulness")[0])
+    markdown = card.split(CARD_MARK.decode(), 1)[1]  # the front matter is YAML, read by the Hub, never rendered
+    assert not re.search(r"(?<!\\)[\[\]`*]", markdown.split("### Faithfulness")[0])
     assert "\\[evil\\]\\(https://example.com\\) \\*model\\*" in card
+
+
+def test_the_front_matter_is_what_the_hub_parses_with_the_results_values(classifier):
+    from huggingface_hub import ModelCard
+
+    run = demo_like_run(classifier)
+    parsed = ModelCard(model_card_markdown(run)).data
+    performance = run.metrics["performance"]["result"]["overall"]
+    values = {(r.metric_type, r.metric_name): r.metric_value for r in parsed.eval_results}
+    n = performance["examples"]
+    assert values == {("accuracy", f"Accuracy on {n} explained examples"): performance["accuracy"],
+                      ("f1", f"Macro-F1 on {n} explained examples"): performance["macro_f1"],
+                      ("ece", f"Expected calibration error on {n} explained examples"):
+                          run.metrics["calibration"]["result"]["ece"]}
+    assert {r.task_type for r in parsed.eval_results} == {"text-classification"}
+    assert parsed.library_name == "transformers" and "explainability" in parsed.tags
+
+
+def test_hostile_names_cannot_break_the_front_matter(classifier):
+    from huggingface_hub import ModelCard
+
+    run = hostile_run(classifier)
+    run.model["display_name"] = "x\n---\nlicense: evil\n'\"{{ 7*7 }}: - [a"
+    run.dataset["name"] = "]: &anchor *alias\n---"
+    card = model_card_markdown(run)
+    parsed = ModelCard(card).data
+    assert parsed.model_name == run.model["display_name"] and getattr(parsed, "license", None) is None
+    assert {r.dataset_name for r in parsed.eval_results} == {run.dataset["name"]}
+    assert card.count("\n---\n") == 1  # the front matter ends once, where reportgen ends it
