@@ -5,6 +5,8 @@ is what the Hub's parser expects; every value comes from the results and is quot
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..results.records import RunResult
 from ..tasks import task_of
 from .figures import metric
@@ -41,7 +43,7 @@ def front_matter(run: RunResult) -> str:
     task = task_of(run).name
     pipeline = PIPELINE_TAGS.get(task)
     model_name = str(run.model.get("display_name") or run.model.get("hub_id") or run.model.get("folder")
-                     or run.model.get("name") or "model")
+                     or Path(str(run.model.get("name") or "model")).name)
     dataset_id = str(run.dataset.get("hub_id") or run.dataset.get("name") or run.dataset.get("path") or "data")
     split = run.dataset.get("split")
     results = [EvalResult(task_type=pipeline or task, dataset_type=dataset_id, dataset_name=dataset_id,

@@ -41,7 +41,8 @@ def sample_note(run: RunResult) -> str:
         reference, rows = held_out
         where = f"all {fmt(rows)} held-out rows" if rows else "the held-out rows"
         agree = interval is not None and interval[0] <= reference <= interval[1]
-        text += (f" The {reference:.3f} beside it was measured on {where} right after fine-tuning, a larger set; "
+        text += (f" The held-out accuracy of {reference:.3f} was measured on {where} right after fine-tuning, a "
+                 "larger set; "
                  + (f"it lies inside this interval, so the gap is within what a sample of {fmt(scored)} varies by."
                     if agree else "it lies outside this interval, so the explained sample is not typical of it."))
     return text

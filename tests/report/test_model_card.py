@@ -15,16 +15,17 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
     run = demo_like_run(classifier)
     card = write_model_card(run, tmp_path / "model_card.md").read_text(encoding="utf-8")
     body = card.split("\n---\n", 1)[1]  # after the front matter
-    mark, heading = body.splitlines()[:2]
-    assert card.startswith("---\n") and mark.encode() == CARD_MARK and heading == "## Explainability audit (reportgen)"
+    mark, title, _, heading = body.splitlines()[:4]
+    assert card.startswith("---\n") and mark.encode() == CARD_MARK and title == f"# {run.model['folder']}"
+    assert heading == "## Explainability audit (reportgen)" and "### About this audit\n\nreportgen ran " in card
     performance = run.metrics["performance"]["result"]["overall"]
     n = performance["examples"]
     low, high = wilson(performance["correct"], n)
-    assert (f"| accuracy on the {n} explained examples | {performance['accuracy']:.3f} \\(Wilson 95% CI "
-            f"{low:.3f}–{high:.3f}\\) |") in card
+    assert (f"| accuracy on the {n} explained examples | {performance['accuracy']:.3f} (Wilson 95% CI "
+            f"{low:.3f}–{high:.3f}) |") in card
     assert f"| macro-F1 on the {n} explained examples | {performance['macro_f1']:.3f} |" in card
     assert f"| expected calibration error on the {n} explained examples |" in card and "| failures | 1 |" in card
-    assert f"| rows explained | {n} of {len(run.examples)} \\(every row read\\) |" in card
+    assert f"| rows explained | {n} of {len(run.examples)} (every row read) |" in card
     assert "### Faithfulness of the attribution methods" in card
     summary = run.metrics["faithfulness"]["result"]["summary"]
     for row in summary:
@@ -41,12 +42,12 @@ def test_model_card_tables_hold_with_hostile_names(classifier):
     assert {len(row) for row in table_rows("| figure | value |" + figures)} == {2}
     faithfulness = card.split("| method | examples |")[1].split("\n\n")[0]
     assert {len(row) for row in table_rows("| method | examples |" + faithfulness)} == {6}
-    assert "&lt;script&gt;alert\\('model'\\)&lt;/script&gt;" in card
+    assert "&lt;script&gt;alert('model')&lt;/script&gt;" in card
 
 
 def test_model_card_without_statistics(classifier):
     card = model_card_markdown(small_run(classifier))
-    assert "| rows explained | 3 of 4 \\(every row read\\) |" in card and "Faithfulness" not in card
+    assert "| rows explained | 3 of 4 (every row read) |" in card and "Faithfulness" not in card
 
 
 def test_model_card_states_the_sample_and_names_model_and_data_once(classifier):
@@ -58,16 +59,17 @@ def test_model_card_states_the_sample_and_names_model_and_data_once(classifier):
     assert "on Rotten Tomatoes on Rotten Tomatoes" not in card
     assert "Model: all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes. Data: Rotten Tomatoes snippets." in card
     explained = sum(1 for ex in run.examples if ex.ok)
-    assert f"| held-out rows explained | {explained} of 973 \\(seeded, class-stratified sample\\) |" in card
-    assert "| accuracy on all 973 held-out rows, measured after fine-tuning | 0.793 \\(Wilson 95% CI" in card
+    assert f"| held-out rows explained | {explained} of 973 (seeded, class-stratified sample) |" in card
+    assert "| accuracy on all 973 held-out rows, measured after fine-tuning | 0.793 (Wilson 95% CI" in card
     assert "right after fine-tuning, a larger set" in card
 
 
 def test_cells_escape_markdown_syntax():
     assert _cell("[click](http://x) *bold* _it_ `code` \\ | ~~gone~~") == (
-        "\\[click\\]\\(http://x\\) \\*bold\\* \\_it\\_ \\`code\\` \\\\ \\| \\~\\~gone\\~\\~")
+        "\\[click\\](http://x) \\*bold\\* \\_it\\_ \\`code\\` \\\\ \\| \\~\\~gone\\~\\~")
     assert _cell("a\\|b") == "a\\\\\\|b"  # a backslash before a pipe cannot unescape it
     assert _cell("<b>&</b>\nnext") == "&lt;b&gt;&amp;&lt;/b&gt; next"
+    assert _cell("layer_integrated_gradients _x_ a__b") == "layer_integrated_gradients \\_x\\_ a\\_\\_b"
 
 
 def test_model_card_makes_no_link_or_emphasis_from_dataset_names(classifier):
@@ -77,7 +79,7 @@ def test_model_card_makes_no_link_or_emphasis_from_dataset_names(classifier):
     card = model_card_markdown(run)
     markdown = card.split(CARD_MARK.decode(), 1)[1]  # the front matter is YAML, read by the Hub, never rendered
     assert not re.search(r"(?<!\\)[\[\]`*]", markdown.split("### Faithfulness")[0])
-    assert "\\[evil\\]\\(https://example.com\\) \\*model\\*" in card
+    assert "\\[evil\\](https://example.com) \\*model\\*" in card
 
 
 def test_the_front_matter_is_what_the_hub_parses_with_the_results_values(classifier):

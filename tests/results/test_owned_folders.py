@@ -95,7 +95,7 @@ def test_a_model_card_reportgen_did_not_write_is_kept(bert_dir, csv_file, tmp_pa
 def test_a_report_and_card_reportgen_wrote_are_replaced(bert_dir, csv_file, tmp_path):
     assert run(bert_dir, csv_file, tmp_path).exit_code == 0
     first = (tmp_path / "model_card.md").read_bytes()
-    assert first.startswith(b"<!-- written by reportgen")
+    assert first.startswith(b"---\n") and b"\n---\n<!-- written by reportgen" in first  # after the front matter
     (tmp_path / "report.html").write_bytes((tmp_path / "report.html").read_bytes().replace(b"<title>", b"<title>x"))
     assert run(bert_dir, csv_file, tmp_path).exit_code == 0
     assert b"<title>x" not in (tmp_path / "report.html").read_bytes()
