@@ -18,7 +18,8 @@ from .files import sha256_of, write_json
 
 MANIFEST = "manifest.json"
 # The only names a manifest may list: nothing outside the folder, nothing reportgen does not write.
-LISTED_NAME = re.compile(r"(run\.json|examples\.jsonl|attributions/[A-Za-z0-9_.-]+\.jsonl)")
+LISTED_NAME = re.compile(r"(run\.json|examples\.jsonl|README\.md|attributions/[A-Za-z0-9_.-]+\.jsonl"
+                         r"|schema/(metrics/)?[a-z0-9_]+\.json)")
 
 
 def seal(folder: Path, names: list[str], run_key: str) -> None:

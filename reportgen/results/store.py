@@ -5,6 +5,8 @@ Layout of a results folder::
     run.json                      config, model, dataset, versions, methods, metrics, failures
     examples.jsonl                one line per example (text, tokens, prediction, ...)
     attributions/<method>.jsonl   one line per explained example
+    README.md                     what each file holds (readme.py)
+    schema/                       the JSON Schema of each file, as loading validates it
     manifest.json                 every file above with its size and sha256, and the run key; written last
     reportgen.json                the marker: this folder is reportgen's, and the run it holds (.folder)
     reportgen.lock                held by the run working on the folder (.folder)
@@ -24,6 +26,7 @@ from ..errors import ReportgenError, first_line
 from .files import jsonl_chunks, remove_temporaries, staged, sync_folder
 from .folder import owned
 from .manifest import seal, unseal, verify
+from .readme import results_readme, schema_files, schema_folders
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
 from .schema import check_attribution, check_example, check_run
 
@@ -41,15 +44,17 @@ def save(run: RunResult, folder: str | Path, overwrite: bool = False) -> Path:
     folder = Path(folder)
     with owned(folder, overwrite) as claimed:
         claimed.adopt(run.key, remove_saved)
-        for place in (folder, folder / "attributions"):
+        places = [folder, folder / "attributions", *(folder / name for name in schema_folders(FORMAT_VERSION))]
+        for place in places[1:]:
+            place.mkdir(exist_ok=True)
+        for place in places:
             remove_temporaries(place)
-        (folder / "attributions").mkdir(exist_ok=True)
         staged = _staged_files(run, folder)
         previous = unseal(folder)
         for name, temporary in staged.items():
             os.replace(temporary, folder / name)
-        sync_folder(folder / "attributions")
-        sync_folder(folder)
+        for place in reversed(places):
+            sync_folder(place)
         _remove_listed(folder, [name for name in previous if name not in staged])
         seal(folder, list(staged), run.key)
     return folder
@@ -72,6 +77,8 @@ def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
     }
     for method, by_example in run.attributions.items():
         contents[f"attributions/{method}.jsonl"] = _attribution_chunks(by_example)
+    contents["README.md"] = [results_readme(run, FORMAT_VERSION).encode("utf-8", errors="replace")]
+    contents.update({name: [data] for name, data in schema_files(FORMAT_VERSION).items()})
     done: dict[str, Path] = {}
     try:
         for name, chunks in contents.items():
