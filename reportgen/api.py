@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import options as table
-from .explain.checkpoint import Checkpoint
+from .explain.checkpoint import Checkpoint, remove_finished
 from .explain.engine import Engine
 from .explain.lines import progress_mode
 from .explain.windows import WINDOW_SETTINGS, windows_for
@@ -179,8 +179,9 @@ def demo_params(methods: str | list[str], given: dict[str, dict[str, Any]],
 
 
 def write_outputs(run: RunResult, out: str | Path = "report.html", results: str | Path | None = None,
-                  overwrite: bool = False) -> dict[str, Path]:
-    """Save the results, then build the report and model card from the saved copy.
+                  overwrite: bool = False, keep_checkpoint: bool = False) -> dict[str, Path]:
+    """Save the results, then build the report and model card from the saved copy; the run's checkpoint in the
+    results folder is removed once the results are saved, unless ``keep_checkpoint``.
 
     Each output replaces only a file reportgen wrote; a file of someone else's is refused before anything
     is written."""
@@ -189,6 +190,8 @@ def write_outputs(run: RunResult, out: str | Path = "report.html", results: str 
     check_outputs(out, results_dir)
     store.save(run, results_dir, overwrite=overwrite)
     saved = store.load(results_dir)
+    if not keep_checkpoint:
+        remove_finished(results_dir)
     return {
         "results": results_dir,
         "report": write_report(saved, out),

@@ -122,7 +122,7 @@ def demo(out, results, **options):
         run = api.demo(results=results, **options)
         accuracy = run.model["training"]["held_out_accuracy"]
         click.echo(f"held-out accuracy of the fine-tuned default model: {accuracy:.3f}")
-        _finish(api.write_outputs(run, out, results, options["overwrite"]), started)
+        _finish(api.write_outputs(run, out, results, options["overwrite"], options["keep_checkpoint"]), started)
 
 
 @cli.command()
@@ -136,7 +136,7 @@ def run(model, data, out, results, plugins, **options):
     results = api.results_folder(out, results)
     with _claimed(out, results, options["overwrite"]):
         result = api.explain(model, data, results=results, **options)
-        _finish(api.write_outputs(result, out, results, options["overwrite"]), started)
+        _finish(api.write_outputs(result, out, results, options["overwrite"], options["keep_checkpoint"]), started)
 
 
 @cli.command()

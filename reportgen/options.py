@@ -199,6 +199,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("overwrite", False, "Replace the previous run in the results folder (its own files only; a folder "
            "holding a reportgen run of other model, data or settings is refused without it).", OUTPUT, kind="flag",
            commands=BOTH),
+    Option("keep_checkpoint", False, "Keep the checkpoint (RESULTS/partial) of a finished run, so that a rerun "
+           "with a method changed recomputes only that method.", OUTPUT, kind="flag", commands=BOTH),
     Option("default_budgets", False, "Run layer IG, LIME and SHAP at their default budgets instead of the demo's "
            "smaller ones.", COMMAND, kind="flag", commands=("demo",)),
     Option("plugins", (), "Register a custom explainer (module or .py file, then ':' and the class). Repeatable.",

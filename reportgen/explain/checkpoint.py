@@ -158,6 +158,22 @@ class Checkpoint:
                 path.unlink()
 
 
+def remove_finished(results: str | Path) -> int:
+    """After a finished run is saved, its checkpoint's own files under ``results/partial`` go (the saved results
+    are then the one copy), and the folder too when nothing else is in it; returns how many files went. Files
+    of anyone else stay."""
+    folder = Path(results) / FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    before = sum(1 for _ in folder.iterdir())
+    Checkpoint(results)._remove_own_files(_read_json(folder / FINGERPRINT))
+    remove_temporaries(folder)
+    left = sum(1 for _ in folder.iterdir())
+    if not left:
+        folder.rmdir()
+    return before - left
+
+
 def _plain_name(name: Any) -> bool:
     return isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", name) is not None and name not in (".", "..")
 

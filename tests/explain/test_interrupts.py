@@ -17,7 +17,9 @@ METHODS = "attention,saliency,occlusion,random"
 
 
 def run(model, data, out_dir, *extra):
-    return invoke(*run_args(model, data, out_dir / "report.html", METHODS, "--results", out_dir / "results", *extra))
+    """A run whose checkpoint stays after it finishes: these tests read and tamper with the stored work."""
+    return invoke(*run_args(model, data, out_dir / "report.html", METHODS, "--results", out_dir / "results",
+                            "--keep-checkpoint", *extra))
 
 
 class MetricCalls:

@@ -79,9 +79,10 @@ def test_the_framed_report_draws_its_charts_in_chromium(playwright, classifier):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.set_content(f"<!DOCTYPE html><html><body>{Report(run)._repr_html_()}</body></html>")
-        frame = page.frames[1]
-        wait_until(frame, "() => window.reportgen !== undefined && "
-                          "document.querySelectorAll('.chart[data-drawn=true]').length > 0", timeout=30000)
+        frame = page.wait_for_selector("iframe.reportgen-report").content_frame()
+        wait_until(frame, "() => window.reportgen !== undefined", timeout=60000)
+        frame.evaluate("() => { window.reportgen.drawAll(); }")  # not only the charts the frame shows first
+        wait_until(frame, "() => document.querySelectorAll('.chart[data-drawn=true]').length > 0", timeout=60000)
         assert frame.evaluate("() => { try { return window.parent.document.title; } catch (e) { return 'refused'; } }") \
             == "refused"  # an opaque origin: the report cannot read the notebook
         assert not errors

@@ -50,6 +50,7 @@ def test_the_default_results_folder_beside_the_report_is_refused_too(bert_dir, c
 def test_foreign_files_inside_a_reportgen_folder_survive_a_rerun_and_an_overwrite(bert_dir, csv_file, tmp_path):
     assert run(bert_dir, csv_file, tmp_path).exit_code == 0
     results = tmp_path / "results"
+    (results / "partial").mkdir(exist_ok=True)  # a finished run removed its own checkpoint
     (results / "partial" / "thesis.tex").write_text("mine")
     (results / "attributions" / "survey.jsonl").write_text('{"mine": 1}\n')
     assert run(bert_dir, csv_file, tmp_path).exit_code == 0
@@ -71,7 +72,7 @@ def test_another_run_into_a_folder_needs_overwrite(bert_dir, csv_file, tmp_path)
 
 @pytest.mark.parametrize("link", ["attributions", "partial"])
 def test_a_link_inside_the_results_folder_is_refused_and_its_target_kept(bert_dir, csv_file, tmp_path, link):
-    assert run(bert_dir, csv_file, tmp_path).exit_code == 0
+    assert run(bert_dir, csv_file, tmp_path, "--keep-checkpoint").exit_code == 0  # partial/ stays, to be linked
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "survey.jsonl").write_text("mine\n")
@@ -258,3 +259,14 @@ def test_a_full_disk_keeps_the_previous_report_and_names_the_file(bert_dir, csv_
                                   r"[0-9.]+ MB free; the previous file, if any, is kept")
     assert report.read_bytes() == before
     assert not list(tmp_path.glob(f".*{files.TEMPORARY}*"))
+
+
+def test_a_finished_run_removes_its_checkpoint_unless_asked_to_keep_it(bert_dir, csv_file, tmp_path):
+    assert run(bert_dir, csv_file, tmp_path / "a").exit_code == 0
+    assert not (tmp_path / "a" / "results" / "partial").exists()  # one copy: the saved results
+    first = store.load(tmp_path / "a" / "results")
+    assert run(bert_dir, csv_file, tmp_path / "a").exit_code == 0  # a rerun computes again, to the same results
+    assert store.load(tmp_path / "a" / "results").attributions == first.attributions
+    assert run(bert_dir, csv_file, tmp_path / "b", "--keep-checkpoint").exit_code == 0
+    kept = sorted(p.name for p in (tmp_path / "b" / "results" / "partial").iterdir())
+    assert "fingerprint.json" in kept and "predictions.jsonl" in kept and "saliency.jsonl" in kept
