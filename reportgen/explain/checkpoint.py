@@ -158,20 +158,16 @@ class Checkpoint:
                 path.unlink()
 
 
-def remove_finished(results: str | Path) -> int:
+def remove_finished(results: str | Path) -> None:
     """After a finished run is saved, its checkpoint's own files under ``results/partial`` go (the saved results
-    are then the one copy), and the folder too when nothing else is in it; returns how many files went. Files
-    of anyone else stay."""
+    are then the one copy), and the folder too when nothing else is in it. Files of anyone else stay."""
     folder = Path(results) / FOLDER
     if not folder.is_dir() or folder.is_symlink():
-        return 0
-    before = sum(1 for _ in folder.iterdir())
+        return
     Checkpoint(results)._remove_own_files(_read_json(folder / FINGERPRINT))
     remove_temporaries(folder)
-    left = sum(1 for _ in folder.iterdir())
-    if not left:
+    if not any(folder.iterdir()):
         folder.rmdir()
-    return before - left
 
 
 def _plain_name(name: Any) -> bool:

@@ -40,7 +40,7 @@ class ProgressLines:
         self.done = 0
         self.seconds: dict[str, float] = {}
 
-    def advance(self, method: str, count: int, seconds: float, finished_examples: int) -> None:
+    def advance(self, method: str, seconds: float, finished_examples: int) -> None:
         """``method`` has spent ``seconds`` in all; ``finished_examples`` are done by every method."""
         self.seconds[method] = seconds
         self.done = finished_examples

@@ -38,7 +38,7 @@ class ProgressBars:
             self.overall.update(count)
             self.finished += count
         if self.lines is not None:
-            self.lines.advance(method, count, seconds, self.finished)
+            self.lines.advance(method, seconds, self.finished)
 
     def __exit__(self, *exc) -> None:
         for bar in [self.overall, *self.bars.values()]:

@@ -20,6 +20,13 @@ PIPELINE_TAGS = {"sequence_classification": "text-classification", "decoder_clas
 TAGS = ["explainability", "interpretability", "reportgen"]
 
 
+def model_title(run: RunResult) -> str:
+    """The model as the card names it: its display name, hub id, or folder name, never a whole local path."""
+    model = run.model
+    name = model.get("display_name") or model.get("hub_id") or model.get("folder")
+    return str(name or Path(str(model.get("name") or "model")).name)
+
+
 def card_metrics(run: RunResult) -> list[tuple[str, str, float]]:
     """(metric type, name with its sample, value) of the figures model-index lists."""
     found = []
@@ -42,8 +49,7 @@ def front_matter(run: RunResult) -> str:
 
     task = task_of(run).name
     pipeline = PIPELINE_TAGS.get(task)
-    model_name = str(run.model.get("display_name") or run.model.get("hub_id") or run.model.get("folder")
-                     or Path(str(run.model.get("name") or "model")).name)
+    model_name = model_title(run)
     dataset_id = str(run.dataset.get("hub_id") or run.dataset.get("name") or run.dataset.get("path") or "data")
     split = run.dataset.get("split")
     results = [EvalResult(task_type=pipeline or task, dataset_type=dataset_id, dataset_name=dataset_id,
@@ -55,4 +61,3 @@ def front_matter(run: RunResult) -> str:
                          base_model=str(base) if base else None,
                          datasets=[str(run.dataset["hub_id"])] if run.dataset.get("hub_id") else None)
     return "---\n" + data.to_yaml() + "\n---\n"
-

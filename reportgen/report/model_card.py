@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
-from .card_metadata import front_matter
+from .card_metadata import front_matter, model_title
 from .figures import headline, metric
 from .format import fmt_se, signed
 from .narrative import explained_noun, faithfulness_statement, sample_note
@@ -73,13 +73,6 @@ def model_card_markdown(run: RunResult) -> str:
               "and every definition, is [report.html](report.html), written beside this file; the machine-readable "
               "results are in [results/](results/).", ""]
     return "\n".join(lines)
-
-
-def model_title(run: RunResult) -> str:
-    """The model as the card names it: its display name, hub id, or folder name, never a whole local path."""
-    model = run.model
-    name = model.get("display_name") or model.get("hub_id") or model.get("folder")
-    return str(name or Path(str(model.get("name") or "model")).name)
 
 
 def about_this_audit(run: RunResult) -> str:

@@ -4,8 +4,6 @@ validates against (schema.py), copied under ``schema/`` with their relative refe
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .records import RunResult
 from .schema import SCHEMAS
 
@@ -58,5 +56,6 @@ def schema_files(format_version: int) -> dict[str, bytes]:
 
 def schema_folders(format_version: int) -> list[str]:
     """The folders schema_files writes into, parents first."""
-    names = {str(Path(name).parent) for name in schema_files(format_version)}
-    return sorted(names, key=lambda name: (name.count("/"), name))
+    folder = SCHEMAS / f"v{format_version}"
+    below = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_dir())
+    return [SCHEMA_FOLDER, *(f"{SCHEMA_FOLDER}/{name}" for name in below)]

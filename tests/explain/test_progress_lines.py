@@ -23,10 +23,10 @@ def test_lines_come_at_the_interval_with_rate_and_time_left():
     clock, stream = Clock(), io.StringIO()
     lines = ProgressLines("explain", 100, stream, clock, interval=10)
     clock.now += 4
-    lines.advance("saliency", 10, 1.0, 10)
+    lines.advance("saliency", 1.0, 10)
     assert stream.getvalue() == ""  # not yet 10 s
     clock.now += 6
-    lines.advance("lime", 10, 8.0, 20)
+    lines.advance("lime", 8.0, 20)
     clock.now += 30
     lines.close()
     first, last = stream.getvalue().splitlines()

@@ -29,10 +29,9 @@ from ..pages import paging, score_digits
 from ..word_links import word_filter
 from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note,
                             token_note)
-from .highlight import contrast_fields, highlight_choices
+from .highlight import CONTROL, contrast_fields, highlight_choices
 
 OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
-CONTROL = "random"  # left out of the methods' disagreement
 EVERY_PROBABILITY_UP_TO = 10  # a model with at most this many classes: each example lists every probability
 TOP_PROBABILITIES = 5  # beyond it, each example lists its most probable classes (and its true and explained one)
 FILTER_CLASSES = MAX_CLASSES  # classes the filter boxes list one by one; the others are one "other" choice

@@ -6,11 +6,11 @@ from typing import Any
 
 from ...results.queries import methods_with_scores
 from ...results.records import RunResult
+from ...ops.function_words import FUNCTION_WORDS, LANGUAGES, NO_LIST
+from ...tasks import task_of
 from ..charts.global_words import top_words_chart
 from ..figures import metric, metric_error
 from ..format import fmt, pct, shown, shown_class_names, signed
-from ...ops.function_words import FUNCTION_WORDS, LANGUAGES, NO_LIST
-from ...tasks import task_of
 from ..word_links import linked_words
 
 
@@ -65,6 +65,7 @@ def function_word_list(top: dict[str, Any] | None) -> tuple[str, list[str]]:
 def global_explanations(run: RunResult) -> dict[str, Any]:
     context: dict[str, Any] = {"missing": metric_error(run, "top_words"),
                                "errors_missing": metric_error(run, "error_words")}
+    keys = linked_words(run)
     top = metric(run, "top_words")
     if top:
         methods = [m for m in methods_with_scores(run) if any(r["method"] == m for r in top["words"])]
@@ -76,7 +77,7 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
         common = set(top.get("common_words") or [])
         language, listed = function_word_list(top)
         hidden = common | set(listed)
-        keys = linked_words(run)
+        by_class = class_filter(run, top)
         words = [{**r, "word": shown(r["word"]), "function_word": r["word"].strip().lower() in hidden,
                   "key": keys.get(str(r["word"]), "")} for r in top["words"]]
         tables = []
@@ -90,18 +91,17 @@ def global_explanations(run: RunResult) -> dict[str, Any]:
             tables.append({"class": names[ci] if ci < len(names) else str(ci), "class_id": ci, "rows": rows})
         default = methods[0] if methods and lifts.get(methods[0]) is not None else None
         context.update(definition=top["definition"], class_note=listing_note(top), methods=methods,
-                       tables=tables, default_method=default, class_filter=class_filter(run, top),
+                       tables=tables, default_method=default, class_filter=by_class,
                        default_lift=signed(lifts.get(default)) if default else None,
                        function_language=language,
                        common_words=", ".join(shown(w) for w in sorted(common)),
                        common_share=pct(top.get("common_share")),
-                       chart=top_words_chart("chart-top-words", words, methods, names, class_filter(run, top))
+                       chart=top_words_chart("chart-top-words", words, methods, names, by_class)
                        if words else None)
     errors = metric(run, "error_words")
     if errors:
         tested = "threshold_z" in errors  # results written before the test list every word with z > 0
         standing = [r for r in errors["words"] if r.get("stands_out", not tested)]
-        keys = linked_words(run)
         context.update(
             error_definition=errors["definition"],
             error_rate=pct(errors.get("error_rate"), 1),

@@ -12,7 +12,7 @@ from ...results.records import Example, RunResult
 from ..format import label_name
 from .global_words import faithfulness_order
 
-CONTROL = "random"
+CONTROL = "random"  # offered last in the highlight box, and left out of the methods' disagreement
 
 
 def highlight_choices(run: RunResult, methods: list[str]) -> list[dict[str, Any]]:
