@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,9 @@ from .load.model import Classifier, load_classifier
 from .measure import check_metric_params, compute_metrics
 from .options import RunConfig
 from .errors import ReportgenError, interrupted
-from .report.model_card import CARD_MARK, write_model_card
+from .report.card_figures import FIGURES, check_figures_folder
+from .report.card_merge import merge_card
+from .report.model_card import CARD_MARK, CardLinks, write_model_card
 from .report.render import REPORT_MARK, write_report
 from .results import store
 from .results.files import refuse_foreign
@@ -203,7 +206,28 @@ def check_outputs(out: str | Path, results: str | Path) -> None:
     """Refuse at once outputs that would replace someone else's files (before any work)."""
     refuse_foreign(Path(out), REPORT_MARK, "--out")
     refuse_foreign(model_card_path(out), CARD_MARK, "the model card")
+    check_figures_folder(model_card_path(out).parent / FIGURES)
     check_claimable(results)
+
+
+def write_card(results: str | Path, out: str | Path | None = None, merge: str | Path | None = None,
+               report_link: str = "report.html") -> Path:
+    """The model card of a saved results folder: a card of its own at ``out`` (model_card.md by default), or the
+    audit section merged into the existing card ``merge``. Its links find the report at ``report_link`` and the
+    results folder by its path from the card."""
+    run = store.load(results)
+    card = Path(merge if merge is not None else out if out is not None else "model_card.md")
+    links = CardLinks(report=report_link, results=_relative_link(Path(results), card.parent))
+    if merge is not None:
+        return merge_card(run, card, links)
+    return write_model_card(run, card, links)
+
+
+def _relative_link(target: Path, start: Path) -> str:
+    try:
+        return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix().rstrip("/") + "/"
+    except ValueError:  # another drive (Windows): no relative path
+        return target.resolve().as_uri() + "/"
 
 
 def model_card_path(out: str | Path) -> Path:

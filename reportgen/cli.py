@@ -1,4 +1,4 @@
-"""The ``reportgen`` command line: demo, run, render, methods. Its flags are made from reportgen.options."""
+"""The ``reportgen`` command line: demo, run, render, card, export, methods. Its flags are made from reportgen.options."""
 
 from __future__ import annotations
 
@@ -150,6 +150,39 @@ def render(results_dir, out):
 
     _prepare_output_folders(out.parent)
     click.echo(f"report: {write_report(store.load(results_dir), out)}")
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the model card (model_card.md unless given); its figures go to figures/ beside it.")
+@click.option("--merge", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="CARD",
+              help="Write the audit section into this model card (a Hub repo's README.md) between reportgen's "
+                   "marks, merging the metadata; the rest of the file stays byte for byte.")
+@click.option("--report-link", default="report.html", show_default=True, metavar="LINK",
+              help="Where the card's links find the report: a path from the card, or a URL.")
+def card(results_dir, out, merge, report_link):
+    """Write the model card of a saved RESULTS_DIR, or merge its audit into an existing card."""
+    from . import api
+
+    if out is not None and merge is not None:
+        raise ReportgenError("give --out (a card of its own) or --merge (into an existing card), not both")
+    written = api.write_card(results_dir, out=out, merge=merge, report_link=report_link)
+    click.echo(f"model card: {written}")
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(path_type=Path))
+@click.option("--format", "table_format", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True, help="The tables' file format.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
+              help="The folder to write the tables to (new, empty, or an earlier export's).")
+def export(results_dir, table_format, out):
+    """Write a saved RESULTS_DIR's tidy tables (examples, attributions, word scores, metrics) as Parquet or CSV."""
+    from .results.export import export as export_tables
+
+    for path in export_tables(results_dir, table_format, out):
+        click.echo(f"{path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @cli.command()

@@ -17,12 +17,12 @@ def run_args(model, data, tmp_path, *extra):
 
 
 def test_help_of_every_command():
-    for command in ([], ["run"], ["demo"], ["render"], ["methods"]):
+    for command in ([], ["run"], ["demo"], ["render"], ["card"], ["export"], ["methods"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
-@pytest.mark.parametrize("command", ["run", "demo", "render", "methods"])
+@pytest.mark.parametrize("command", ["run", "demo", "render", "card", "export", "methods"])
 def test_every_option_has_help_text(command):
     options = [param for param in cli.commands[command].params if isinstance(param, click.Option)]
     assert options and [option.opts for option in options if not option.help] == []
@@ -128,13 +128,14 @@ def results_dir(tmp_path):
 
 @pytest.mark.parametrize("name, content, pattern", [
     ("run.json", "{not json", r"cannot read results file .*run\.json: Expecting property name"),
-    ("run.json", '{"format_version": 2}', r"results file .*run\.json: the file lacks \"config\""),
-    ("run.json", '{"format_version": 1}', r"holds results format 1; this reportgen reads format 2"),
+    ("run.json", '{"format_version": 3}', r"results file .*run\.json: the file lacks \"config\""),
+    ("run.json", '{"format_version": 1}', r"holds results format 1; this reportgen reads formats 2 and 3"),
     ("run.json", "[1, 2]", r"cannot read results file .*run\.json: it holds no JSON object"),
     ("run.json", '{"format_version": "\\u001b[2J"}', r"holds results format '\\x1b\[2J'; this reportgen reads"),
     ("run.json", b"\xff\xfe{", r"cannot read results file .*run\.json: 'utf-8' codec can't decode"),
-    ("examples.jsonl", '{"text": "no index"}\n', r"results file .*examples\.jsonl, line 1: the line lacks \"index\""),
-    ("examples.jsonl", '{"index": 0}\n{cut', r"cannot read results file .*examples\.jsonl, line 2: Expecting"),
+    ("examples.jsonl", '{"text": "no example"}\n',
+     r"results file .*examples\.jsonl, line 1: the line lacks \"example\""),
+    ("examples.jsonl", '{"example": 0}\n{cut', r"cannot read results file .*examples\.jsonl, line 2: Expecting"),
 ])
 def test_render_of_a_damaged_results_folder(results_dir, tmp_path, name, content, pattern):
     """Damage that passes the manifest (whoever edits a folder can seal it again) is still refused in one line."""

@@ -18,6 +18,7 @@ PIPELINE_TAGS = {"sequence_classification": "text-classification", "decoder_clas
                  "token_classification": "token-classification", "translation": "translation",
                  "summarization": "summarization", "generation": "text-generation"}
 TAGS = ["explainability", "interpretability", "reportgen"]
+SOURCE = "reportgen"  # the source name of every evaluation result reportgen writes
 
 
 def model_title(run: RunResult) -> str:
@@ -43,8 +44,19 @@ def card_metrics(run: RunResult) -> list[tuple[str, str, float]]:
     return found
 
 
-def front_matter(run: RunResult) -> str:
-    """The card's front matter block, ``---`` lines included."""
+def front_matter(run: RunResult, report: str = "report.html") -> str:
+    """The card's front matter block, ``---`` lines included; ``report``: where the report is, from the card."""
+    return as_front_matter(card_data(run, report))
+
+
+def as_front_matter(data) -> str:
+    return "---\n" + data.to_yaml() + "\n---\n"
+
+
+def card_data(run: RunResult, report: str = "report.html"):
+    """The card's metadata as huggingface_hub's ModelCardData. Its evaluation results name reportgen as their
+    source, with the report as the source's address (how a merge into another card finds the ones a rerun
+    replaces)."""
     from huggingface_hub import EvalResult, ModelCardData
 
     task = task_of(run).name
@@ -54,10 +66,10 @@ def front_matter(run: RunResult) -> str:
     split = run.dataset.get("split")
     results = [EvalResult(task_type=pipeline or task, dataset_type=dataset_id, dataset_name=dataset_id,
                           dataset_split=str(split) if split else None, metric_type=kind, metric_name=name,
-                          metric_value=value) for kind, name, value in card_metrics(run)]
+                          metric_value=value, source_name=SOURCE,
+                          source_url=report) for kind, name, value in card_metrics(run)]
     base = run.model.get("hub_id")
-    data = ModelCardData(model_name=model_name if results else None, eval_results=results or None,
+    return ModelCardData(model_name=model_name if results else None, eval_results=results or None,
                          library_name="transformers", pipeline_tag=pipeline, tags=TAGS + [task],
                          base_model=str(base) if base else None,
                          datasets=[str(run.dataset["hub_id"])] if run.dataset.get("hub_id") else None)
-    return "---\n" + data.to_yaml() + "\n---\n"

@@ -1,13 +1,18 @@
-"""A Hugging Face model card: YAML front matter the Hub reads (card_metadata.py), then a Markdown section with the
-headline figures and the faithfulness table. Reads the saved RunResult only (like the report)."""
+"""A Hugging Face model card: YAML front matter the Hub reads (card_metadata.py), then the audit's Markdown
+section: what was audited, the headline figures, the faithfulness table, the alerts, the figures drawn beside the
+card (card_figures.py) and links to the report. Reads the saved RunResult only (like the report)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..results.files import refuse_foreign, write_text
 from ..results.records import RunResult
+from .alerts import alerts
+from .card_figures import FIGURES, CardFigure, write_figures
 from .card_metadata import front_matter, model_title
 from .figures import headline, metric
 from .format import fmt_se, signed
@@ -16,15 +21,32 @@ from .narrative import explained_noun, faithfulness_statement, sample_note
 # The line after the front matter: how a later run knows it may replace the file (a comment, hidden where Markdown
 # renders; refuse_foreign looks for it in the file's first 64 KiB).
 CARD_MARK = b"<!-- written by reportgen: a rerun replaces this file; edit a copy -->"
+# Around the audit section, so that `reportgen card --merge` can replace it in a card written by hand.
+SECTION_BEGIN = "<!-- reportgen:audit:begin (written by reportgen; a rerun replaces everything up to the end mark) -->"
+SECTION_END = "<!-- reportgen:audit:end -->"
 
 
-def model_card_markdown(run: RunResult) -> str:
+@dataclass(frozen=True)
+class CardLinks:
+    """Where the card's links point, relative to the card: the report, the results folder, the figures drawn."""
+
+    report: str = "report.html"
+    results: str = "results/"
+    figures: tuple[CardFigure, ...] = ()
+
+
+def model_card_markdown(run: RunResult, links: CardLinks = CardLinks()) -> str:
+    """The whole card: front matter, reportgen's mark, the model's title and the audit section."""
+    return "\n".join([front_matter(run, links.report) + CARD_MARK.decode("ascii"), f"# {_cell(model_title(run))}", "",
+                      audit_section(run, links)])
+
+
+def audit_section(run: RunResult, links: CardLinks = CardLinks()) -> str:
+    """The audit's section, between its begin and end marks, ending with a newline."""
     model = model_title(run)
     data = run.dataset.get("name") or run.dataset.get("path")
     lines = [
-        front_matter(run) + CARD_MARK.decode("ascii"),
-        f"# {_cell(model)}",
-        "",
+        SECTION_BEGIN,
         "## Explainability audit (reportgen)",
         "",
         "### About this audit",
@@ -44,35 +66,65 @@ def model_card_markdown(run: RunResult) -> str:
     for figure in headline(run):
         value = f"{figure['value']} ({figure['detail']})" if figure.get("detail") else figure["value"]
         lines.append(f"| {_cell(figure['label'])} | {_cell(value)} |")
-    lines.append(f"| methods | {_cell(', '.join(run.methods))} |")
-    lines.append("")
-    faithfulness = metric(run, "faithfulness")
-    if faithfulness and faithfulness["summary"]:
-        control = faithfulness.get("control")
-        fractions = ", ".join(f"{100 * f:g}%" for f in faithfulness["fractions"])
-        lines += [
-            "### Faithfulness of the attribution methods",
-            "",
-            "ERASER comprehensiveness (probability of the explained class lost when a method's top-ranked tokens "
-            "are masked; higher is better) and sufficiency (lost when only those tokens are kept; lower is "
-            f"better), averaged over removal fractions {fractions} (AOPC) and over examples, ± one standard "
-            "error. Lift compares each method with the random control"
-            + (f" ({_cell(control)})" if control else "") + " on the same examples; positive is better.",
-            "",
-            "| method | examples | comprehensiveness | sufficiency | comprehensiveness lift | sufficiency lift |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for row in faithfulness["summary"]:
-            name = f"{_cell(row['method'])} (control)" if row.get("is_control") else _cell(row["method"])
-            lines.append(
-                f"| {name} | {row['examples']} | {fmt_se(row['comprehensiveness'], row.get('comprehensiveness_se'))} "
-                f"| {fmt_se(row['sufficiency'], row.get('sufficiency_se'))} "
-                f"| {signed(row.get('comprehensiveness_lift'))} | {signed(row.get('sufficiency_lift'))} |")
-        lines += ["", " ".join(_cell(sentence) for sentence in faithfulness_statement(faithfulness, explained_noun(run))), ""]
-    lines += ["The full report, with every example's heatmaps, the agreement between methods, the attention atlas "
-              "and every definition, is [report.html](report.html), written beside this file; the machine-readable "
-              "results are in [results/](results/).", ""]
+    lines += [f"| methods | {_cell(', '.join(run.methods))} |", ""]
+    report = link_target(links.report)
+    lines += faithfulness_lines(run) + alert_lines(run, report) + figure_lines(links.figures)
+    lines += [f"The full report, with every example's heatmaps, the agreement between methods, the attention atlas "
+              f"and every definition, is [report.html]({report}); the machine-readable results are in "
+              f"[results/]({link_target(links.results)}).", "", SECTION_END, ""]
     return "\n".join(lines)
+
+
+def faithfulness_lines(run: RunResult) -> list[str]:
+    faithfulness = metric(run, "faithfulness")
+    if not faithfulness or not faithfulness["summary"]:
+        return []
+    control = faithfulness.get("control")
+    fractions = ", ".join(f"{100 * f:g}%" for f in faithfulness["fractions"])
+    lines = [
+        "### Faithfulness of the attribution methods",
+        "",
+        "ERASER comprehensiveness (probability of the explained class lost when a method's top-ranked tokens "
+        "are masked; higher is better) and sufficiency (lost when only those tokens are kept; lower is "
+        f"better), averaged over removal fractions {fractions} (AOPC) and over examples, ± one standard "
+        "error. Lift compares each method with the random control"
+        + (f" ({_cell(control)})" if control else "") + " on the same examples; positive is better.",
+        "",
+        "| method | examples | comprehensiveness | sufficiency | comprehensiveness lift | sufficiency lift |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in faithfulness["summary"]:
+        name = f"{_cell(row['method'])} (control)" if row.get("is_control") else _cell(row["method"])
+        lines.append(
+            f"| {name} | {row['examples']} | {fmt_se(row['comprehensiveness'], row.get('comprehensiveness_se'))} "
+            f"| {fmt_se(row['sufficiency'], row.get('sufficiency_se'))} "
+            f"| {signed(row.get('comprehensiveness_lift'))} | {signed(row.get('sufficiency_lift'))} |")
+    statement = " ".join(_cell(sentence) for sentence in faithfulness_statement(faithfulness, explained_noun(run)))
+    return lines + ["", statement, ""]
+
+
+def alert_lines(run: RunResult, report: str) -> list[str]:
+    """The report's alerts, warnings first, each linking to its evidence in the report."""
+    found = alerts(run)
+    if not found:
+        return ["### Alerts", "", "None: no check of the report's alerts fired on this run.", ""]
+    lines = ["### Alerts", ""]
+    for alert in found:
+        lines.append(f"- **{alert.level}**: {_cell(alert.text)} ([{_cell(alert.evidence_label)}]"
+                     f"({report}#{alert.evidence}))")
+    return lines + [""]
+
+
+def figure_lines(figures: tuple[CardFigure, ...]) -> list[str]:
+    """The figures drawn beside the card: each as its PNG (the Hub shows it), with a link to its SVG."""
+    if not figures:
+        return []
+    lines = ["### Figures", ""]
+    for figure in figures:
+        svg, png = figure.files
+        lines += [f"![{_cell(figure.title)}]({FIGURES}/{png})", "",
+                  f"{_cell(figure.title)} ([SVG]({FIGURES}/{svg})).", ""]
+    return lines
 
 
 def about_this_audit(run: RunResult) -> str:
@@ -86,12 +138,18 @@ def about_this_audit(run: RunResult) -> str:
             "on other data.")
 
 
-def write_model_card(run: RunResult, path: str | Path) -> Path:
-    """Write the card to ``path``, replacing only a card reportgen wrote, in one step."""
+def write_model_card(run: RunResult, path: str | Path, links: CardLinks = CardLinks()) -> Path:
+    """Write the card to ``path`` and its figures beside it, replacing only files reportgen wrote, each in one step."""
     path = Path(path)
     refuse_foreign(path, CARD_MARK, "model card")
-    write_text(path, model_card_markdown(run))
+    figures = tuple(write_figures(run, path))
+    write_text(path, model_card_markdown(run, CardLinks(links.report, links.results, figures)))
     return path
+
+
+def link_target(link: str) -> str:
+    """A link's target as Markdown takes it: spaces, parentheses, angle brackets and quotes percent-encoded."""
+    return quote(link, safe="/:#?&=%~.-_+@!$,;")
 
 
 # Backslash first, so the escapes added after it stay escapes. Parentheses need none: a link needs a "]" before

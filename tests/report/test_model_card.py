@@ -1,7 +1,8 @@
 import re
 
 from reportgen.ops.stats import wilson
-from reportgen.report.model_card import CARD_MARK, _cell, model_card_markdown, write_model_card
+from reportgen.report.model_card import (CARD_MARK, SECTION_BEGIN, SECTION_END, _cell, model_card_markdown,
+                                         write_model_card)
 
 from support.runs import demo_like_run, hostile_run, small_run
 
@@ -15,8 +16,9 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
     run = demo_like_run(classifier)
     card = write_model_card(run, tmp_path / "model_card.md").read_text(encoding="utf-8")
     body = card.split("\n---\n", 1)[1]  # after the front matter
-    mark, title, _, heading = body.splitlines()[:4]
+    mark, title, _, begin, heading = body.splitlines()[:5]
     assert card.startswith("---\n") and mark.encode() == CARD_MARK and title == f"# {run.model['folder']}"
+    assert begin == SECTION_BEGIN and card.endswith(SECTION_END + "\n")
     assert heading == "## Explainability audit (reportgen)" and "### About this audit\n\nreportgen ran " in card
     performance = run.metrics["performance"]["result"]["overall"]
     n = performance["examples"]
@@ -37,7 +39,8 @@ def test_model_card_has_headline_figures_and_the_faithfulness_table(classifier, 
 
 def test_model_card_tables_hold_with_hostile_names(classifier):
     card = model_card_markdown(hostile_run(classifier)).split(CARD_MARK.decode(), 1)[1]
-    assert "<script>" not in card and "<!--" not in card  # no comment but reportgen's own first line
+    assert "<script>" not in card  # and no comment but reportgen's own: its mark and the section's two
+    assert card.count("<!--") == 2 and card.count(SECTION_BEGIN) == card.count(SECTION_END) == 1
     figures = card.split("| figure | value |")[1].split("\n\n")[0]
     assert {len(row) for row in table_rows("| figure | value |" + figures)} == {2}
     faithfulness = card.split("| method | examples |")[1].split("\n\n")[0]
@@ -109,3 +112,22 @@ def test_hostile_names_cannot_break_the_front_matter(classifier):
     assert parsed.model_name == run.model["display_name"] and getattr(parsed, "license", None) is None
     assert {r.dataset_name for r in parsed.eval_results} == {run.dataset["name"]}
     assert card.count("\n---\n") == 1  # the front matter ends once, where reportgen ends it
+
+
+def test_the_card_lists_the_reports_alerts_with_links_to_their_evidence(classifier):
+    from reportgen.report.alerts import alerts
+
+    run = demo_like_run(classifier)
+    found = alerts(run)
+    assert found  # the demo-like run's budgets are lowered, at least
+    listed = [line for line in model_card_markdown(run).split("### Alerts\n\n")[1].split("\n\n")[0].splitlines()]
+    assert listed == [f"- **{a.level}**: {_cell(a.text)} ([{_cell(a.evidence_label)}](report.html#{a.evidence}))"
+                      for a in found]
+
+
+def test_a_run_without_alerts_says_so(classifier, monkeypatch):
+    import reportgen.report.model_card as model_card
+
+    monkeypatch.setattr(model_card, "alerts", lambda run: [])
+    card = model_card_markdown(small_run(classifier))
+    assert "### Alerts\n\nNone: no check of the report's alerts fired on this run.\n" in card and "- **" not in card
