@@ -53,7 +53,14 @@ def card_figures(run: RunResult) -> list[CardFigure]:
               if section.anchor in SECTIONS_WITH_CHARTS and section.applies(task)
               for chart in _charts_in(context(section, run)) if chart.spec}
     return [CardFigure(name, title + _shown_method(charts[chart_id].spec), charts[chart_id].spec)
-            for chart_id, name, title in CARD_CHARTS if chart_id in charts]
+            for chart_id, name, title in CARD_CHARTS if chart_id in charts and _has_data(charts[chart_id].spec)]
+
+
+def _has_data(spec: dict[str, Any]) -> bool:
+    """Whether the chart has something to draw: its top-level data is not empty (a run of the random control
+    alone has no lift to show); a chart whose layers hold their own data is drawn."""
+    data = spec.get("data")
+    return not isinstance(data, dict) or not isinstance(data.get("values"), list) or bool(data["values"])
 
 
 def _shown_method(spec: dict[str, Any]) -> str:
@@ -90,7 +97,7 @@ def drawable(spec: Any) -> Any:
 
 
 def drawn(figure: CardFigure) -> dict[str, bytes]:
-    """The figure's SVG and PNG, by file name."""
+    """The figure's SVG and PNG, by file name; ReportgenError where vl-convert cannot draw it."""
     import vl_convert
 
     spec = drawable(figure.spec)
@@ -119,12 +126,19 @@ def check_figures_folder(folder: Path, names: list[str] | None = None) -> None:
                                  "move it, or write the card elsewhere")
 
 
-def write_figures(run: RunResult, card: Path) -> list[CardFigure]:
+def write_figures(run: RunResult, card: Path) -> tuple[list[CardFigure], list[str]]:
     """Draw the card's figures into ``figures/`` beside ``card``; remove the ones an earlier card of reportgen's
-    wrote there and this one has not. Returns the figures drawn."""
+    wrote there and this one has not. Returns the figures drawn, and why any other could not be (a figure
+    that cannot be drawn is left out: the card and the run stand without it)."""
     folder = card.parent / FIGURES
-    figures = card_figures(run)
-    files = {name: data for figure in figures for name, data in drawn(figure).items()}
+    figures, problems, files = [], [], {}
+    for figure in card_figures(run):
+        try:
+            files.update(drawn(figure))
+        except ReportgenError as err:
+            problems.append(str(err))
+            continue
+        figures.append(figure)
     check_figures_folder(folder, list(files))
     folder.mkdir(parents=True, exist_ok=True)
     earlier = _written(folder)
@@ -135,7 +149,7 @@ def write_figures(run: RunResult, card: Path) -> list[CardFigure]:
             (folder / name).unlink()
     write_json(folder / FIGURE_LIST, {"written_by": "reportgen",
                                       "files": {name: sha256_of(folder / name) for name in files}}, indent=1)
-    return figures
+    return figures, problems
 
 
 def _written(folder: Path) -> dict[str, str]:

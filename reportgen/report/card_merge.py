@@ -27,8 +27,8 @@ def merge_card(run: RunResult, card: str | Path, links: CardLinks = CardLinks())
     """Write the audit into the model card ``card`` (created if missing), with its figures beside it."""
     card = Path(card)
     existing = _read(card)
-    figures = tuple(write_figures(run, card))
-    section = audit_section(run, CardLinks(links.report, links.results, figures))
+    figures, not_drawn = write_figures(run, card)
+    section = audit_section(run, CardLinks(links.report, links.results, tuple(figures), tuple(not_drawn)))
     write_text(card, merged_text(run, existing, section, links.report, str(card)))
     return card
 

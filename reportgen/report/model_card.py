@@ -33,6 +33,7 @@ class CardLinks:
     report: str = "report.html"
     results: str = "results/"
     figures: tuple[CardFigure, ...] = ()
+    not_drawn: tuple[str, ...] = ()  # why a figure is missing
 
 
 def model_card_markdown(run: RunResult, links: CardLinks = CardLinks()) -> str:
@@ -68,7 +69,7 @@ def audit_section(run: RunResult, links: CardLinks = CardLinks()) -> str:
         lines.append(f"| {_cell(figure['label'])} | {_cell(value)} |")
     lines += [f"| methods | {_cell(', '.join(run.methods))} |", ""]
     report = link_target(links.report)
-    lines += faithfulness_lines(run) + alert_lines(run, report) + figure_lines(links.figures)
+    lines += faithfulness_lines(run) + alert_lines(run, report) + figure_lines(links.figures, links.not_drawn)
     lines += [f"The full report, with every example's heatmaps, the agreement between methods, the attention atlas "
               f"and every definition, is [report.html]({report}); the machine-readable results are in "
               f"[results/]({link_target(links.results)}).", "", SECTION_END, ""]
@@ -115,11 +116,11 @@ def alert_lines(run: RunResult, report: str) -> list[str]:
     return lines + [""]
 
 
-def figure_lines(figures: tuple[CardFigure, ...]) -> list[str]:
+def figure_lines(figures: tuple[CardFigure, ...], not_drawn: tuple[str, ...] = ()) -> list[str]:
     """The figures drawn beside the card: each as its PNG (the Hub shows it), with a link to its SVG."""
-    if not figures:
+    if not figures and not not_drawn:
         return []
-    lines = ["### Figures", ""]
+    lines = ["### Figures", ""] + [f"{_cell(problem)}." for problem in not_drawn] + ([""] if not_drawn else [])
     for figure in figures:
         svg, png = figure.files
         lines += [f"![{_cell(figure.title)}]({FIGURES}/{png})", "",
@@ -142,8 +143,8 @@ def write_model_card(run: RunResult, path: str | Path, links: CardLinks = CardLi
     """Write the card to ``path`` and its figures beside it, replacing only files reportgen wrote, each in one step."""
     path = Path(path)
     refuse_foreign(path, CARD_MARK, "model card")
-    figures = tuple(write_figures(run, path))
-    write_text(path, model_card_markdown(run, CardLinks(links.report, links.results, figures)))
+    figures, not_drawn = write_figures(run, path)
+    write_text(path, model_card_markdown(run, CardLinks(links.report, links.results, tuple(figures), tuple(not_drawn))))
     return path
 
 

@@ -117,3 +117,26 @@ def test_a_later_card_replaces_and_removes_only_its_own_unchanged_figures(classi
     assert sorted(path.name for path in figures.iterdir()) == ["notes.txt", FIGURE_LIST]
     assert json.loads((figures / FIGURE_LIST).read_text())["files"] == {}
     assert "### Figures" not in (tmp_path / "model_card.md").read_text(encoding="utf-8")
+
+
+def test_a_figure_that_cannot_be_drawn_is_left_out_and_said_so(classifier, tmp_path, monkeypatch):
+    import reportgen.report.card_figures as card_figures_module
+
+    original = card_figures_module.drawn
+
+    def failing(figure):
+        if figure.name == "confusion":
+            raise ReportgenError("cannot draw the model card's figure confusion: test")
+        return original(figure)
+
+    monkeypatch.setattr(card_figures_module, "drawn", failing)
+    card = write_model_card(demo_like_run(classifier), tmp_path / "model_card.md").read_text(encoding="utf-8")
+    assert "cannot draw the model card's figure confusion: test." in card and "figures/confusion" not in card
+    assert "](figures/calibration.png)" in card and not (tmp_path / "figures" / "confusion.png").exists()
+
+
+def test_a_chart_without_data_is_no_figure(classifier):
+    run = demo_like_run(classifier)
+    faithfulness = run.metrics["faithfulness"]["result"]
+    faithfulness["summary"] = [row for row in faithfulness["summary"] if row["is_control"]]  # no lift to show
+    assert [figure.name for figure in card_figures(run)] == [name for _, name, _ in CARD_CHARTS][1:]
