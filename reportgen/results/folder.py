@@ -27,9 +27,11 @@ except ImportError:  # not on Windows: runs there go unlocked
 
 MARKER = "reportgen.json"
 LOCK = "reportgen.lock"
-# Entries a results folder may hold that reportgen reads or writes; links among them are refused.
-OWN_ENTRIES = ("run.json", "examples.jsonl", "attributions", "partial", "manifest.json", MARKER, LOCK)
-SUBFOLDERS = ("attributions", "partial")
+# Entries a results folder may hold that reportgen reads or writes; links among them, and among the entries of
+# the folders it writes into, are refused (a linked folder would take its files elsewhere).
+OWN_ENTRIES = ("run.json", "examples.jsonl", "attributions", "tables", "schema", "partial", "manifest.json", MARKER,
+               LOCK)
+SUBFOLDERS = ("attributions", "tables", "schema", "partial")
 WRITER = "reportgen"
 
 

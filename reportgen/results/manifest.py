@@ -19,7 +19,7 @@ from .files import sha256_of, write_json
 MANIFEST = "manifest.json"
 # The only names a manifest may list: nothing outside the folder, nothing reportgen does not write.
 LISTED_NAME = re.compile(r"(run\.json|examples\.jsonl|README\.md|attributions/[A-Za-z0-9_.-]+\.jsonl"
-                         r"|schema/(metrics/)?[a-z0-9_]+\.json)")
+                         r"|tables/[a-z0-9_]+\.parquet|schema/((metrics|tables)/)?[a-z0-9_]+\.json)")
 
 
 def seal(folder: Path, names: list[str], run_key: str) -> None:

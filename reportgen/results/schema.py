@@ -4,7 +4,8 @@ The schemas live in ``schemas/v<format version>/``: ``run.json``, ``example.json
 examples.jsonl), ``attribution.json`` (a line of attributions/<method>.jsonl), ``metric.json`` (what
 every entry of run.json's metrics has) and ``metrics/<name>.json`` (each built-in metric's result, as
 the report reads it). A metric without a schema of its own (a plugin's) is checked against
-``metric.json`` only: the report reads nothing else of it. A folder that passes renders.
+``metric.json`` only: the report reads nothing else of it. A folder that passes renders. ``tables/<name>.json``
+describes a row of each table under tables/ (tables.py), for other tools: loading does not read the tables.
 
 Beyond JSON Schema, a number must be finite unless its schema says ``"allowNonFinite": true``
 (scores and probabilities, which reportgen writes as computed; everything else it writes with NaN as

@@ -5,12 +5,16 @@ Layout of a results folder::
     run.json                      config, model, dataset, versions, methods, metrics, failures
     examples.jsonl                one line per example (text, tokens, prediction, ...)
     attributions/<method>.jsonl   one line per explained example
+    tables/<name>.parquet         the run as tidy tables (tables.py): derived, so never read back
     README.md                     what each file holds (readme.py)
     schema/                       the JSON Schema of each file, as loading validates it
     manifest.json                 every file above with its size and sha256, and the run key; written last
     reportgen.json                the marker: this folder is reportgen's, and the run it holds (.folder)
     reportgen.lock                held by the run working on the folder (.folder)
     partial/                      the checkpoint of a run (explain.checkpoint)
+
+Every file names an example ``example`` (from format 3; format 2 named it ``index`` in examples.jsonl).
+Loading reads the formats in READABLE_FORMATS, each validated against its own schemas.
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from .manifest import seal, unseal, verify
 from .readme import results_readme, schema_files, schema_folders
 from .records import Attribution, Example, Failure, MethodInfo, RunResult
 from .schema import check_attribution, check_example, check_run
+from .tables import TABLES_FOLDER, table_files
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
+# What examples.jsonl names an example's number (Example.index), by format
+EXAMPLE_KEY = {2: "index", 3: "example"}
 # Example fields that only some tasks fill in: those reading two texts, and those explaining a row per label
 TASK_FIELDS = ("text_pair", "word_segments", "source", "labels", "predicted", "tags", "predicted_tags", "token_tags",
                "entity", "generated", "step", "alignment")
@@ -44,7 +52,8 @@ def save(run: RunResult, folder: str | Path, overwrite: bool = False) -> Path:
     folder = Path(folder)
     with owned(folder, overwrite) as claimed:
         claimed.adopt(run.key, remove_saved)
-        places = [folder, folder / "attributions", *(folder / name for name in schema_folders(FORMAT_VERSION))]
+        places = [folder, folder / "attributions", folder / TABLES_FOLDER,
+                  *(folder / name for name in schema_folders(FORMAT_VERSION))]
         for place in places[1:]:
             place.mkdir(exist_ok=True)
         for place in places:
@@ -77,6 +86,7 @@ def _staged_files(run: RunResult, folder: Path) -> dict[str, Path]:
     }
     for method, by_example in run.attributions.items():
         contents[f"attributions/{method}.jsonl"] = _attribution_chunks(by_example)
+    contents.update({name: [data] for name, data in table_files(run).items()})
     contents["README.md"] = [results_readme(run, FORMAT_VERSION).encode("utf-8", errors="replace")]
     contents.update({name: [data] for name, data in schema_files(FORMAT_VERSION).items()})
     done: dict[str, Path] = {}
@@ -97,7 +107,7 @@ def _example_row(ex: Example) -> dict[str, Any]:
     for name in TASK_FIELDS:
         if row[name] is None:
             del row[name]
-    return row
+    return {EXAMPLE_KEY[FORMAT_VERSION]: row.pop("index"), **row}
 
 
 def _attribution_chunks(by_example: dict[int, Attribution]):
@@ -121,25 +131,30 @@ def load(folder: str | Path) -> RunResult:
     meta = _parsed(run_file, _read_json, run_file)
     if not isinstance(meta, dict):
         raise ReportgenError(f"cannot read results file {run_file}: it holds no JSON object")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ReportgenError(
-            f"{folder} holds results format {meta.get('format_version')!r}; "
-            f"this reportgen reads format {FORMAT_VERSION}"
-        )
-    check_run(meta, run_file, FORMAT_VERSION)
+    version = _format_of(meta, folder)
+    check_run(meta, run_file, version)
     run = _parsed(run_file, _run_from_meta, meta)
     run.key = manifest["run_key"]
     examples_file = folder / "examples.jsonl"
     classes = len(run.labels) or run.model.get("vocabulary", 0)  # a language model's classes: its vocabulary
-    run.examples = _parsed(examples_file, _read_rows, Example, examples_file, partial(
-        check_example, path=examples_file, classes=classes, version=FORMAT_VERSION))
+    check = partial(check_example, path=examples_file, classes=classes, version=version)
+    run.examples = _parsed(examples_file, _read_rows, Example, examples_file, check, EXAMPLE_KEY[version])
     tokens = {ex.index: len(ex.tokens) for ex in run.examples}
     listed = [entry["file"] for entry in manifest["files"]]
     for path in sorted(folder / name for name in listed if name.startswith("attributions/")):
-        check = partial(check_attribution, path=path, tokens=tokens, version=FORMAT_VERSION)
+        check = partial(check_attribution, path=path, tokens=tokens, version=version)
         for attribution in _parsed(path, _read_rows, Attribution, path, check):
             run.add(attribution)
     return run
+
+
+def _format_of(meta: dict, folder: Path) -> int:
+    """The results format of run.json's content, one this reportgen reads; else one line naming both."""
+    version = meta.get("format_version")
+    if type(version) is not int or version not in READABLE_FORMATS:  # not 2.0 or True: each is refused
+        readable = " and ".join(map(str, READABLE_FORMATS))
+        raise ReportgenError(f"{folder} holds results format {version!r}; this reportgen reads formats {readable}")
+    return version
 
 
 def _run_from_meta(meta: dict) -> RunResult:
@@ -149,11 +164,14 @@ def _run_from_meta(meta: dict) -> RunResult:
     return run
 
 
-def _read_rows(cls, path: Path, check: Callable[[Any, int], None]) -> list:
-    """The lines of ``path`` as ``cls`` records, each first checked by ``check(row, line number)``."""
+def _read_rows(cls, path: Path, check: Callable[[Any, int], None], index_key: str | None = None) -> list:
+    """The lines of ``path`` as ``cls`` records, each first checked by ``check(row, line number)``;
+    ``index_key``: the key a line names the record's ``index`` by."""
     records = []
     for number, row in _read_jsonl(path):
         check(row, number)
+        if index_key is not None:
+            row = {**row, "index": row[index_key]}
         records.append(_build(cls, row))
     return records
 

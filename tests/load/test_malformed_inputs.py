@@ -204,7 +204,7 @@ def run_ok(model, data, tmp_path, *extra):
     lines = (tmp_path / "results" / "examples.jsonl").read_text(encoding="utf-8").splitlines()
     examples = [json.loads(line) for line in lines]
     failed = {f["example"]: f["reason"] for f in meta["failures"] if f["method"] is None}
-    assert failed == {ex["index"]: ex["error"] for ex in examples if ex["error"] is not None}
+    assert failed == {ex["example"]: ex["error"] for ex in examples if ex["error"] is not None}
     page = SummaryText()
     page.feed((tmp_path / "report.html").read_text(encoding="utf-8"))
     return meta, examples, failed, " ".join(" ".join(page.parts).split())
