@@ -36,6 +36,7 @@ from .tasks.base import character_limit
 from .tasks.generation import only_for_generation
 
 DEMO_LIMIT = 50
+DEMO_SANITY_EXAMPLES = 2
 # The demo must finish in a few minutes on 2 cores, fine-tuning included, so the four costly methods run
 # below their defaults there (the defaults match the reference libraries' quality, benchmarks/RESULTS.md).
 DEMO_BUDGETS = {"layer_integrated_gradients": {"n_steps": 8}, "lime": {"num_samples": 200},
@@ -166,6 +167,8 @@ def demo(**options: Any) -> RunResult:
     default_budgets = chosen.pop("default_budgets")
     chosen["method_params"] = demo_params(chosen["methods"], chosen["method_params"], default_budgets)
     chosen["limit"] = chosen["limit"] or DEMO_LIMIT
+    if chosen["sanity_examples"] is None:  # the default sample of 50 examples would be none
+        chosen["sanity_examples"] = DEMO_SANITY_EXAMPLES
     folder = default.default_model_dir(progress=progress_mode(shown_progress(chosen)) == "bar")
     classifier = load_classifier(folder)
     classifier.info.update(display_name="all-MiniLM-L6-v2 fine-tuned on Rotten Tomatoes",

@@ -153,6 +153,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("contrast", True, "Also explain each misclassified example for its true class (with --target label: its "
            "predicted class), with every method whose scores depend on the class.", SETTING, kind="flag",
            flag="--no-contrast", commands=BOTH),
+    Option("sanity_examples", None, "Sanity checks: explain this many sampled examples again with the model's "
+           "parameters randomised, layer after layer from the head down and each layer alone; 0 skips them "
+           "[default: as many as cost at most a quarter of the main pass, at most 100].", SETTING,
+           kind="int", minimum=0, commands=BOTH, demo_help="Sanity checks: explain this many sampled examples "
+           "again with the model's parameters randomised; 0 skips them [default: 2]."),
     Option("metrics", "all", "Statistics to compute: comma-separated metric names, or 'all'.", SETTING,
            flag=NO_FLAG),
     Option("metric_params", {}, "Set a statistic's parameter, e.g. faithfulness.keep_entity=true (value read as "

@@ -20,6 +20,7 @@ from .batch import Batch
 from .batching import ModelRunner
 from .checkpoint import Checkpoint, Unit, fingerprint, model_fingerprint
 from .contrast import explain_contrasts
+from .sanity import explain_sanity
 from .explainer import Explainer, Explanation, explainers
 from .isolate import isolate
 from .maps import keep_attention_maps
@@ -85,6 +86,8 @@ class Engine:
             self._explain_all([ex for ex in run.examples if ex.ok], run)
         if self.config.contrast and self.classifier.task.contrasts_errors and self.windows is None:
             explain_contrasts(self, run)
+        if self.config.sanity_examples != 0 and self.classifier.task.randomisable and self.windows is None:
+            explain_sanity(self, run, self.config.sanity_examples)
         kept = self.config.attention_maps if self.classifier.task.keeps_attention_maps else 0
         if kept and "attention" in self.explainers:
             maps_started = time.perf_counter()
@@ -260,7 +263,7 @@ class Engine:
         return True
 
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:
-        started, evaluations = time.perf_counter(), self.runner.evaluations
+        started, evaluations = time.perf_counter(), batch.runner.evaluations
         outcomes = isolate(batch.examples, lambda examples: explainer.attribute(self._part(batch, examples)),
                            lambda ex, err: Failure(ex.index, reason(err), explainer.name))
         unit = Unit()
@@ -270,7 +273,7 @@ class Engine:
             else:
                 unit.attributions.append(_attribution(explainer.name, ex, outcome))
         unit.seconds = time.perf_counter() - started
-        unit.evaluations = self.runner.evaluations - evaluations
+        unit.evaluations = batch.runner.evaluations - evaluations
         return unit
 
     @staticmethod
@@ -283,13 +286,14 @@ class Engine:
             run.add(attribution)
         run.failures.extend(unit.failures)
 
-    def _batch(self, examples: list[Example]) -> Batch:
+    def _batch(self, examples: list[Example], runner: ModelRunner | None = None) -> Batch:
+        """A batch of ``examples`` for the run's model, or for ``runner``'s (the sanity checks' randomised one)."""
         want = any(ex.needs_attentions for ex in self.explainers.values())
-        return Batch(self.runner, examples, want_attentions=want)
+        return Batch(runner or self.runner, examples, want_attentions=want)
 
     def _part(self, batch: Batch, examples: list[Example]) -> Batch:
         """The batch itself for all of its examples (its shared outputs are reused), else a new one."""
-        return batch if examples is batch.examples else self._batch(examples)
+        return batch if examples is batch.examples else self._batch(examples, batch.runner)
 
     @staticmethod
     def _fail(run: RunResult, ex: Example, why: str) -> None:

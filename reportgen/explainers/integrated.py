@@ -15,6 +15,7 @@ import torch
 
 from ..explain.batch import Batch
 from ..explain.explainer import Explainer, Explanation, explainers
+from ..load.layers import attribution_layers
 from ..ops.params import Choice, Whole
 from ..ops.quadrature import METHODS, quadrature
 
@@ -125,36 +126,6 @@ def _record_ends(ends: torch.Tensor, picked: list[PathPoint], chosen: torch.Tens
     for point, value in zip(picked, values):
         if point.alpha in (0.0, 1.0):
             ends[point.row, int(point.alpha)] = value
-
-
-def attribution_layers(model: Any) -> list[tuple[str, torch.nn.Module]]:
-    """The embedding block and each encoder layer of a transformers model, with their module paths.
-
-    Found without naming an architecture: ``model.base_model.embeddings`` (else the input
-    embeddings) and the ModuleList under the base model whose length is the configured number
-    of hidden layers (the longest ModuleList when the config does not say). Tested on BERT,
-    DistilBERT and RoBERTa; models that reuse one layer several times (ALBERT) are refused.
-    """
-    base = getattr(model, "base_model", model)
-    prefix = getattr(model, "base_model_prefix", "") or ""
-    found = [(name, module) for name, module in base.named_modules()
-             if isinstance(module, torch.nn.ModuleList) and len(module) > 0]
-    expected = getattr(model.config, "num_hidden_layers", None)
-    if expected is not None:
-        found = [item for item in found if len(item[1]) == expected]
-    if not found:
-        wanted = f"{expected} encoder layers" if expected is not None else "encoder layers"
-        raise ValueError(f"cannot find the {wanted} (a ModuleList) in {type(model).__name__}")
-    layers_name, layers = max(found, key=lambda item: len(item[1]))
-    embeddings = getattr(base, "embeddings", None)
-    if isinstance(embeddings, torch.nn.Module):
-        named = [("embeddings", embeddings)]
-    else:
-        named = [("input_embeddings", model.get_input_embeddings())]
-    named += [(f"{layers_name}.{i}", layer) for i, layer in enumerate(layers)]
-    if prefix and base is not model:
-        named = [(f"{prefix}.{name}", module) for name, module in named]
-    return named
 
 
 class _LayerHooks:

@@ -118,6 +118,11 @@ def _pair(a: dict[int, _Prepared], b: dict[int, _Prepared], k: int) -> dict[str,
     }
 
 
+def ranking_agreement(a: dict[int, np.ndarray], b: dict[int, np.ndarray], k: int) -> dict[str, Any]:
+    """Spearman and top-k overlap of two sets of score vectors by example, as a pair of methods is compared."""
+    return _pair({i: _Prepared.of(v, k) for i, v in a.items()}, {i: _Prepared.of(v, k) for i, v in b.items()}, k)
+
+
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rho with average ranks for ties; undefined (NaN) for constant vectors."""
     px, py = _Prepared.of(np.asarray(x, dtype=np.float64), 1), _Prepared.of(np.asarray(y, dtype=np.float64), 1)

@@ -42,6 +42,7 @@ class Panel:
     chart: dict[str, Any] | None = None
     chart_label: str = ""
     definitions: dict[str, str] = field(default_factory=dict)
+    note: str = ""  # a sentence shown above them (e.g. why there is nothing to show)
 
 
 class Metric(Parameterised):

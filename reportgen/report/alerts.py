@@ -39,6 +39,8 @@ RULES = (
     "Failures: any example recorded as failed.",
     f"Integrated gradients: an example whose convergence delta exceeds {DELTA_TOLERANCE} in absolute value.",
     "A lowered budget: a method ran with fewer steps, samples or evaluations than its default.",
+    "A failed sanity check: after every layer of the model is randomised, a method's word scores still "
+    "correlate with the trained model's above the sanity statistic's threshold (0.5 unless set).",
 )
 
 
@@ -100,6 +102,18 @@ def method_alerts(run: RunResult) -> list[Alert]:
                            f"(comprehensiveness lift {lift:+.3f}, standard error {fmt(se)}): do not read its "
                            "heatmaps as what the model uses.", "chart-summary-lift", "faithfulness chart"))
     return found
+
+
+def sanity_alerts(run: RunResult) -> list[Alert]:
+    sanity = metric(run, "sanity")
+    if not sanity:
+        return []
+    return [Alert("sanity_fails", "warning", f"{shown(row['method'])} fails the sanity check: with every layer of "
+                  f"the model randomised, its word scores still correlate with the trained model's (mean Spearman "
+                  f"{fmt(row['randomised_spearman'])} on {fmt(row['examples'])} examples, threshold "
+                  f"{fmt(sanity['threshold'])}): its heatmaps may not show what the model learned.",
+                  "chart-sanity", "sanity checks")
+            for row in sanity["methods"] if row["verdict"] == "fails" and not row["is_control"]]
 
 
 def truncation_alerts(run: RunResult) -> list[Alert]:
@@ -185,5 +199,5 @@ def budget_alerts(run: RunResult) -> list[Alert]:
 
 
 CHECKS: tuple[Callable[[RunResult], list[Alert]], ...] = (
-    confidence_alerts, recall_alerts, method_alerts, failure_alerts, truncation_alerts, imbalance_alerts,
+    confidence_alerts, recall_alerts, method_alerts, sanity_alerts, failure_alerts, truncation_alerts, imbalance_alerts,
     interval_alerts, delta_alerts, budget_alerts)

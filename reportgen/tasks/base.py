@@ -121,6 +121,7 @@ class Task:
     reads_references: ClassVar[bool] = False  # whether a row may give the output to explain (--target-column)
     keeps_attention_maps: ClassVar[bool] = True  # whether the first examples' attention maps are stored (explorer)
     contrasts_errors: ClassVar[bool] = False  # whether an error is also explained for its other class (contrast)
+    randomisable: ClassVar[bool] = False  # whether the sanity checks explain it again with randomised parameters
     explains_stored_class: ClassVar[bool] = True  # whether the explained output is the stored probability's target
     excluded_methods: ClassVar[dict[str, str]] = {}  # attribution methods that do not apply, and why
     excluded_metrics: ClassVar[tuple[str, ...]] = ()  # metrics that do not apply though ``metrics`` lists all

@@ -28,6 +28,7 @@ class BlackBox(SequenceClassification):
     order = 90
     windowed = False
     scores_texts = True
+    randomisable = False  # no parameters to re-initialise
     excluded_methods = {name: NEEDS_TORCH for name in WHITE_BOX_METHODS}
     excluded_metrics = ("attention_atlas",)
 

@@ -28,6 +28,7 @@ class MultiLabel(SequenceClassification):
     per_label = True
     windowed = False  # its rows already expand into one explanation per label
     contrasts_errors = False  # a unit explains one label, predicted or not: no other class to contrast
+    randomisable = False  # explained one label at a time (units); the checks take one class per example
     excluded_metrics = ONE_CLASS_METRICS  # the multi_label statistic replaces them
 
     @classmethod

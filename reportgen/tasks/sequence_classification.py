@@ -18,6 +18,7 @@ class SequenceClassification(Task):
     order = 10
     windowed = True
     contrasts_errors = True
+    randomisable = True  # its weights are a transformers model's (sanity checks)
 
     @classmethod
     def fits(cls, config: Any, paired: bool) -> bool:

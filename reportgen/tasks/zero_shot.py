@@ -35,6 +35,7 @@ class ZeroShot(SentencePair):
     answers_first = True
     explains_stored_class = False
     contrasts_errors = False  # each example's candidates are read from its own pairs (answers_first)
+    randomisable = False  # an example's answer is read from several pairs: its units are not the examples
 
     def __init__(self, candidates: Sequence[str] = (), template: str = DEFAULT_TEMPLATE) -> None:
         super().__init__()

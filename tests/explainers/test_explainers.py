@@ -369,7 +369,7 @@ def test_target_label_explains_the_label_class(classifiers, kind):
 def test_layer_lookup_refuses_shared_layers():
     from transformers import AlbertConfig, AlbertForSequenceClassification
 
-    from reportgen.explainers.integrated import attribution_layers
+    from reportgen.load.layers import attribution_layers
 
     albert = AlbertForSequenceClassification(AlbertConfig(
         vocab_size=50, embedding_size=16, hidden_size=32, num_hidden_layers=3, num_attention_heads=4,

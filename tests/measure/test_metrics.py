@@ -941,7 +941,45 @@ def test_alignment_atlas_by_hand():
     assert compute("alignment_atlas", run, HeadRunner(), rows_with_heads=0)["head_rows"] == []
 
 
+# ---------------------------------------------------------------- sanity
+def sanity_run() -> RunResult:
+    """Two examples of four words; m1's scores reverse under the randomised head and keep their order once every
+    layer is randomised; m2's never change."""
+    examples = [labeled(0, 1, 1, words=("a", "b", "c", "d")), labeled(1, 0, 0, words=("e", "f", "g", "h"))]
+    trained = {0: [1.0, 2.0, 3.0, 4.0], 1: [4.0, 3.0, 2.0, 1.0]}
+    run = make_run(examples, {"m1": trained, "m2": trained}, level="words")
+    reversed_ = {0: [4.0, 3.0, 2.0, 1.0], 1: [1.0, 2.0, 3.0, 4.0]}
+    # ex0 under full randomisation: ranks (1, 2, 4, 3) against (1, 2, 3, 4): d^2 = 2 -> rho = 1 - 12/60 = 0.8
+    final = {0: [1.0, 2.0, 4.0, 3.0], 1: [4.0, 3.0, 2.0, 1.0]}
+    for index in (0, 1):
+        run.attributions["m1"][index].extra["sanity"] = {
+            "independent": {"layer 1": trained[index]},
+            "cascade": {"classifier head": reversed_[index], "layer 1": reversed_[index], "embeddings": final[index]}}
+        run.attributions["m2"][index].extra["sanity"] = {
+            "independent": {"layer 1": trained[index]},
+            "cascade": {name: trained[index] for name in ("classifier head", "layer 1", "embeddings")}}
+    return run
+
+
+def test_sanity_by_hand():
+    result = compute("sanity", sanity_run(), k=2, threshold=0.85)
+    assert result["cascade"] == ["classifier head", "layer 1", "embeddings"] and result["independent"] == ["layer 1"]
+    assert result["examples"] == 2
+    m1, m2 = result["methods"]
+    assert [step["spearman"] for step in m1["cascade"]] == [approx(-1.0), approx(-1.0), approx((0.8 + 1.0) / 2)]
+    assert m1["cascade"][0]["spearman_se"] == approx(0.0)
+    assert m1["randomised_spearman_se"] == approx(0.1)  # sample sd of (0.8, 1.0) is 0.1414, over sqrt(2)
+    # top-2 words: ex0 {c, d} against {c, d} (final), ex1 {e, f} against {e, f}: 1; reversed: 0
+    assert m1["cascade"][2]["top_k_overlap"] == approx(1.0) and m1["cascade"][0]["top_k_overlap"] == approx(0.0)
+    assert m1["independent"][0]["spearman"] == approx(1.0)
+    assert m1["verdict"] == "fails" and m1["randomised_spearman"] == approx(0.9)  # 0.9 > 0.85
+    assert compute("sanity", sanity_run(), threshold=0.95)["methods"][0]["verdict"] == "passes"
+    assert m2["verdict"] == "fails" and m2["randomised_spearman"] == approx(1.0) and not m2["is_control"]
+    assert compute("sanity", make_run([labeled(0, 1, 1)], {"m1": {0: [1.0]}}, level="words"))["methods"] == []
+
+
 HAND_CHECKS = {
+    "sanity": [test_sanity_by_hand],
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
                     test_performance_without_groups_has_empty_group_lists],
     "calibration": [test_calibration_by_hand, test_calibration_per_group_and_bins_parameter,

@@ -114,3 +114,14 @@ def test_failures_wide_intervals_deltas_and_lowered_budgets_are_named():
     assert "1 of 2 convergence deltas exceed 0.05 (largest 0.200)" in found["integrated_gradients_delta"].text
     assert "Budgets below the defaults: shap max_evals 128 (default 500)." in found["budget"].text
     assert [a.level for a in alerts(run)] == sorted((a.level for a in alerts(run)), key=lambda level: level != "warning")
+
+
+def test_a_method_that_fails_the_sanity_check_is_named_and_the_control_is_not():
+    run = crafted_run(confidence=(0.9, 0.9), correct_every=(10, 10))
+    rows = [{"method": "flat", "is_control": False, "examples": 4, "randomised_spearman": 0.93, "verdict": "fails"},
+            {"method": "good", "is_control": False, "examples": 4, "randomised_spearman": 0.05, "verdict": "passes"},
+            {"method": "random", "is_control": True, "examples": 4, "randomised_spearman": 1.0, "verdict": "fails"}]
+    run.metrics["sanity"] = {"result": {"threshold": 0.5, "methods": rows}}
+    (alert,) = [a for a in alerts(run) if a.kind == "sanity_fails"]
+    assert alert.level == "warning" and alert.evidence == "chart-sanity"
+    assert alert.text.startswith("flat fails the sanity check") and "mean Spearman 0.930 on 4 examples" in alert.text

@@ -65,3 +65,33 @@ def test_the_cost_metric_presents_itself(classifier):
     quality = section(html, "quality")
     assert quality.index("<h3>Cost</h3>") > quality.index("Agreement between methods")
     assert '<table class="cost">' in quality and 'id="chart-cost"' in quality
+
+
+def test_the_sanity_checks_show_beside_faithfulness_with_a_verdict_per_method(classifier):
+    run = demo_like_run(classifier)
+    html = render_html(run)
+    quality = section(html, "quality")
+    assert quality.index("<h3>Sanity checks: the model randomised</h3>") > quality.index("Agreement between methods")
+    result = run.metrics["sanity"]["result"]
+    assert result["methods"] and result["examples"] >= 2
+    table = re.search(r'<table class="sanity">(.*?)</table>', quality, flags=re.S).group(1)
+    for row in result["methods"]:
+        name = f"{row['method']} (control)" if row["is_control"] else row["method"]
+        cells = re.search(rf"<tr><td><code>{re.escape(name)}</code></td>(.*?)</tr>", table).group(1)
+        assert f"<code>{row['verdict']}</code>" in cells and f"{row['randomised_spearman']:.3f}" in cells
+    spec = json.loads(re.search(r'<script type="application/json" id="chart-sanity-spec">(.*?)</script>',
+                                html).group(1))
+    steps = len(result["cascade"]) + len(result["independent"])
+    assert len(spec["data"]["values"]) == sum(
+        1 for row in result["methods"] for kind in ("cascade", "independent") for step in row[kind]
+        if step["spearman"] is not None) and steps == (2 + 2) + 2  # the tiny BERT: 2 layers
+
+
+def test_a_run_without_sanity_checks_says_why(classifier):
+    from support.runs import small_run
+
+    run = small_run(classifier)
+    compute_metrics(run, None, ["sanity"])
+    assert run.metrics["sanity"]["result"]["methods"] == []
+    quality = section(render_html(run), "quality")
+    assert "<h3>Sanity checks: the model randomised</h3>\n<p class=\"note\">No sanity checks ran in this run" in quality

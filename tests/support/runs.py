@@ -46,7 +46,8 @@ def demo_like_run(classifier):
         methods = [name for name in explainers.names() if name != "shap"]
         params = {name: {k: v for k, v in p.items() if k in explainers.get(name).defaults}
                   for name, p in QUICK.items() if name in methods}
-        config = RunConfig(methods=methods, seed=0, method_params=params, attention_maps=ATTENTION_MAPS)
+        config = RunConfig(methods=methods, seed=0, method_params=params, attention_maps=ATTENTION_MAPS,
+                           sanity_examples=2)  # the default would check none of 8 examples
         _RUNS[id(classifier)] = measured(classifier, dataset, config)
     return copy.deepcopy(_RUNS[id(classifier)])
 

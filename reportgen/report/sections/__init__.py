@@ -74,4 +74,4 @@ def _displayed(name: str, panel: Panel) -> dict[str, Any]:
                 for row in panel.table.rows]
         table = {"css": panel.table.css, "headings": [c.title for c in columns], "rows": rows}
     chart = Chart(f"chart-{name}", panel.chart_label, panel.chart) if panel.chart is not None else None
-    return {"table": table, "chart": chart, "definitions": panel.definitions}
+    return {"table": table, "chart": chart, "definitions": panel.definitions, "note": panel.note}
