@@ -1,4 +1,4 @@
-"""The ``reportgen`` command line: demo, run, render, card, export, methods. Its flags are made from reportgen.options."""
+"""The ``reportgen`` command line: demo, run, render, card, export, compare, methods. Its flags are made from reportgen.options."""
 
 from __future__ import annotations
 
@@ -169,6 +169,24 @@ def card(results_dir, out, merge, report_link):
         raise ReportgenError("give --out (a card of its own) or --merge (into an existing card), not both")
     written = api.write_card(results_dir, out=out, merge=merge, report_link=report_link)
     click.echo(f"model card: {written}")
+
+
+@cli.command()
+@click.argument("results_a", type=click.Path(path_type=Path))
+@click.argument("results_b", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("compare.html"),
+              show_default=True, help="Where to write the comparison page.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Where to write its Markdown for a model card (compare.md beside --out unless given).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap resamples.")
+def compare(results_a, results_b, out, markdown, seed):
+    """Compare two saved runs on the same rows: RESULTS_A (A) against RESULTS_B (B)."""
+    from .report.comparison_card import write_comparison
+    from .results import store
+
+    _prepare_output_folders(out.parent)
+    for name, path in write_comparison(store.load(results_a), store.load(results_b), out, markdown, seed).items():
+        click.echo(f"{name}: {path}")
 
 
 @cli.command()

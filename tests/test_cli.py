@@ -17,12 +17,12 @@ def run_args(model, data, tmp_path, *extra):
 
 
 def test_help_of_every_command():
-    for command in ([], ["run"], ["demo"], ["render"], ["card"], ["export"], ["methods"]):
+    for command in ([], ["run"], ["demo"], ["render"], ["card"], ["export"], ["compare"], ["methods"]):
         result = invoke(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
-@pytest.mark.parametrize("command", ["run", "demo", "render", "card", "export", "methods"])
+@pytest.mark.parametrize("command", ["run", "demo", "render", "card", "export", "compare", "methods"])
 def test_every_option_has_help_text(command):
     options = [param for param in cli.commands[command].params if isinstance(param, click.Option)]
     assert options and [option.opts for option in options if not option.help] == []
