@@ -167,6 +167,40 @@ def check_grad_x_input(run, classifier):
         np.testing.assert_allclose(scores, (grads * embeds).sum(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
 
 
+def check_smoothgrad(run, classifier):
+    params = run.methods["smoothgrad"].params
+    for ex, scores in examples_and_scores(run, "smoothgrad")[:2]:
+        assert np.all(scores >= 0)
+        embeds, _ = hand_gradients(classifier, ex)
+        spread = float(embeds.max() - embeds.min()) * params["noise"]
+        generator = torch.Generator().manual_seed(example_seed(run.config["seed"], ex.index))
+        noise = torch.randn((params["n_samples"], *embeds.shape), generator=generator) * spread
+        mean = sum(noisy_gradients(classifier, ex, embeds + draw) for draw in noise) / params["n_samples"]
+        np.testing.assert_allclose(scores, mean.norm(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
+
+
+def check_gradient_shap(run, classifier):
+    n = run.methods["gradient_shap"].params["n_samples"]
+    embed = classifier.embeddings()
+    for ex, scores in examples_and_scores(run, "gradient_shap")[:2]:
+        assert np.all(scores[specials(ex)] == 0)  # the baseline keeps special tokens
+        ids = torch.tensor(ex.input_ids)
+        base = embed(torch.where(torch.tensor(specials(ex)), ids, torch.full_like(ids, classifier.pad_id))).detach()
+        embeds = embed(ids).detach()
+        alphas = np.random.RandomState(example_seed(run.config["seed"], ex.index)).uniform(0, 1, n)
+        mean = sum(noisy_gradients(classifier, ex, base + float(a) * (embeds - base)) for a in alphas) / n
+        np.testing.assert_allclose(scores, (mean * (embeds - base)).sum(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
+
+
+def noisy_gradients(classifier, ex, embeds):
+    """d(target logit)/d(embeddings) at the given embeddings of one example alone."""
+    embeds = embeds.detach().requires_grad_(True)
+    logit = classifier.model(inputs_embeds=embeds[None], attention_mask=torch.ones((1, len(embeds)),
+                                                                                    dtype=torch.long)).logits
+    (grads,) = torch.autograd.grad(logit[0, ex.target], embeds)
+    return grads
+
+
 def hand_gradients(classifier, ex):
     """One example alone, no padding: embeddings and d(target logit)/d(embeddings)."""
     ids = torch.tensor([ex.input_ids])
@@ -303,6 +337,8 @@ CHECKS = {
     "attention": check_attention,
     "attention_rollout": check_attention_rollout,
     "saliency": check_saliency,
+    "smoothgrad": check_smoothgrad,
+    "gradient_shap": check_gradient_shap,
     "grad_x_input": check_grad_x_input,
     "integrated_gradients": check_integrated_gradients,
     "layer_integrated_gradients": check_layer_integrated_gradients,

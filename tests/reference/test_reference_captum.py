@@ -17,12 +17,9 @@ import pytest
 import torch
 from captum.attr import FeatureAblation, InputXGradient, LayerIntegratedGradients, Saliency
 
-from reportgen.explain.batching import ModelRunner
 from reportgen.explainers import Batch, explainers
-from reportgen.results.records import Example
 
-from support.captum_checks import RELATIVE_TOLERANCE, assert_rows_match, special_positions
-from support.tiny_models import CORPUS
+from support.captum_checks import RELATIVE_TOLERANCE, assert_rows_match, make_batch, special_positions
 
 KINDS = ("bert", "distilbert", "roberta")  # every tiny architecture (tests/tiny_models.py)
 LAYERS = {  # the attributed modules, spelled out per architecture (independent of reportgen's lookup)
@@ -30,19 +27,6 @@ LAYERS = {  # the attributed modules, spelled out per architecture (independent 
     "distilbert": ["distilbert.embeddings", "distilbert.transformer.layer.0", "distilbert.transformer.layer.1"],
     "roberta": ["roberta.embeddings", "roberta.encoder.layer.0", "roberta.encoder.layer.1"],
 }
-
-
-def make_batch(classifier) -> Batch:
-    """All of CORPUS in one right-padded batch; targets cycle through the classes."""
-    examples = []
-    for i, (text, enc) in enumerate(zip(CORPUS, classifier.encode(list(CORPUS)))):
-        ex = Example(index=i, text=text, label=0)
-        ex.input_ids, ex.tokens, ex.word_ids, ex.words = enc.input_ids, enc.tokens, enc.word_ids, enc.words
-        ex.target = i % len(classifier.labels)
-        examples.append(ex)
-    batch = Batch(ModelRunner(classifier), examples)
-    assert len(set(batch.lengths)) > 1, "the batch must mix lengths so that padding is exercised"
-    return batch
 
 
 def pad_baseline(batch: Batch) -> torch.Tensor:

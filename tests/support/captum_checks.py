@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from reportgen.explain.batch import Batch
+from reportgen.explain.batching import ModelRunner
+from reportgen.results.records import Example
+
+from .tiny_models import CORPUS
+
 RELATIVE_TOLERANCE = 1e-5
 
 
@@ -22,7 +28,6 @@ def assert_rows_match(ours: list[np.ndarray], reference: torch.Tensor, batch,
 
 def assert_batch_invariant(batch, methods, atol: float = 1e-6) -> None:
     """Each example's scores by each of ``methods`` are the same alone as in ``batch`` (rtol 1e-4)."""
-    from reportgen.explain.batch import Batch
     from reportgen.explainers import explainers
 
     together = {m: explainers.get(m)().attribute(batch) for m in methods}
@@ -50,3 +55,16 @@ def captum_occlusion(probabilities, batch, replacement_id: int, *arguments) -> t
     with torch.no_grad():
         return FeatureAblation(probabilities).attribute(batch.input_ids, baselines=baselines, target=batch.targets,
                                                         additional_forward_args=arguments)
+
+
+def make_batch(classifier):
+    """All of CORPUS in one right-padded batch; targets cycle through the classes."""
+    examples = []
+    for i, (text, enc) in enumerate(zip(CORPUS, classifier.encode(list(CORPUS)))):
+        ex = Example(index=i, text=text, label=0)
+        ex.input_ids, ex.tokens, ex.word_ids, ex.words = enc.input_ids, enc.tokens, enc.word_ids, enc.words
+        ex.target = i % len(classifier.labels)
+        examples.append(ex)
+    batch = Batch(ModelRunner(classifier), examples)
+    assert len(set(batch.lengths)) > 1, "the batch must mix lengths so that padding is exercised"
+    return batch
