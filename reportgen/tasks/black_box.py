@@ -15,8 +15,8 @@ from .base import Encoded, tasks
 from .sequence_classification import SequenceClassification
 
 NEEDS_TORCH = "it reads the model's gradients or attention, and --predict gives only class probabilities"
-WHITE_BOX_METHODS = ("attention", "attention_rollout", "saliency", "grad_x_input", "integrated_gradients",
-                     "layer_integrated_gradients")
+WHITE_BOX_METHODS = ("attention", "attention_rollout", "value_zeroing", "saliency", "grad_x_input", "smoothgrad",
+                     "gradient_shap", "integrated_gradients", "layer_integrated_gradients")
 
 
 @tasks.register

@@ -37,6 +37,8 @@ class EncoderDecoder(Generation):
     reads = "an encoder-decoder (...ForConditionalGeneration, ...MTModel)"
     metrics = (*Generation.metrics, "output_quality")
     excluded_methods = {**Generation.excluded_methods, "attention_rollout": CROSS_ROLLOUT,
+                        "value_zeroing": CROSS_ROLLOUT.replace("rollout multiplies self-attention maps",
+                                                               "value zeroing rolls its mixing matrices out"),
                         "layer_integrated_gradients": SHARED_LAYERS}
 
     def __init__(self, template: str = DEFAULT_PROMPT, max_new_tokens: int = DEFAULT_NEW_TOKENS,

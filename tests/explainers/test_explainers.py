@@ -192,6 +192,48 @@ def check_gradient_shap(run, classifier):
         np.testing.assert_allclose(scores, (mean * (embeds - base)).sum(dim=-1).numpy(), rtol=1e-4, atol=1e-9)
 
 
+class ZeroedAt(torch.nn.Module):
+    """A value projection whose output at one position is zero."""
+
+    def __init__(self, projection, position):
+        super().__init__()
+        self.projection, self.position = projection, position
+
+    def forward(self, hidden):
+        out = self.projection(hidden).clone()
+        out[:, self.position] = 0
+        return out
+
+
+def check_value_zeroing(run, classifier):
+    """Recomputed with whole forward passes of a model whose value projection is wrapped (no hooks, no early
+    stop): BERT's layer l output is hidden_states[l + 1]."""
+    model = classifier.model
+    for ex, scores in examples_and_scores(run, "value_zeroing")[:2]:
+        ids = torch.tensor([ex.input_ids])
+        mask = torch.ones_like(ids)
+        with torch.no_grad():
+            original = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        flow = None
+        for number, layer in enumerate(model.bert.encoder.layer):
+            value = layer.attention.self.value
+            distances = torch.zeros((len(ex.input_ids), len(ex.input_ids)), dtype=torch.float64)
+            for j in range(len(ex.input_ids)):
+                layer.attention.self.value = ZeroedAt(value, j)
+                try:
+                    with torch.no_grad():
+                        altered = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+                finally:
+                    layer.attention.self.value = value
+                cosine = torch.nn.functional.cosine_similarity(altered[number + 1][0].double(),
+                                                               original[number + 1][0].double(), dim=-1)
+                distances[:, j] = 1 - cosine
+            mixing = distances / distances.sum(dim=1, keepdim=True)
+            flow = mixing if flow is None else mixing @ flow
+        np.testing.assert_allclose(scores, flow[0].numpy(), rtol=1e-5, atol=1e-9)  # BERT reads [CLS]
+        assert scores.sum() == pytest.approx(1.0)
+
+
 def noisy_gradients(classifier, ex, embeds):
     """d(target logit)/d(embeddings) at the given embeddings of one example alone."""
     embeds = embeds.detach().requires_grad_(True)
@@ -336,6 +378,7 @@ def check_shap(run, classifier):
 CHECKS = {
     "attention": check_attention,
     "attention_rollout": check_attention_rollout,
+    "value_zeroing": check_value_zeroing,
     "saliency": check_saliency,
     "smoothgrad": check_smoothgrad,
     "gradient_shap": check_gradient_shap,

@@ -205,7 +205,8 @@ def check_encoder_decoder(cls: type[EncoderDecoder]):
                                             architectures=["BartForSequenceClassification"])
         assert Translation.fits(t5, False) and not Translation.fits(bart, False) and Summarization.fits(bart, False)
         assert not cls.fits(classifier_config, False) and cls.order < SequenceClassification.order
-        assert set(task.excluded_methods) == {"lime", "shap", "attention_rollout", "layer_integrated_gradients"}
+        assert set(task.excluded_methods) == {"lime", "shap", "attention_rollout", "value_zeroing",
+                                              "layer_integrated_gradients"}
         (enc,) = task.encode(classifier.tokenizer, ["good film"], 40)
         assert enc.words[-2:] == ["good", "film"] and enc.tokens[0] == "[CLS]"
         ex = Example(index=0, text="", generated={"ids": [7, 8], "tokens": ["a", "b"], "log_probs": [-1.0, -2.0],
