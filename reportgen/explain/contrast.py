@@ -39,22 +39,10 @@ def explain_contrasts(engine: Any, run: RunResult) -> None:
         for number, positions in enumerate(plan):
             batch = engine._batch([errors[i] for i in positions])
             for name, explainer in methods.items():
-                unit = _unit(engine, name, explainer, f"contrast {number}", batch)
+                unit = engine.stored_or_computed(name, explainer, f"contrast {number}", batch)
                 _keep(run, name, batch.examples, unit)
                 bars.advance(f"{name} (contrast)", len(positions), unit.seconds)
     run.timings["contrast"] = time.perf_counter() - started
-
-
-def _unit(engine: Any, name: str, explainer: Any, key: str, batch: Any) -> Any:
-    """A method's contrast work on a batch: stored by an earlier, interrupted run (in the method's checkpoint
-    file, under its own batch key), else computed and stored."""
-    checkpoint = engine.checkpoint
-    unit = checkpoint.unit(name, key, batch.examples) if checkpoint else None
-    if unit is None:
-        unit = engine._compute_unit(batch, explainer)
-        if checkpoint:
-            checkpoint.save_unit(name, key, unit)
-    return unit
 
 
 def _keep(run: RunResult, name: str, examples: list[Example], unit: Any) -> None:

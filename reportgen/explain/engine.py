@@ -262,6 +262,16 @@ class Engine:
         self.classifier.task.absorb(ex, outcome, self.config.target, self.config.threshold)
         return True
 
+    def stored_or_computed(self, name: str, explainer: Explainer, key: str, batch: Batch) -> Unit:
+        """A method's work on a batch of a later pass (the errors' contrast, the sanity checks): stored by an
+        earlier, interrupted run (in the method's checkpoint file, under its own key), else computed and stored."""
+        unit = self.checkpoint.unit(name, key, batch.examples) if self.checkpoint else None
+        if unit is None:
+            unit = self._compute_unit(batch, explainer)
+            if self.checkpoint:
+                self.checkpoint.save_unit(name, key, unit)
+        return unit
+
     def _compute_unit(self, batch: Batch, explainer: Explainer) -> Unit:
         started, evaluations = time.perf_counter(), batch.runner.evaluations
         outcomes = isolate(batch.examples, lambda examples: explainer.attribute(self._part(batch, examples)),

@@ -132,22 +132,12 @@ def explain_sanity(engine: Any, run: RunResult, requested: int | None) -> None:
             for number, positions in enumerate(plan):
                 batch = engine._batch([sample[i] for i in positions], runner)
                 for name, explainer in engine.explainers.items():
-                    unit = _unit(engine, name, explainer, f"sanity {kind} {group} {number}", batch)
+                    unit = engine.stored_or_computed(name, explainer, f"sanity {kind} {group} {number}", batch)
                     _keep(run, name, kind, group, unit)
                     bars.advance(f"{name} (sanity)", len(positions), unit.seconds)
             if saved is not None:
                 randomised.restore(group, saved)
     run.timings["sanity"] = time.perf_counter() - started
-
-
-def _unit(engine: Any, name: str, explainer: Any, key: str, batch: Any) -> Any:
-    checkpoint = engine.checkpoint
-    unit = checkpoint.unit(name, key, batch.examples) if checkpoint else None
-    if unit is None:
-        unit = engine._compute_unit(batch, explainer)
-        if checkpoint:
-            checkpoint.save_unit(name, key, unit)
-    return unit
 
 
 def _keep(run: RunResult, name: str, kind: str, group: str, unit: Any) -> None:
