@@ -100,6 +100,9 @@ def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
         if given:
             raise only_for_generation(given[0], task.name)
         return options
+    if options["rationale_column"] is not None:
+        raise ReportgenError(f"--rationale-column gives classifiers' examples human rationales; the {task.name} "
+                             "task explains generated tokens, which it does not score against them")
     if alignment is not None and target is None:
         raise ReportgenError("--alignment-column needs --target-column: a gold alignment links the source's words "
                              "to the reference's")

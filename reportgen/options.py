@@ -115,6 +115,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("label_separator", ",", "Multi-label data: what separates the label names in a cell (a cell may "
            "also hold a JSON list).", DATA),
     Option("group_column", None, "Optional column for per-group metrics.", DATA),
+    Option("rationale_column", None, "Optional column of human rationales, scored by the plausibility statistic: "
+           "per row the evidence as word indices ('[0, 3]'), character spans ('[[0, 5], [10, 14]]') or the text with "
+           "it marked ('the [[very good]] film'); a cell that cannot be read is counted, not fatal.", DATA),
     Option("source_column", None, "Generation: the column of each row's source text (the prompt's {source}) "
            "[default: --text-column].", DATA),
     Option("target_column", None, "Generation: the column of each row's reference output, explained under teacher "

@@ -12,6 +12,7 @@ import torch
 from ..errors import reason
 from ..load.data import Dataset, clean_text
 from ..load.model import Classifier
+from ..load.rationales import word_rationale
 from ..ops.words import fold_to_words, spread_to_tokens
 from ..results.provenance import package_versions, timestamp
 from ..results.records import Attribution, Example, Failure, MethodInfo, RunResult
@@ -100,6 +101,7 @@ class Engine:
         """Fingerprint of everything that decides batches and predictions."""
         data = [(ex.index, ex.text, ex.label, ex.group) + ((ex.text_pair,) if ex.text_pair is not None else ())
                 + ((ex.labels,) if ex.labels is not None else ()) + ((ex.tags,) if ex.tags is not None else ())
+                + ((ex.rationale, ex.rationale_error) if ex.rationale is not None or ex.rationale_error else ())
                 for ex in run.examples]
         settings = {key: run.config[key] for key in KEYED_SETTINGS}
         if self.classifier.task.per_label:
@@ -125,6 +127,7 @@ class Engine:
         encoded = isolate(list(range(len(texts))), lambda rows: self._encode(rows, texts, pairs),
                           lambda row, err: reason(err))
         problems = getattr(dataset, "problems", None) or {}
+        rationales = getattr(dataset, "rationales", None)
         examples = []
         for i, enc in enumerate(encoded):
             group = dataset.groups[i] if dataset.groups is not None else None
@@ -136,6 +139,9 @@ class Engine:
             if not isinstance(enc, str):
                 ex.input_ids, ex.tokens, ex.word_ids = enc.input_ids, enc.tokens, enc.word_ids
                 ex.words, ex.truncated, ex.word_segments = enc.words, enc.truncated, enc.word_segments
+                if rationales is not None and enc.words:
+                    ex.rationale, ex.rationale_error = word_rationale(rationales[i], ex.text, ex.words,
+                                                                      ex.word_segments)
             problem = self._unexplainable(ex, enc, problems.get(ex.index))
             if problem is not None:
                 self._fail(run, ex, problem)

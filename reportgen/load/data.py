@@ -20,6 +20,7 @@ from ..ops.alignment import normalised_pharaoh
 from ..results.files import sha256_of
 from .delimited import read_delimited as _read_delimited
 from .labels import DEFAULT_SEPARATOR, is_missing, match_labels, read_label_lists
+from .rationales import Rationale, read_rationales
 from .tags import read_tag_lists
 
 TABLE_READERS = {
@@ -56,6 +57,8 @@ class Dataset:
     """Each row's tag per whitespace word (token classification; ``labels`` are then all None), or None."""
     alignments: list[str | None] | None = None
     """Each row's gold word alignment, normalised Pharaoh links (generation; None for a row without one)."""
+    rationales: list[Rationale | None] | None = None
+    """Each row's human rationale as its cell gives it (None for a row without one), or None without the column."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -69,8 +72,9 @@ class Dataset:
         label_sets = pick(self.label_sets) if self.label_sets is not None else None
         tag_lists = pick(self.tag_lists) if self.tag_lists is not None else None
         alignments = pick(self.alignments) if self.alignments is not None else None
+        rationales = pick(self.rationales) if self.rationales is not None else None
         return Dataset(pick(self.texts), pick(self.labels), rows, groups, dict(self.info), problems, pairs,
-                       label_sets, tag_lists, alignments)
+                       label_sets, tag_lists, alignments, rationales)
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -113,6 +117,7 @@ def load_dataset(
     tagged: bool = False,
     pair_role: str = "text pair",
     alignment_column: str | None = None,
+    rationale_column: str | None = None,
 ) -> Dataset:
     """Load a table and map its labels onto ``label_names`` (the model's id2label).
 
@@ -121,7 +126,8 @@ def load_dataset(
     of labels (a JSON list, or names split by ``label_separator``). ``tagged``: each label cell gives a tag per
     whitespace word of the text (a list of tags, or of character spans of entities). ``pair_role``: what error
     messages call the second text (generation: the target). ``alignment_column``: each row's gold word
-    alignment in Pharaoh format (generation)."""
+    alignment in Pharaoh format (generation). ``rationale_column``: each row's human rationale
+    (:mod:`.rationales`); a cell that cannot be read is that row's rationale error, never the row's failure."""
     frame, info = read_table(path, encoding)
     if len(frame) == 0:
         raise ReportgenError(f"data file {path} holds no rows")
@@ -131,7 +137,7 @@ def load_dataset(
     if no_default_labels:
         label_column = None
     columns = (("text", text_column), (pair_role, text_pair_column), ("label", label_column),
-               ("group", group_column), ("alignment", alignment_column))
+               ("group", group_column), ("alignment", alignment_column), ("rationale", rationale_column))
     for role, column in columns:
         if column is not None and column not in frame.columns:
             raise ReportgenError(f"{role} column {column!r} is not in {path}; columns: {_column_list(frame)}")
@@ -165,6 +171,11 @@ def load_dataset(
         for row, problem in alignment_problems.items():
             problems.setdefault(row, problem)
         info["alignment_column"] = alignment_column
+    rationales = None
+    if rationale_column is not None:
+        cells = [clean_text(cell) if isinstance(cell, str) else cell for cell in frame[rationale_column]]
+        rationales = read_rationales(cells, texts)
+        info["rationale_column"] = rationale_column
     info.update(rows=len(frame), text_column=text_column, label_column=label_column, group_column=group_column,
                 missing_labels=sum(label is None for label in tag_lists or label_sets or labels),
                 duplicate_texts=duplicate_count(texts))
@@ -180,7 +191,7 @@ def load_dataset(
         print(f"data file {path} has no {DEFAULT_LABEL_COLUMN!r} column: explaining it without labels "
               "(name the labels with --label-column)", file=sys.stderr)
     return Dataset(texts, labels, list(range(len(frame))), groups, info, problems, pairs, label_sets, tag_lists,
-                   alignments)
+                   alignments, rationales)
 
 
 def read_alignments(column: pd.Series, encoding: str) -> tuple[list[str | None], dict[int, str]]:

@@ -40,6 +40,10 @@ class Example:
     generated: dict[str, Any] | None = None
     step: dict[str, Any] | None = None
     alignment: str | None = None  # generation: the row's gold word alignment (Pharaoh links, normalised)
+    # --rationale-column: the words (indices, sorted) that people marked as the evidence, or why the row's cell
+    # could not be read as a rationale (then rationale is None).
+    rationale: list[int] | None = None
+    rationale_error: str | None = None
 
     @property
     def ok(self) -> bool:

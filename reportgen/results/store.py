@@ -39,9 +39,10 @@ FORMAT_VERSION = 3
 READABLE_FORMATS = (2, 3)
 # What examples.jsonl names an example's number (Example.index), by format
 EXAMPLE_KEY = {2: "index", 3: "example"}
-# Example fields that only some tasks fill in: those reading two texts, and those explaining a row per label
+# Example fields that only some tasks (those reading two texts, those explaining a row per label) or data (rationales)
+# fill in
 TASK_FIELDS = ("text_pair", "word_segments", "source", "labels", "predicted", "tags", "predicted_tags", "token_tags",
-               "entity", "generated", "step", "alignment")
+               "entity", "generated", "step", "alignment", "rationale", "rationale_error")
 _META_FIELDS = ("config", "model", "dataset", "versions", "created", "timings", "metrics")
 
 

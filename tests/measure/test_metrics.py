@@ -978,6 +978,54 @@ def test_sanity_by_hand():
     assert compute("sanity", make_run([labeled(0, 1, 1)], {"m1": {0: [1.0]}}, level="words"))["methods"] == []
 
 
+# ---------------------------------------------------------------- plausibility
+
+
+def plausibility_run() -> RunResult:
+    """Two examples with rationales, one whose rationale could not be read, one that marks no word, one without."""
+    def example(index, target, words, rationale=None, error=None):
+        return Example(index=index, text=" ".join(words), label=target, prediction=target, target=target,
+                       probabilities=[0.5, 0.5], words=list(words), rationale=rationale, rationale_error=error)
+
+    examples = [example(0, 1, "abcdef", [1, 2]), example(1, 0, "abcd", [3]), example(2, 0, "ab", error="bad cell"),
+                example(3, 1, "ab", []), example(4, 1, "ab")]
+    scores = {"m1": {0: [0.9, 0.8, 0.1, 0.5, 0.1, -0.3], 1: [0.2, 0.2, 0.1, 0.2], 2: [1, 0], 3: [1, 0], 4: [1, 0]},
+              "m2": {0: [1, 2, 3, 4, 5, 6], 1: [1.0]}}  # m2's scores of example 1 do not fit its words
+    run = make_run(examples, scores, level="words")
+    run.dataset["rationale_column"] = "evidence"
+    run.metrics["faithfulness"] = {"result": {"summary": [
+        {"method": "m1", "comprehensiveness": 0.3, "comprehensiveness_se": 0.1}]}}
+    return run
+
+
+def test_plausibility_by_hand():
+    result = compute("plausibility", plausibility_run())
+    assert (result["column"], result["rationales"], result["empty_rationales"]) == ("evidence", 3, 1)
+    assert result["invalid_rationales"] == 1 and result["invalid"] == [{"example": 2, "reason": "bad cell"}]
+    m1, m2 = result["methods"]
+    # example 0, R = {1, 2}: ranked 0 (0.9), 1 (0.8), 3 (0.5), 2 and 4 (0.1, tied: word order), 5; top 2 = {0, 1},
+    # one hit: P = R = F1 = 1/2, IOU = 1 / |{0, 1, 2}| = 1/3. AUPRC: at 0.9 precision 0/1 (no recall gained), at
+    # 0.8 1/2 with recall +1/2, at 0.5 nothing gained, at 0.1 (words 2 and 4 together) 2/5 with recall +1/2:
+    # 1/2 x 1/2 + 1/2 x 2/5 = 0.45.
+    # example 1, R = {3}: words 0, 1, 3 tie at 0.2, so the top 1 is word 0: no hit, F1 = IOU = 0; AUPRC: the three
+    # tied words together hold the one marked word: precision 1/3, recall 1 -> 1/3.
+    assert m1["examples"] == 2
+    assert m1["precision"] == approx(0.25) and m1["recall"] == approx(0.25) and m1["f1"] == approx(0.25)
+    assert m1["f1_se"] == approx(0.25)  # sd of (0.5, 0) is 0.3536, over sqrt(2)
+    assert m1["iou"] == approx(1 / 6) and m1["auprc"] == approx((0.45 + 1 / 3) / 2)
+    assert (m1["comprehensiveness"], m1["comprehensiveness_se"]) == (0.3, 0.1)
+    # m2 on example 0 only (its scores of example 1 do not fit): ranked 5, 4, 3, 2, 1, 0; top 2 = {5, 4}, no hit;
+    # AUPRC: the marked words come 4th and 5th: 1/2 x 1/4 + 1/2 x 2/5 = 0.325
+    assert m2["examples"] == 1 and m2["f1"] == 0 and m2["iou"] == 0 and m2["auprc"] == approx(0.325)
+    assert m2["f1_se"] is None and m2["comprehensiveness"] is None
+    by_class = {(row["method"], row["class"]): row for row in result["by_class"]}
+    assert sorted(by_class) == [("m1", "negative"), ("m1", "positive"), ("m2", "positive")]
+    assert by_class["m1", "positive"]["f1"] == approx(0.5) and by_class["m1", "negative"]["auprc"] == approx(1 / 3)
+    # with absolute values example 0's scores rank 0, 1, 3, 5 (0.3), then 2 and 4: at 0.1 precision 2/6
+    absolute = compute("plausibility", plausibility_run(), absolute=True)["methods"][0]
+    assert absolute["f1"] == approx(0.25) and absolute["auprc"] == approx((0.25 + 0.5 / 3 + 1 / 3) / 2)
+
+
 HAND_CHECKS = {
     "sanity": [test_sanity_by_hand],
     "performance": [test_performance_by_hand, test_performance_per_group_by_hand, test_performance_matches_scikit_learn,
@@ -1003,4 +1051,5 @@ HAND_CHECKS = {
     "output_quality": [test_output_quality_by_hand],
     "alignment": [test_alignment_by_hand, test_alignment_error_rate_by_hand],
     "alignment_atlas": [test_alignment_atlas_by_hand],
+    "plausibility": [test_plausibility_by_hand],
 }

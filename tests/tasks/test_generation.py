@@ -335,6 +335,7 @@ def test_the_cli_writes_a_generation_report(lm_dirs, data, tmp_path):
     (["--source-column", "source", "--alignment-column", "gold"], "--alignment-column needs --target-column"),
     (["--source-column", "source", "--target-column", "reference", "--alignment-column", "links"],
      "alignment column 'links' is not in"),
+    (["--source-column", "source", "--rationale-column", "reference"], "--rationale-column gives classifiers'"),
 ])
 def test_bad_generation_input_is_a_one_line_error(lm_dirs, data, tmp_path, extra, pattern):
     result = invoke("run", "--model", lm_dirs["gpt2"], "--data", data["reference"], "--out", tmp_path / "r.html",

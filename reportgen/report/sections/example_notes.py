@@ -1,8 +1,16 @@
-"""What the explorer's heatmaps show, said once: in the explorer's definitions and in the methodology."""
+"""What the explorer's heatmaps show, said once: in the explorer's definitions and in the methodology; and what an
+example shows of its human rationale."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
+
+from ...measure.plausibility import marks_words
+from ...ops.ranking import ranking
+from ...results.records import Example, RunResult
+from ..format import shown
 
 _TOKEN_NOTE = (
     "Each row is one method's scores for the target class (the predicted class unless the run used the "
@@ -45,6 +53,35 @@ ATTENTION_NOTE = (
     "it, every head of the chosen layer as small multiples on one colour scale (a static grid, as bertviz's "
     "head view): a head that attends sharply stands out from one that spreads its weight."
 )
+
+RATIONALE_NOTE = (
+    "An example with a human rationale (--rationale-column) lists the words people marked as its evidence, in "
+    "text order, and under them each method's top k words for the explained class, k the rationale's size, "
+    "highest score first (ranked as the plausibility statistic ranks them); a top word that people marked too is "
+    "in bold. An example whose rationale could not be read says why."
+)
+
+
+def rationale_fields(run: RunResult, ex: Example, methods: list[str]) -> dict[str, Any] | None:
+    """What the explorer shows of an example's human rationale: its words and each method's top k words (each
+    with whether it is marked), or why the rationale could not be read; None for an example without one."""
+    if ex.rationale_error is not None:
+        return {"error": shown(ex.rationale_error), "words": [], "methods": []}
+    if not marks_words(ex):
+        return None
+    marked = set(ex.rationale)
+    entry = run.metrics.get("plausibility")
+    absolute = isinstance(entry, dict) and isinstance(entry.get("params"), dict) and entry["params"].get(
+        "absolute") is True
+    tops = []
+    for method in methods:
+        attribution = run.attributions[method].get(ex.index)
+        if attribution is None or len(attribution.words) != len(ex.words):
+            continue
+        scores = np.asarray(attribution.words, dtype=np.float64)
+        top = ranking(np.abs(scores) if absolute else scores)[: len(marked)]
+        tops.append({"method": method, "words": [(shown(ex.words[word]), word in marked) for word in top]})
+    return {"error": None, "words": [shown(ex.words[word]) for word in ex.rationale], "methods": tops}
 
 
 def token_note(digits: int) -> str:

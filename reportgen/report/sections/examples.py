@@ -27,8 +27,8 @@ from ..format import fmt, label_name, shown, shown_class_names
 from ..order import disagreement, ordered
 from ..pages import paging, score_digits
 from ..word_links import word_filter
-from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, WORD_NOTE, kept_maps_note,
-                            token_note)
+from .example_notes import (ATTENTION_NOTE, HIGHLIGHT_NOTE, LAYER_NOTE, PAIR_NOTE, RATIONALE_NOTE, WORD_NOTE,
+                            kept_maps_note, rationale_fields, token_note)
 from .highlight import CONTROL, contrast_fields, highlight_choices
 
 OPEN_EXAMPLES = 25  # the first examples of the review order shown opened; the others open on a click or a link
@@ -208,7 +208,8 @@ def explorer(run: RunResult) -> dict[str, Any]:
         "attention_method": layout.attention_method,
         "attention_kept": kept_maps_note(run, kept),
         "notes": {"tokens": token_note(digits), "words": WORD_NOTE, "highlight": HIGHLIGHT_NOTE, "layers": LAYER_NOTE,
-                  "attention": ATTENTION_NOTE, "pairs": PAIR_NOTE if layout.pairs else ""},
+                  "attention": ATTENTION_NOTE, "pairs": PAIR_NOTE if layout.pairs else "",
+                  "rationale": RATIONALE_NOTE if any(item["rationale"] for item in items) else ""},
     }
 
 
@@ -244,11 +245,13 @@ def _example(run: RunResult, ex: Example, layout: _Layout, names: list[str], fil
         "contrast": None,
         "unit": None,
         "entity": None,
+        "rationale": None,
     }
     if ex.source is not None:
         item.update(entity_fields(run, ex) if layout.tagged else unit_fields(run, ex, filter_ids))
     if not ex.ok:
         return item
+    item["rationale"] = rationale_fields(run, ex, layout.methods)
     row: dict[str, Any] = {"t": [shown(t) for t in ex.tokens], "w": list(ex.word_ids),
                            "W": [shown(w) for w in ex.words]}
     if layout.pairs:
