@@ -21,6 +21,7 @@ from .load.data import Dataset, cut_long_texts, load_dataset, strata, stratified
 from .load.black_box import load_model
 from .load.model import Classifier, load_classifier
 from .measure import check_metric_params, compute_metrics
+from .ops.params import ParameterError
 from .options import RunConfig
 from .errors import ReportgenError, interrupted
 from .report.card_figures import FIGURES, check_figures_folder
@@ -115,9 +116,11 @@ def data_options(chosen: dict[str, Any], task: Any) -> dict[str, Any]:
 
 
 def applicable_methods(model: Classifier, config: RunConfig, everything: bool) -> RunConfig:
-    """The run's methods without those the task excludes (with 'all', each is left out and the reason kept in
-    the model's description; named on its own, it is refused in one line)."""
-    excluded = model.task.excluded_methods
+    """The run's methods without those the task excludes and, with 'all', those that do not fit the model (each
+    is left out and the reason kept in the model's description; named on its own, it is refused in one line)."""
+    excluded = dict(model.task.excluded_methods)
+    if everything:
+        excluded.update(unfit_methods(model, config, excluded))
     named = [name for name in config.methods if name in excluded]
     if named and not everything:
         raise ReportgenError(f"{named[0]} does not apply to the {model.task.name} task: {excluded[named[0]]}")
@@ -126,6 +129,21 @@ def applicable_methods(model: Classifier, config: RunConfig, everything: bool) -
     model.info["methods_not_applicable"] = {name: excluded[name] for name in named}
     params = {name: value for name, value in config.method_params.items() if name not in excluded}
     return replace(config, methods=[name for name in config.methods if name not in excluded], method_params=params)
+
+
+def unfit_methods(model: Classifier, config: RunConfig, excluded: dict[str, str]) -> dict[str, str]:
+    """The methods whose check of the model refuses it (value zeroing on a model without a value projection of its
+    own, layer integrated gradients on one that reuses its layers), with why. A bad parameter still stops the run."""
+    unfit = {}
+    for name in config.methods:
+        if name in excluded:
+            continue
+        explainer = explainers.get(name)(seed=config.seed, **config.method_params.get(name, {}))
+        try:
+            explainer.check_model(model)
+        except ParameterError as err:
+            unfit[name] = f"it does not fit this model: {err}"
+    return unfit
 
 
 def check_threshold(task: Any, threshold: float) -> None:

@@ -10,7 +10,8 @@ from ..explain.explainer import Explainer, Explanation, explainers
 from ..load.layers import attribution_layers
 from .attention import QUERY, refuse_short_examples
 
-VALUE_NAMES = ("value", "v_lin", "v_proj")  # BERT and RoBERTa, DistilBERT, Llama-style decoders
+# BERT, RoBERTa and ELECTRA; DistilBERT; Llama-style decoders and BART; DeBERTa; MPNet
+VALUE_NAMES = ("value", "v_lin", "v_proj", "value_proj", "v")
 PACKED = "c_attn"  # GPT-2: one projection makes queries, keys and values
 
 
@@ -38,8 +39,8 @@ def value_projections(model) -> list[tuple[torch.nn.Module, slice]]:
             width = packed[0].nf // 3
             found.append((packed[0], slice(2 * width, 3 * width)))
         else:
-            raise ValueError(f"value zeroing needs each layer's value projection (a Linear named value, v_lin or "
-                             f"v_proj, or GPT-2's c_attn); layer {name} of {type(model).__name__} has "
+            raise ValueError(f"value zeroing needs each layer's value projection (a Linear named value, v_lin, v_proj, "
+                             f"value_proj or v, or GPT-2's c_attn); layer {name} of {type(model).__name__} has "
                              f"{len(own) + len(packed)}")
     return found
 

@@ -641,3 +641,21 @@ def test_bad_plugin_specs_fail_in_one_line(plugin_module, spec, message):
         plugins.load_plugin(spec.format(module=plugin_module))
     assert "\n" not in str(caught.value)
     assert explainers.names() == before
+
+
+def test_all_methods_leave_out_one_that_does_not_fit_the_model_and_say_why(classifiers, monkeypatch):
+    import reportgen.explainers.value_zeroing as value_zeroing
+    from reportgen.api import applicable_methods
+
+    def no_projection(model):
+        raise ValueError("value zeroing needs each layer's value projection; layer x of Fake has 2")
+
+    monkeypatch.setattr(value_zeroing, "value_projections", no_projection)
+    classifier = replace(classifiers["bert"], info={})
+    chosen = applicable_methods(classifier, RunConfig(methods=explainers.names()), everything=True)
+    assert "value_zeroing" not in chosen.methods and "saliency" in chosen.methods
+    assert classifier.info["methods_not_applicable"] == {
+        "value_zeroing": "it does not fit this model: value_zeroing: value zeroing needs each layer's value "
+                         "projection; layer x of Fake has 2"}
+    with pytest.raises(ReportgenError, match="value_zeroing: value zeroing needs"):  # named on its own: refused
+        Engine(classifier, RunConfig(methods=["value_zeroing"]), progress=False)

@@ -87,7 +87,9 @@ def conf(ex):
     return max(ex.probabilities)
 
 
-PRINT_PAGES = 12  # A4 pages the 8-example demo-like report may print to (the 50-example demo: under 25)
+# A4 pages the 8-example demo-like report may print to (the 50-example demo: under 25); 14 since its 13 methods
+# and the sanity checks' curves and table
+PRINT_PAGES = 14
 
 
 def test_the_report_prints_compactly_with_every_chart_drawn_and_no_controls(playwright, classifier, tmp_path):

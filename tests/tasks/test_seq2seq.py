@@ -252,7 +252,7 @@ def test_the_cli_writes_a_translation_report_with_every_method_that_applies(fold
     assert result.exit_code == 0, result.output
     saved = json.loads((tmp_path / "results" / "run.json").read_text())
     assert saved["model"]["task"] == "translation"
-    assert set(saved["model"]["methods_not_applicable"]) == {"lime", "shap", "attention_rollout",
+    assert set(saved["model"]["methods_not_applicable"]) == {"lime", "shap", "attention_rollout", "value_zeroing",
                                                              "layer_integrated_gradients"}
     page = out.read_text(encoding="utf-8")
     assert 'id="outputs"' in page and "translate English to German" in page
